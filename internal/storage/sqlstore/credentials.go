@@ -1,0 +1,111 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at`
+
+func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, error) {
+	var c storage.Credential
+	err := r.Scan(&c.ID, &c.WorkspaceID, nullable{&c.TenantID}, nullable{&c.ProvisionID}, &c.OwnerID, &c.Name,
+		&c.SecretHash, &c.Generation, timeField{&c.CreatedAt}, timeField{&c.UpdatedAt})
+	return c, err
+}
+
+// CreateCredential inserts a credential, enforcing name uniqueness and the per-owner limit in
+// the same transaction. The owner's row is locked first (where the dialect needs it) so that
+// concurrent creates for one owner cannot both pass the count.
+func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential, maxPerOwner int) error {
+	return s.write(ctx, func(s *Store) error {
+		var owner string
+		if err := s.queryRow(ctx, `SELECT id FROM users WHERE id = ?`+s.d.ForUpdate, c.OwnerID).Scan(&owner); err != nil {
+			return s.translate(err)
+		}
+		var n int
+		if err := s.queryRow(ctx, `SELECT COUNT(*) FROM credentials WHERE workspace_id = ? AND owner_id = ?`,
+			c.WorkspaceID, c.OwnerID).Scan(&n); err != nil {
+			return err
+		}
+		var dup int
+		if err := s.queryRow(ctx, `SELECT COUNT(*) FROM credentials WHERE workspace_id = ? AND owner_id = ? AND name = ?`,
+			c.WorkspaceID, c.OwnerID, c.Name).Scan(&dup); err != nil {
+			return err
+		}
+		if dup > 0 {
+			return storage.ErrConflict
+		}
+		if maxPerOwner > 0 && n >= maxPerOwner {
+			return storage.ErrLimit
+		}
+		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.WorkspaceID, nullIfEmpty(c.TenantID), nullIfEmpty(c.ProvisionID), c.OwnerID, c.Name,
+			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt); err != nil {
+			return err
+		}
+		return s.logChange(ctx, storage.KindCredential, c.ID)
+	})
+}
+
+// GetCredential reads one credential.
+func (s *Store) GetCredential(ctx context.Context, id string) (*storage.Credential, error) {
+	c, err := scanCredential(s.queryRow(ctx, `SELECT `+credentialCols+` FROM credentials WHERE id = ?`, id))
+	if err != nil {
+		return nil, s.translate(err)
+	}
+	return &c, nil
+}
+
+// ListCredentials reads credentials matching q, oldest first.
+func (s *Store) ListCredentials(ctx context.Context, q storage.CredentialQuery) ([]storage.Credential, error) {
+	var where []string
+	var args []any
+	if q.WorkspaceID != "" {
+		where, args = append(where, "workspace_id = ?"), append(args, q.WorkspaceID)
+	}
+	if q.OwnerID != "" {
+		where, args = append(where, "owner_id = ?"), append(args, q.OwnerID)
+	}
+	if q.Filter.SQL != "" {
+		where, args = append(where, "("+q.Filter.SQL+")"), append(args, q.Filter.Args...)
+	}
+	query := `SELECT ` + credentialCols + ` FROM credentials`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.query(ctx, query+" ORDER BY created_at, id", args...)
+	return collect(rows, err, func(r *sql.Rows) (storage.Credential, error) { return scanCredential(r) })
+}
+
+// ResetCredential stores a new secret hash and increments the generation.
+func (s *Store) ResetCredential(ctx context.Context, id string, secretHash []byte, at time.Time) (*storage.Credential, error) {
+	var out *storage.Credential
+	err := s.write(ctx, func(s *Store) error {
+		if err := mustAffect(s.exec(ctx, `UPDATE credentials SET secret_hash = ?, generation = generation + 1, updated_at = ? WHERE id = ?`,
+			secretHash, at, id)); err != nil {
+			return err
+		}
+		c, err := s.GetCredential(ctx, id)
+		if err != nil {
+			return err
+		}
+		out = c
+		return s.logChange(ctx, storage.KindCredential, id)
+	})
+	return out, err
+}
+
+// DeleteCredential removes a credential.
+func (s *Store) DeleteCredential(ctx context.Context, id string) error {
+	return s.write(ctx, func(s *Store) error {
+		if err := mustAffect(s.exec(ctx, `DELETE FROM credentials WHERE id = ?`, id)); err != nil {
+			return err
+		}
+		return s.logChange(ctx, storage.KindCredential, id)
+	})
+}

@@ -1,0 +1,47 @@
+package sqlstore
+
+import (
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+// Dialect is what differs between database engines.
+type Dialect struct {
+	// Name identifies the dialect in logs and errors ("sqlite", "postgres").
+	Name string
+	// Goose is the goose dialect name for migrations.
+	Goose string
+	// Migrations holds the dialect's DDL files (goose format) at its root.
+	Migrations fs.FS
+	// Numbered placeholders ($1, $2, ...) instead of ?.
+	Numbered bool
+	// ForUpdate is appended to the SELECT that serialises writers on one owner ("" where the
+	// engine serialises write transactions anyway).
+	ForUpdate string
+	// IsUnique reports a unique-constraint violation.
+	IsUnique func(error) bool
+	// IsRetryable reports a serialization failure or deadlock worth retrying the transaction.
+	IsRetryable func(error) bool
+}
+
+// Rebind rewrites ? placeholders for the dialect. Shared SQL never contains a literal '?'
+// inside a string, so a plain scan is exact.
+func (d *Dialect) Rebind(query string) string {
+	if !d.Numbered {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}

@@ -1,0 +1,226 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+// timeFormat is fixed-width so that text order is time order on every engine.
+const timeFormat = "2006-01-02T15:04:05.000000Z"
+
+// maxTxAttempts bounds retries of a transaction that failed with a serialization error.
+const maxTxAttempts = 5
+
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store implements storage.Store over database/sql.
+type Store struct {
+	db   *sql.DB
+	q    querier
+	d    *Dialect
+	inTx bool
+}
+
+var _ storage.Store = (*Store)(nil)
+
+// New wraps an open database. Call Migrate before use.
+func New(db *sql.DB, d *Dialect) *Store {
+	return &Store{db: db, q: db, d: d}
+}
+
+// Migrate applies the dialect's embedded migrations that are not applied yet.
+func (s *Store) Migrate(ctx context.Context, opts ...goose.ProviderOption) error {
+	p, err := goose.NewProvider(goose.Dialect(s.d.Goose), s.db, s.d.Migrations, opts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	return nil
+}
+
+// DB exposes the underlying pool to the backend that opened it.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// WithTx runs fn in a transaction, retrying it on serialization failures.
+func (s *Store) WithTx(ctx context.Context, fn func(storage.Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	var err error
+	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+		err = s.runTx(ctx, fn)
+		if err == nil || s.d.IsRetryable == nil || !s.d.IsRetryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.translate(err)
+	}
+	inner := &Store{db: s.db, q: tx, d: s.d, inTx: true}
+	if err := fn(inner); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return s.translate(tx.Commit())
+}
+
+// write runs fn in a transaction unless one is already open, so that a record and its change
+// log entry are committed together.
+func (s *Store) write(ctx context.Context, fn func(*Store) error) error {
+	return s.WithTx(ctx, func(st storage.Store) error { return fn(st.(*Store)) })
+}
+
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := s.q.ExecContext(ctx, s.d.Rebind(query), encodeArgs(args)...)
+	return res, s.translate(err)
+}
+
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := s.q.QueryContext(ctx, s.d.Rebind(query), encodeArgs(args)...)
+	return rows, s.translate(err)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.q.QueryRowContext(ctx, s.d.Rebind(query), encodeArgs(args)...)
+}
+
+// mustAffect turns "no row changed" into ErrNotFound.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// translate maps driver errors to storage sentinels; other errors pass through wrapped.
+func (s *Store) translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return storage.ErrNotFound
+	case s.d.IsUnique != nil && s.d.IsUnique(err):
+		return fmt.Errorf("%w: %v", storage.ErrConflict, err)
+	}
+	return err
+}
+
+// logChange appends to the change log; it must run inside the write's transaction.
+func (s *Store) logChange(ctx context.Context, kind, key string) error {
+	_, err := s.exec(ctx, `INSERT INTO changes (kind, key, at) VALUES (?, ?, ?)`,
+		kind, key, time.Now().UTC())
+	return err
+}
+
+func encodeArgs(args []any) []any {
+	for i, a := range args {
+		switch v := a.(type) {
+		case time.Time:
+			args[i] = formatTime(v)
+		case []byte:
+			if v == nil {
+				args[i] = []byte{}
+			}
+		}
+	}
+	return args
+}
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+// timeField scans a stored time; the empty string is the zero time.
+type timeField struct{ t *time.Time }
+
+func (f timeField) Scan(src any) error {
+	var s string
+	switch v := src.(type) {
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	case nil:
+		*f.t = time.Time{}
+		return nil
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T as time", src)
+	}
+	if s == "" {
+		*f.t = time.Time{}
+		return nil
+	}
+	t, err := time.Parse(timeFormat, s)
+	if err != nil {
+		return fmt.Errorf("sqlstore: bad stored time %q: %w", s, err)
+	}
+	*f.t = t
+	return nil
+}
+
+// nullable stores "" as NULL (for optional references) and reads NULL back as "".
+type nullable struct{ s *string }
+
+func (n nullable) Scan(src any) error {
+	var ns sql.NullString
+	if err := ns.Scan(src); err != nil {
+		return err
+	}
+	*n.s = ns.String
+	return nil
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// collect scans every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

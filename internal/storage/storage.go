@@ -1,0 +1,241 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends translate driver errors into these; nothing above storage sees a
+// driver error it has to interpret.
+var (
+	ErrNotFound = errors.New("storage: not found")
+	ErrConflict = errors.New("storage: conflict with an existing record")
+	ErrLimit    = errors.New("storage: limit reached")
+	ErrInUse    = errors.New("storage: still referenced")
+)
+
+// Workspace types.
+const (
+	WorkspaceStandard = "STANDARD_ENTERPRISE"
+	WorkspaceMSP      = "MSP"
+	WorkspaceTenant   = "MSP_TENANT"
+)
+
+// Workspace is a tenant of the platform. ParentID is set for an MSP's tenants.
+type Workspace struct {
+	ID         string
+	Name       string
+	Type       string
+	ParentID   string
+	CreatedBy  string
+	Generation int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// User is a person known to the platform; users are global and join workspaces as members.
+type User struct {
+	ID         string
+	Email      string
+	Generation int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Credential is a personal API client. WorkspaceID is where it was created and is managed;
+// TenantID, when set, is the MSP tenant its tokens are scoped to. SecretHash is a digest of
+// the secret; the secret itself is never stored.
+type Credential struct {
+	ID          string
+	WorkspaceID string
+	TenantID    string
+	ProvisionID string
+	OwnerID     string
+	Name        string
+	SecretHash  []byte
+	Generation  int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// SigningKey is a token signing key. The newest key whose RetireAt is zero signs; retired
+// keys stay published for verification until RetireAt, then are deleted.
+type SigningKey struct {
+	KID        string
+	Algorithm  string
+	PrivateKey []byte // PKCS#8 DER
+	CreatedAt  time.Time
+	RetireAt   time.Time
+}
+
+// Permission is one right a resource provider declares.
+type Permission struct {
+	Name          string
+	Provider      string
+	Description   string
+	ReleaseStage  string
+	CustomRoleUse string
+	ResourceTypes []string
+	FixedScope    bool
+	Generation    int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Role is a named set of permissions; WorkspaceID is empty for predefined roles.
+type Role struct {
+	ID           string
+	WorkspaceID  string
+	Slug         string
+	Name         string
+	Description  string
+	Kind         string
+	ReleaseStage string
+	Permissions  []string
+	Generation   int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Assignment grants a role to a subject (a principal string such as "user:<id>") on scopes
+// (GRN strings), made in WorkspaceID.
+type Assignment struct {
+	ID          string
+	WorkspaceID string
+	Subject     string
+	RoleID      string
+	Scopes      []string
+	Source      string
+	Generation  int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// RevokedToken records an access token revoked before its expiry (RFC 7009).
+type RevokedToken struct {
+	JTI       string
+	ExpiresAt time.Time
+}
+
+// Change kinds: which record a change log entry is about. Key is that record's id.
+const (
+	KindWorkspace  = "workspace"
+	KindUser       = "user"
+	KindMember     = "member" // key: workspaceID + "/" + userID
+	KindCredential = "credential"
+	KindSigningKey = "signing_key"
+	KindPermission = "permission"
+	KindRole       = "role"
+	KindAssignment = "assignment"
+	KindRevocation = "revocation"
+)
+
+// Change is one entry of the change log.
+type Change struct {
+	Seq  int64
+	Kind string
+	Key  string
+}
+
+// Predicate is a compiled filter: SQL with `?` placeholders over the columns a query
+// documents, and its bound arguments. Backends splice SQL in as is, so it must come from a
+// compiler that never copies input text into it (package odata).
+type Predicate struct {
+	SQL  string
+	Args []any
+}
+
+// CredentialQuery selects credentials. Empty fields do not constrain. Filter may use the
+// columns tenant_id, name, owner_id, created_at, updated_at.
+type CredentialQuery struct {
+	WorkspaceID string
+	OwnerID     string
+	Filter      Predicate
+}
+
+// Workspaces stores workspaces.
+type Workspaces interface {
+	CreateWorkspace(ctx context.Context, w *Workspace) error
+	GetWorkspace(ctx context.Context, id string) (*Workspace, error)
+	ListWorkspaces(ctx context.Context) ([]Workspace, error)
+}
+
+// Users stores users and their workspace memberships.
+type Users interface {
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, id string) (*User, error)
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	AddMember(ctx context.Context, workspaceID, userID string, at time.Time) error
+	IsMember(ctx context.Context, workspaceID, userID string) (bool, error)
+}
+
+// Credentials stores API client credentials.
+type Credentials interface {
+	// CreateCredential fails with ErrConflict when the owner already has a credential of that
+	// name in the workspace, and ErrLimit when the owner already has maxPerOwner of them.
+	CreateCredential(ctx context.Context, c *Credential, maxPerOwner int) error
+	GetCredential(ctx context.Context, id string) (*Credential, error)
+	ListCredentials(ctx context.Context, q CredentialQuery) ([]Credential, error)
+	// ResetCredential replaces the secret hash and increments the generation.
+	ResetCredential(ctx context.Context, id string, secretHash []byte, at time.Time) (*Credential, error)
+	DeleteCredential(ctx context.Context, id string) error
+}
+
+// SigningKeys stores token signing keys.
+type SigningKeys interface {
+	CreateSigningKey(ctx context.Context, k *SigningKey) error
+	ListSigningKeys(ctx context.Context) ([]SigningKey, error)
+	// RetireSigningKeys sets RetireAt on every key not yet retired except keep.
+	RetireSigningKeys(ctx context.Context, keep string, retireAt time.Time) error
+	// DeleteRetiredKeys removes keys whose RetireAt is set and not after now.
+	DeleteRetiredKeys(ctx context.Context, now time.Time) error
+}
+
+// Authorization stores permissions, roles and role assignments.
+type Authorization interface {
+	UpsertPermission(ctx context.Context, p *Permission) error
+	GetPermission(ctx context.Context, name string) (*Permission, error)
+	ListPermissions(ctx context.Context) ([]Permission, error)
+	// UpsertRole creates or replaces a role (by ID) with its permission set.
+	UpsertRole(ctx context.Context, r *Role) error
+	GetRole(ctx context.Context, id string) (*Role, error)
+	ListRoles(ctx context.Context) ([]Role, error)
+	// CreateAssignment fails with ErrConflict for an exact duplicate (workspace, subject,
+	// role and the same set of scopes).
+	CreateAssignment(ctx context.Context, a *Assignment) error
+	GetAssignment(ctx context.Context, id string) (*Assignment, error)
+	ListAssignments(ctx context.Context, workspaceID string) ([]Assignment, error)
+	DeleteAssignment(ctx context.Context, id string) error
+}
+
+// Revocations stores revoked token ids until the tokens would have expired anyway.
+type Revocations interface {
+	RevokeToken(ctx context.Context, t RevokedToken) error
+	GetRevokedToken(ctx context.Context, jti string) (*RevokedToken, error)
+	ListRevokedTokens(ctx context.Context, now time.Time) ([]RevokedToken, error)
+	DeleteExpiredRevocations(ctx context.Context, now time.Time) error
+}
+
+// ChangeLog reads the log that every write appends to.
+type ChangeLog interface {
+	// ChangesSince returns up to limit entries with Seq > after, in Seq order.
+	ChangesSince(ctx context.Context, after int64, limit int) ([]Change, error)
+	// LatestSeq is the highest Seq written so far (0 for an empty log).
+	LatestSeq(ctx context.Context) (int64, error)
+}
+
+// Store is everything a backend provides.
+type Store interface {
+	Workspaces
+	Users
+	Credentials
+	SigningKeys
+	Authorization
+	Revocations
+	ChangeLog
+	// WithTx runs fn in one transaction: every write inside commits or none does. fn must use
+	// the Store it is given, not the outer one.
+	WithTx(ctx context.Context, fn func(Store) error) error
+	Close() error
+}
