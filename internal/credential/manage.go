@@ -1,0 +1,122 @@
+package credential
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/odata"
+	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+// List returns the caller's own credentials in its workspace, narrowed by an OData filter. A
+// caller who manages others' credentials sees every owner's when the filter names ownerId.
+func (s *Service) List(ctx context.Context, c *principal.Caller, filter string) ([]storage.Credential, error) {
+	q := storage.CredentialQuery{WorkspaceID: c.WorkspaceID, OwnerID: c.OwnerID}
+	if filter != "" {
+		expr, err := odata.Parse(filter)
+		if err == nil {
+			var p odata.Predicate
+			p, err = filterSchema.CompileExpr(expr)
+			q.Filter = storage.Predicate{SQL: p.SQL, Args: p.Args}
+		}
+		if err != nil {
+			return nil, apperr.Invalid(apperr.SourceQuery, "filter", err.Error())
+		}
+		if mentions(expr, "ownerId") && s.managesOthers(c) {
+			q.OwnerID = ""
+		}
+	}
+	if q.OwnerID == "" && !s.managesOthers(c) {
+		return []storage.Credential{}, nil
+	}
+	list, err := s.Store.ListCredentials(ctx, q)
+	if err != nil {
+		return nil, apperr.Wrap(err, "list credentials")
+	}
+	return list, nil
+}
+
+// mentions reports whether a filter refers to a property.
+func mentions(e odata.Expr, prop string) bool {
+	switch x := e.(type) {
+	case *odata.Compare:
+		return x.Property.Name == prop
+	case *odata.InList:
+		return x.Property.Name == prop
+	case *odata.Member:
+		return x.Property.Name == prop
+	case *odata.And:
+		return mentions(x.Left, prop) || mentions(x.Right, prop)
+	case *odata.Or:
+		return mentions(x.Left, prop) || mentions(x.Right, prop)
+	case *odata.Not:
+		return mentions(x.X, prop)
+	}
+	return false
+}
+
+// visible reads a credential the caller may manage. Anything else, including a credential
+// of another workspace, is "not found": the caller learns nothing about it.
+func (s *Service) visible(ctx context.Context, c *principal.Caller, rawID string) (*storage.Credential, error) {
+	notFound := apperr.New(apperr.NotFound, "no credential with this id")
+	id, err := ids.Parse(rawID)
+	if err != nil {
+		return nil, apperr.Invalid(apperr.SourcePath, "credentialId", "must be a UUID")
+	}
+	cred, err := s.Store.GetCredential(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, notFound
+	case err != nil:
+		return nil, apperr.Wrap(err, "read credential")
+	case cred.WorkspaceID != c.WorkspaceID:
+		return nil, notFound
+	case cred.OwnerID != c.OwnerID && !s.managesOthers(c):
+		return nil, notFound
+	}
+	return cred, nil
+}
+
+// Reset replaces a credential's secret. From the moment it returns, the old secret and every
+// token minted under the old generation are refused.
+func (s *Service) Reset(ctx context.Context, c *principal.Caller, id string) (*Created, error) {
+	cred, err := s.visible(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	secret, hash := NewSecret()
+	updated, err := s.Store.ResetCredential(ctx, cred.ID, hash, s.Now().UTC().Truncate(time.Microsecond))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, apperr.New(apperr.NotFound, "no credential with this id")
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "reset credential")
+	}
+	if err := s.Sync(ctx); err != nil {
+		return nil, apperr.Wrap(err, "sync views")
+	}
+	return &Created{Credential: *updated, Secret: secret}, nil
+}
+
+// Delete removes a credential; its tokens are refused from the moment it returns.
+func (s *Service) Delete(ctx context.Context, c *principal.Caller, id string) error {
+	cred, err := s.visible(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	err = s.Store.DeleteCredential(ctx, cred.ID)
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return apperr.Wrap(err, "delete credential")
+	}
+	if err := s.Sync(ctx); err != nil {
+		return apperr.Wrap(err, "sync views")
+	}
+	if err != nil {
+		return apperr.New(apperr.NotFound, "no credential with this id")
+	}
+	return nil
+}

@@ -1,0 +1,31 @@
+package credential
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+)
+
+// secretBytes is the secret's entropy: 256 bits.
+const secretBytes = 32
+
+// NewSecret returns a fresh secret (64 hex digits) and its stored hash.
+func NewSecret() (secret string, hash []byte) {
+	b := make([]byte, secretBytes)
+	rand.Read(b) // never returns an error; crashes the program if the OS has no randomness
+	secret = hex.EncodeToString(b)
+	return secret, Hash(secret)
+}
+
+// Hash is the stored form of a secret.
+func Hash(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}
+
+// Matches compares a presented secret with a stored hash in constant time.
+func Matches(hash []byte, presented string) bool {
+	h := sha256.Sum256([]byte(presented))
+	return subtle.ConstantTimeCompare(h[:], hash) == 1
+}
