@@ -1,0 +1,178 @@
+package token
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+// handleIntrospect is RFC 7662. The caller authenticates as a client of the issuer's
+// workspace; a token is reported active only if it is valid now and was issued by this same
+// workspace's issuer, so introspection reveals nothing across workspaces.
+func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	f, ws, oe := s.authenticatedForm(w, r)
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
+	raw := f.get("token")
+	if raw == "" {
+		writeOAuthError(w, badRequest(errInvalidRequest, "token is required"))
+		return
+	}
+	caller, c, err := s.Verifier.Verify(raw)
+	if err != nil || caller.WorkspaceID != ws {
+		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
+		return
+	}
+	writeJSON(w, http.StatusOK, introspection(c))
+}
+
+func introspection(c *Claims) map[string]any {
+	out := map[string]any{
+		"active": true, "token_type": "Bearer", "client_id": c.ClientID, "sub": c.Subject,
+		"iss": c.Issuer, "aud": c.Audience, "jti": c.ID, "exp": c.Expiry.Time().Unix(),
+		"iat": c.IssuedAt.Time().Unix(), "nbf": c.NotBefore.Time().Unix(),
+		"hpe_workspace_id": c.WorkspaceID, "hpe_principal_type": c.PrincipalType,
+		"hpe_token_type": c.TokenType, "hpe_credential_generation": c.Generation,
+	}
+	if c.Scope != "" {
+		out["scope"] = c.Scope
+	}
+	if c.ProvisionID != "" {
+		out["hpe_service_manager_provision_id"] = c.ProvisionID
+	}
+	if c.Act != nil {
+		out["act"] = c.Act
+	}
+	return out
+}
+
+// handleRevoke is RFC 7009. Invalid, expired and foreign tokens answer 200 without effect
+// (§2.2); a valid token of this workspace issued to another client is refused (§2.1).
+func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	f, ws, oe := s.authenticatedForm(w, r)
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
+	raw := f.get("token")
+	if raw == "" {
+		writeOAuthError(w, badRequest(errInvalidRequest, "token is required"))
+		return
+	}
+	caller, c, err := s.Verifier.Verify(raw)
+	if err != nil || caller.WorkspaceID != ws {
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if c.ClientID != f.clientID {
+		writeOAuthError(w, badRequest(errUnauthorizedClient, "the token was not issued to this client"))
+		return
+	}
+	if err := s.revoke(r, c); err != nil {
+		s.Log.Error("revoke token", "error", err)
+		writeOAuthError(w, &oauthError{status: http.StatusServiceUnavailable, code: errUnavailable,
+			description: "the token could not be revoked; retry"})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) revoke(r *http.Request, c *Claims) error {
+	if err := s.Store.RevokeToken(r.Context(), storage.RevokedToken{JTI: c.ID, ExpiresAt: c.Expiry.Time()}); err != nil {
+		return err
+	}
+	return s.Sync(r.Context())
+}
+
+// authenticatedForm resolves the issuer, parses the form and authenticates the client.
+func (s *Server) authenticatedForm(w http.ResponseWriter, r *http.Request) (*form, string, *oauthError) {
+	ws, oe := s.workspaceOfPath(r)
+	if oe != nil {
+		return nil, "", oe
+	}
+	f, oe := parseForm(w, r)
+	if oe != nil {
+		return nil, "", oe
+	}
+	e, oe := s.authenticateClient(r, f, ws)
+	if oe != nil {
+		return nil, "", oe
+	}
+	f.clientID = e.ID
+	return f, ws, nil
+}
+
+func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	if r.PathValue("ws") != "" {
+		if _, oe := s.workspaceOfPath(r); oe != nil {
+			writeOAuthError(w, oe)
+			return
+		}
+	}
+	body, err := s.Issuer.Keys.JWKS()
+	if err != nil {
+		s.Log.Error("jwks", "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(body)
+}
+
+// handleMetadata serves RFC 8414 authorization server metadata for a workspace issuer, at
+// both the RFC 8414 location and the OpenID one.
+func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
+	ws, oe := s.workspaceOfPath(r)
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
+	iss := s.Issuer.IssuerURL(ws)
+	authMethods := []string{"client_secret_basic", "client_secret_post"}
+	grants := []string{GrantClientCredentials}
+	algs := make([]string, 0, len(Algorithms))
+	for _, a := range Algorithms {
+		algs = append(algs, string(a))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	writeBody(w, map[string]any{
+		"issuer":                                iss,
+		"token_endpoint":                        iss + "/token",
+		"jwks_uri":                              iss + "/jwks",
+		"introspection_endpoint":                iss + "/introspect",
+		"revocation_endpoint":                   iss + "/revoke",
+		"grant_types_supported":                 grants,
+		"response_types_supported":              []string{},
+		"token_endpoint_auth_methods_supported": authMethods,
+		"introspection_endpoint_auth_methods_supported": authMethods,
+		"revocation_endpoint_auth_methods_supported":    authMethods,
+		"id_token_signing_alg_values_supported":         algs,
+		"subject_types_supported":                       []string{"public"},
+		"scopes_supported":                              []string{},
+	})
+}
+
+func writeBody(w http.ResponseWriter, body any) {
+	w.WriteHeader(http.StatusOK)
+	_ = jsonEncode(w, body)
+}
+
+// ErrNoCaller is returned by Authenticate when no bearer token was presented.
+var ErrNoCaller = errors.New("no bearer token")
+
+// Authenticate verifies a bearer token for the JSON APIs.
+func (s *Server) Authenticate(raw string) (*principal.Caller, error) {
+	if raw == "" {
+		return nil, ErrNoCaller
+	}
+	caller, _, err := s.Verifier.Verify(raw)
+	return caller, err
+}

@@ -1,0 +1,177 @@
+package token
+
+import (
+	"encoding/json"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxFormBytes bounds a token, introspection or revocation request body.
+const maxFormBytes = 16 << 10
+
+// maxParamLen bounds any single form value other than a token.
+const maxParamLen = 512
+
+// RFC 6749 §5.2 and RFC 8693 error codes.
+const (
+	errInvalidRequest       = "invalid_request"
+	errInvalidClient        = "invalid_client"
+	errInvalidGrant         = "invalid_grant"
+	errUnauthorizedClient   = "unauthorized_client"
+	errUnsupportedGrantType = "unsupported_grant_type"
+	errInvalidScope         = "invalid_scope"
+	errUnavailable          = "temporarily_unavailable"
+	errServer               = "server_error"
+)
+
+// oauthError is an OAuth error response, returned as a value and written by one function.
+type oauthError struct {
+	status      int
+	code        string
+	description string
+	retryAfter  int
+	basic       bool // the client tried HTTP Basic: answer with a Basic challenge
+}
+
+func (e *oauthError) Error() string { return e.code + ": " + e.description }
+
+func badRequest(code, desc string) *oauthError {
+	return &oauthError{status: http.StatusBadRequest, code: code, description: desc}
+}
+
+func writeOAuthError(w http.ResponseWriter, e *oauthError) {
+	h := w.Header()
+	if e.status == http.StatusUnauthorized && e.basic {
+		h.Set("WWW-Authenticate", `Basic realm="keyhold", charset="UTF-8"`)
+	}
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.description})
+}
+
+// writeJSON writes an OAuth response; every one of them is uncacheable (RFC 6749 §5.1).
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// form is a parsed request body of the token, introspection or revocation endpoint.
+type form struct {
+	values url.Values
+	// Client authentication, by whichever single method the client used.
+	clientID     string
+	clientSecret string
+	basic        bool
+}
+
+func (f *form) get(name string) string { return f.values.Get(name) }
+
+// parseForm reads a form-encoded POST body with limits and the rules RFC 6749 sets on it:
+// form encoding only, no parameter twice, credentials never in the URL, one authentication
+// method at most.
+func parseForm(w http.ResponseWriter, r *http.Request) (*form, *oauthError) {
+	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || ct != "application/x-www-form-urlencoded" {
+		return nil, badRequest(errInvalidRequest, "the body must be application/x-www-form-urlencoded")
+	}
+	if r.URL.RawQuery != "" {
+		return nil, badRequest(errInvalidRequest, "parameters must be sent in the body, not the URL")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, badRequest(errInvalidRequest, "the request body is too large")
+		}
+		return nil, badRequest(errInvalidRequest, "the request body is not a valid form")
+	}
+	f := &form{values: r.PostForm}
+	if oe := checkValues(f.values); oe != nil {
+		return nil, oe
+	}
+	return f, f.clientAuth(r)
+}
+
+func checkValues(v url.Values) *oauthError {
+	for name, vals := range v {
+		if len(vals) > 1 {
+			return badRequest(errInvalidRequest, "parameter "+quoteName(name)+" is repeated")
+		}
+		limit := maxParamLen
+		if name == "subject_token" || name == "actor_token" || name == "token" {
+			limit = MaxTokenLen
+		}
+		if len(vals[0]) > limit {
+			return badRequest(errInvalidRequest, "parameter "+quoteName(name)+" is too long")
+		}
+		if !utf8.ValidString(vals[0]) || !utf8.ValidString(name) {
+			return badRequest(errInvalidRequest, "parameters must be valid UTF-8")
+		}
+	}
+	return nil
+}
+
+func quoteName(name string) string {
+	if len(name) > 40 || !utf8.ValidString(name) {
+		return "(unnamed)"
+	}
+	return strconv.Quote(name)
+}
+
+// clientAuth extracts client credentials from HTTP Basic (RFC 6749 §2.3.1: both parts
+// form-url-encoded) or from the body, refusing a request that uses both.
+func (f *form) clientAuth(r *http.Request) *oauthError {
+	postID, postSecret := f.get("client_id"), f.get("client_secret")
+	authz := r.Header.Get("Authorization")
+	if authz == "" {
+		f.clientID, f.clientSecret = postID, postSecret
+		return nil
+	}
+	f.basic = true
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, basic: true,
+			description: "the Authorization header is not valid HTTP Basic authentication"}
+	}
+	if postSecret != "" || (postID != "" && postID != user) {
+		return badRequest(errInvalidRequest, "use one client authentication method, not both")
+	}
+	id, err1 := url.QueryUnescape(user)
+	secret, err2 := url.QueryUnescape(pass)
+	if err1 != nil || err2 != nil || len(id) > maxParamLen || len(secret) > maxParamLen {
+		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, basic: true,
+			description: "the Basic credentials are not form-url-encoded"}
+	}
+	f.clientID, f.clientSecret = id, secret
+	return nil
+}
+
+// validScope checks RFC 6749 §3.3 syntax: space-separated NQCHAR tokens.
+func validScope(s string) bool {
+	for _, tok := range strings.Split(s, " ") {
+		if tok == "" {
+			return false
+		}
+		for i := 0; i < len(tok); i++ {
+			c := tok[i]
+			if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func jsonEncode(w http.ResponseWriter, body any) error {
+	return json.NewEncoder(w).Encode(body)
+}

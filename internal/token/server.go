@@ -1,0 +1,171 @@
+package token
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/credential"
+	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/ratelimit"
+	"github.com/keyhold/keyhold/internal/storage"
+	"github.com/keyhold/keyhold/internal/workspace"
+)
+
+// Grant type names.
+const (
+	GrantClientCredentials = "client_credentials"
+)
+
+// Observer receives the token service's events for metrics.
+type Observer interface {
+	TokenIssued(grant string)
+	AuthFailed(kind, reason string)
+}
+
+// Server serves the OAuth endpoints of every workspace issuer.
+type Server struct {
+	Issuer     *Issuer
+	Verifier   *Verifier
+	Creds      *credential.Index
+	Workspaces *workspace.Directory
+	Store      storage.Store
+	// Sync brings this node's views up to date with the store.
+	Sync func(context.Context) error
+	// Failed client authentications, per client id and per source address.
+	ClientFailures *ratelimit.Limiter
+	AddrFailures   *ratelimit.Limiter
+	Observer       Observer
+	Log            *slog.Logger
+}
+
+// IssuerPrefix is the path of every workspace issuer, followed by the workspace id.
+const IssuerPrefix = "/authorization/v2/oauth2/"
+
+// Register adds the OAuth routes to mux.
+func (s *Server) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST "+IssuerPrefix+"{ws}/token", s.handleToken)
+	mux.HandleFunc("POST "+IssuerPrefix+"{ws}/introspect", s.handleIntrospect)
+	mux.HandleFunc("POST "+IssuerPrefix+"{ws}/revoke", s.handleRevoke)
+	mux.HandleFunc("GET "+IssuerPrefix+"{ws}/jwks", s.handleJWKS)
+	mux.HandleFunc("GET /.well-known/jwks.json", s.handleJWKS)
+	mux.HandleFunc("GET "+IssuerPrefix+"{ws}/.well-known/openid-configuration", s.handleMetadata)
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server"+IssuerPrefix+"{ws}", s.handleMetadata)
+}
+
+// workspaceOfPath resolves the {ws} of an issuer path to an existing workspace. A workspace
+// unknown to this node's view may have just been created elsewhere, so the view is synced once
+// before concluding it does not exist.
+func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
+	notFound := &oauthError{status: http.StatusNotFound, code: errInvalidRequest, description: "no such issuer"}
+	id, err := ids.Parse(r.PathValue("ws"))
+	if err != nil {
+		return "", notFound
+	}
+	if _, ok := s.Workspaces.Get(id); ok {
+		return id, nil
+	}
+	if err := s.Sync(r.Context()); err != nil {
+		s.Log.Error("sync on unknown workspace", "error", err)
+	}
+	if _, ok := s.Workspaces.Get(id); ok {
+		return id, nil
+	}
+	return "", notFound
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// authenticateClient is the one client-authentication step every grant and endpoint that
+// needs it goes through. A client that has failed too often, or an address that has, is
+// refused before its credentials are looked at; every failure looks the same whether the
+// client id exists, belongs to another workspace, or the secret is wrong.
+func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (credential.Entry, *oauthError) {
+	addr := clientAddr(r)
+	for _, l := range []struct {
+		lim *ratelimit.Limiter
+		key string
+	}{{s.AddrFailures, addr}, {s.ClientFailures, f.clientID}} {
+		if blocked, wait := l.lim.Blocked(l.key); blocked {
+			s.Observer.AuthFailed("client", "rate_limited")
+			return credential.Entry{}, &oauthError{status: http.StatusTooManyRequests, code: errUnavailable,
+				description: "too many failed authentication attempts; retry later", retryAfter: ratelimit.RetryAfter(wait)}
+		}
+	}
+	if f.clientID == "" {
+		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
+			description: "client authentication is required", basic: f.basic}
+	}
+	e, ok := s.Creds.Authenticate(f.clientID, f.clientSecret)
+	if !ok {
+		if _, known := s.Creds.Get(f.clientID); !known {
+			// Possibly created on another node or by the CLI a moment ago.
+			if err := s.Sync(r.Context()); err == nil {
+				e, ok = s.Creds.Authenticate(f.clientID, f.clientSecret)
+			}
+		}
+	}
+	if !ok || e.TokenWorkspaceID != ws {
+		s.AddrFailures.Fail(addr)
+		s.ClientFailures.Fail(f.clientID)
+		s.Observer.AuthFailed("client", "bad_credentials")
+		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
+			description: "client authentication failed", basic: f.basic}
+	}
+	return e, nil
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	ws, oe := s.workspaceOfPath(r)
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
+	f, oe := parseForm(w, r)
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
+	var resp *tokenResponse
+	switch gt := f.get("grant_type"); gt {
+	case "":
+		oe = badRequest(errInvalidRequest, "grant_type is required")
+	case GrantClientCredentials:
+		resp, oe = s.clientCredentials(r, f, ws)
+	default:
+		oe = badRequest(errUnsupportedGrantType, "grant_type must be client_credentials")
+	}
+	if oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// tokenResponse is RFC 6749 §5.1's successful response (plus RFC 8693's issued_token_type).
+type tokenResponse struct {
+	AccessToken     string `json:"access_token"`
+	TokenType       string `json:"token_type"`
+	ExpiresIn       int64  `json:"expires_in"`
+	IssuedTokenType string `json:"issued_token_type,omitempty"`
+	Scope           string `json:"scope,omitempty"`
+}
+
+func (s *Server) respond(c *Claims, grant string) (*tokenResponse, *oauthError) {
+	tok, err := s.Issuer.Mint(c)
+	if err != nil {
+		s.Log.Error("mint token", "error", err)
+		return nil, &oauthError{status: http.StatusInternalServerError, code: errServer, description: "the token could not be issued"}
+	}
+	s.Observer.TokenIssued(grant)
+	return &tokenResponse{AccessToken: tok, TokenType: "Bearer",
+		ExpiresIn: int64(c.Expiry.Time().Sub(s.Issuer.Now()).Round(time.Second) / time.Second)}, nil
+}
