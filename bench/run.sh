@@ -1,0 +1,469 @@
+#!/usr/bin/env bash
+# bench/run.sh: keyhold's load harness. See bench/README.md.
+#
+# Run from anywhere (usually the repo root):   bash bench/run.sh
+#
+# Builds keyhold and the minimal signer, starts both on 127.0.0.1, drives each scenario with
+# wrk (a 2 s warm-up, then DURATION seconds with --latency), and prints a Markdown report
+# on stdout; progress goes to stderr. Exits 1 if any scenario saw errors (non-2xx responses
+# or socket errors), after printing the report. Every process it starts is stopped on exit.
+#
+# Environment (all optional):
+#   DURATION=10        seconds measured per scenario
+#   CONNS=64           wrk connections (-c)
+#   THREADS=2          wrk threads (-t)
+#   WARMUP=2           seconds of warm-up before each scenario (0 disables it)
+#   SCENARIOS="..."    which scenarios, in order (default: all; see ALL_SCENARIOS)
+#   MINSIGNER_ALG=ES256   ES256 or EdDSA for the minimal signer
+#   KEYHOLD_BIN=path   use this keyhold binary instead of building ./cmd/keyhold
+#   KEYHOLD_PORT=18080 MINSIGNER_PORT=18090   first port tried (the next free one is used)
+#   READY_TIMEOUT=60   seconds to wait for GET /readyz
+#   KEEP_TMP=1         keep the temp dir (wrk outputs, server logs) and print its path
+#   WRK=wrk            the wrk binary
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+WARMUP=${WARMUP:-2}
+MINSIGNER_ALG=${MINSIGNER_ALG:-ES256}
+KEYHOLD_BIN=${KEYHOLD_BIN:-}
+READY_TIMEOUT=${READY_TIMEOUT:-60}
+KEEP_TMP=${KEEP_TMP:-0}
+WRK=${WRK:-wrk}
+
+# ----------------------------------------------------------------------------------------
+# Scenario registry. Order here is the default run order and the table order.
+# ----------------------------------------------------------------------------------------
+ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get)
+declare -A SCENARIO_LABEL=(
+	[minsigner]="a. minimal signer: POST /token (${MINSIGNER_ALG}, no auth, no storage)"
+	[keyhold_token]="b. keyhold: POST tokenUrl (client_credentials, client_secret_post)"
+	[keyhold_credentials_get]="c. keyhold: GET /workspaces/v1/credentials (Bearer)"
+)
+# Scenarios that need keyhold running. keyhold is started before any scenario runs, so the
+# minimal signer can sign with keyhold's issuer and workspace id (same token size).
+declare -A SCENARIO_NEEDS_KEYHOLD=(
+	[keyhold_token]=1
+	[keyhold_credentials_get]=1
+)
+read -r -a SELECTED <<<"${SCENARIOS:-${ALL_SCENARIOS[*]}}"
+
+# ----------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+	printf 'bench: error: %s\n' "$*" >&2
+	exit 1
+}
+
+is_uint() { [[ $1 =~ ^[0-9]+$ ]]; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/keyhold-bench.XXXXXX")
+PIDS=()
+
+stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# forget_pid PID: drop a reaped process from PIDS, so cleanup never signals a reused pid.
+forget_pid() {
+	local keep=() p
+	for p in "${PIDS[@]}"; do
+		[[ $p == "$1" ]] || keep+=("$p")
+	done
+	PIDS=("${keep[@]}")
+}
+
+cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	if [[ $KEEP_TMP == 1 ]]; then
+		log "kept $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# pick_port FIRST: the first port from FIRST on that nothing listens on.
+pick_port() {
+	local p=$1
+	while port_in_use "$p"; do
+		p=$((p + 1))
+		((p < 65536)) || die "no free port from $1 up"
+	done
+	printf '%s' "$p"
+}
+
+# is_loopback_url URL: only 127.0.0.0/8, localhost and [::1] may be loaded.
+is_loopback_url() {
+	[[ $1 =~ ^https?://(127\.[0-9]+\.[0-9]+\.[0-9]+|localhost|\[::1\])(:[0-9]+)?(/|$) ]]
+}
+
+# urlencode S: percent-encodes S for a form body (RFC 3986 unreserved characters stay).
+urlencode() {
+	local LC_ALL=C s=$1 out='' c i
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case $c in
+		[a-zA-Z0-9.~_-]) out+=$c ;;
+		*)
+			printf -v c '%%%02X' "'$c"
+			out+=$c
+			;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# token_request URL ID SECRET OUTFILE: one client_credentials request with
+# client_secret_post; prints the HTTP status, the body goes to OUTFILE. The secret goes
+# through stdin, not curl's argv.
+token_request() {
+	local url=$1 id=$2 secret=$3 out=$4
+	printf 'grant_type=client_credentials&client_id=%s&client_secret=%s' \
+		"$(urlencode "$id")" "$(urlencode "$secret")" |
+		curl -sS --max-time 10 -o "$out" -w '%{http_code}' \
+			-H 'Content-Type: application/x-www-form-urlencoded' -H 'Accept: application/json' \
+			--data-binary @- "$url"
+}
+
+# wait_ready NAME URL PID LOG: waits until URL answers 200, or fails if PID dies first.
+wait_ready() {
+	local name=$1 url=$2 pid=$3 logf=$4 deadline code
+	deadline=$((SECONDS + READY_TIMEOUT))
+	while :; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			log "$name exited before it was ready; last lines of its log:"
+			tail -n 30 "$logf" >&2 || true
+			die "$name did not start"
+		fi
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)
+		[[ $code == 200 ]] && return 0
+		if ((SECONDS >= deadline)); then
+			tail -n 30 "$logf" >&2 || true
+			die "$name: GET $url did not answer 200 within ${READY_TIMEOUT}s (last status: ${code:-none})"
+		fi
+		sleep 0.2
+	done
+}
+
+# ----------------------------------------------------------------------------------------
+# Build and start
+# ----------------------------------------------------------------------------------------
+build_tools() {
+	log "building bench tools (minsigner, jsonfield)"
+	mkdir -p "$TMP/bin"
+	(cd "$BENCH_DIR" && go build -o "$TMP/bin/" ./minsigner ./jsonfield) ||
+		die "building the bench module failed"
+	JSONFIELD=$TMP/bin/jsonfield
+}
+
+KEYHOLD_BASE=''
+start_keyhold() {
+	if [[ -z $KEYHOLD_BIN ]]; then
+		log "building keyhold (./cmd/keyhold)"
+		(cd "$ROOT" && go build -o "$TMP/keyhold" ./cmd/keyhold) ||
+			die "building ./cmd/keyhold failed (KEYHOLD_BIN=path runs a binary you built)"
+		KEYHOLD_BIN=$TMP/keyhold
+	fi
+	local port
+	port=$(pick_port "${KEYHOLD_PORT:-18080}")
+	mkdir -p "$TMP/data"
+	log "starting keyhold on 127.0.0.1:$port"
+	"$KEYHOLD_BIN" serve --listen "127.0.0.1:$port" --data-dir "$TMP/data" \
+		>"$TMP/keyhold.stdout" 2>"$TMP/keyhold.stderr" &
+	KEYHOLD_PID=$!
+	PIDS+=("$KEYHOLD_PID")
+	KEYHOLD_BASE=http://127.0.0.1:$port
+	wait_ready keyhold "$KEYHOLD_BASE/readyz" "$KEYHOLD_PID" "$TMP/keyhold.stderr"
+
+	# The first start prints one JSON line with the bootstrap workspace and API client.
+	local deadline=$((SECONDS + 10)) fields
+	until grep -q '^[[:space:]]*{' "$TMP/keyhold.stdout" 2>/dev/null; do
+		((SECONDS < deadline)) || die "keyhold printed no JSON line on stdout (see $TMP/keyhold.stdout; KEEP_TMP=1 keeps it)"
+		sleep 0.1
+	done
+	fields=$("$JSONFIELD" -first-object workspaceId workspaceName workspaceType userId \
+		clientId clientSecret issuer tokenUrl <"$TMP/keyhold.stdout") ||
+		die "keyhold's first-start line lacks a field (see above)"
+	local f
+	mapfile -t f <<<"$fields"
+	WORKSPACE_ID=${f[0]} WORKSPACE_NAME=${f[1]} WORKSPACE_TYPE=${f[2]} USER_ID=${f[3]}
+	CLIENT_ID=${f[4]} CLIENT_SECRET=${f[5]} ISSUER=${f[6]} TOKEN_URL=${f[7]}
+	is_loopback_url "$TOKEN_URL" || die "tokenUrl $TOKEN_URL is not a loopback address; refusing to load it"
+	log "keyhold ready: workspace $WORKSPACE_NAME ($WORKSPACE_TYPE, $WORKSPACE_ID), user $USER_ID, client $CLIENT_ID"
+	log "  issuer $ISSUER, tokenUrl $TOKEN_URL"
+}
+
+MINSIGNER_URL=''
+start_minsigner() {
+	local port args ws
+	port=$(pick_port "${MINSIGNER_PORT:-18090}")
+	args=(-listen "127.0.0.1:$port" -alg "$MINSIGNER_ALG")
+	# Same iss and hpe_workspace_id as keyhold's tokens, when keyhold runs: same token size.
+	if [[ -n ${ISSUER:-} ]]; then
+		args+=(-issuer "$ISSUER")
+	fi
+	ws=${WORKSPACE_ID:-}
+	ws=${ws//-/}
+	ws=${ws,,}
+	if [[ $ws =~ ^[0-9a-f]{32}$ ]]; then
+		args+=(-workspace-id "$ws")
+	fi
+	log "starting minimal signer on 127.0.0.1:$port (${MINSIGNER_ALG})"
+	"$TMP/bin/minsigner" "${args[@]}" >"$TMP/minsigner.log" 2>&1 &
+	MINSIGNER_PID=$!
+	PIDS+=("$MINSIGNER_PID")
+	wait_ready minsigner "http://127.0.0.1:$port/readyz" "$MINSIGNER_PID" "$TMP/minsigner.log"
+	MINSIGNER_URL=http://127.0.0.1:$port/token
+}
+
+# ----------------------------------------------------------------------------------------
+# Measuring
+# ----------------------------------------------------------------------------------------
+declare -A RPS=() P50=() P99=() ERRORS=() ERROR_DETAIL=()
+RAN=()
+
+# to_ms VALUE: wrk's time ("412.00us", "1.41ms", "2.03s", "1.50m") in milliseconds.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") f = 0.001; else if (u == "ms") f = 1; else if (u == "s") f = 1000
+		else if (u == "m") f = 60000; else if (u == "h") f = 3600000; else exit 1
+		printf "%.2f", n * f }'
+}
+
+# parse_wrk NAME FILE: fills RPS, P50, P99, ERRORS, ERROR_DETAIL for NAME from wrk's output.
+parse_wrk() {
+	local name=$1 file=$2 rps p50 p99 sock non2xx detail=''
+	rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$file")
+	p50=$(awk '/Latency Distribution/ { d = 1; next } d && $1 == "50%" { print $2; exit }' "$file")
+	p99=$(awk '/Latency Distribution/ { d = 1; next } d && $1 == "99%" { print $2; exit }' "$file")
+	if [[ -z $rps || -z $p50 || -z $p99 ]]; then
+		log "cannot read wrk's output for $name:"
+		cat "$file" >&2
+		die "unparseable wrk output"
+	fi
+	# "Socket errors: connect 0, read 2, write 0, timeout 7" appears only when there are some.
+	sock=$(awk '/^[[:space:]]*Socket errors:/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$file")
+	sock=${sock:-0}
+	# Our Lua scripts print the exact non-2xx count; wrk's own line counts >= 400 only.
+	non2xx=$(awk '/^bench: non-2xx responses:/ { print $4 }' "$file")
+	if [[ -z $non2xx ]]; then
+		non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$file")
+	fi
+	non2xx=${non2xx:-0}
+	if ((non2xx > 0)); then
+		detail+="non-2xx $non2xx ($(sed -n 's/^bench: non-2xx by status: //p' "$file")); "
+		detail+="first: $(sed -n 's/^bench: first non-2xx: //p' "$file" | cut -c1-160); "
+	fi
+	if ((sock > 0)); then
+		detail+="$(sed -n 's/^[[:space:]]*Socket errors: //p' "$file"); "
+	fi
+	RPS[$name]=$(printf '%.0f' "$rps")
+	P50[$name]=$(to_ms "$p50") || die "unknown time unit in $p50"
+	P99[$name]=$(to_ms "$p99") || die "unknown time unit in $p99"
+	ERRORS[$name]=$((non2xx + sock))
+	ERROR_DETAIL[$name]=${detail%; }
+}
+
+# wrk_once OUTFILE SECONDS URL SCRIPT [NAME=VALUE...]: one wrk run in the background (so the
+# traps can stop it), the NAME=VALUE pairs exported to it only (not on its command line).
+wrk_once() {
+	local out=$1 secs=$2 url=$3 script=$4
+	shift 4
+	is_loopback_url "$url" || die "$url is not a loopback address; refusing to load it"
+	(
+		for kv in "$@"; do export "${kv?}"; done
+		exec "$WRK" -t"$THREADS" -c"$CONNS" -d"${secs}s" --latency -s "$script" "$url"
+	) >"$out" 2>&1 &
+	local pid=$! rc=0
+	PIDS+=("$pid")
+	wait "$pid" || rc=$?
+	forget_pid "$pid"
+	if ((rc != 0)); then
+		cat "$out" >&2
+		die "wrk failed (exit $rc)"
+	fi
+}
+
+# run_wrk NAME URL SCRIPT [NAME=VALUE...]: warm-up, then the measured run, then parse.
+run_wrk() {
+	local name=$1 url=$2 script=$3
+	shift 3
+	if ((WARMUP > 0)); then
+		log "$name: warm-up ${WARMUP}s"
+		wrk_once "$TMP/$name.warmup.txt" "$WARMUP" "$url" "$script" "$@"
+	fi
+	log "$name: measuring ${DURATION}s (wrk -t$THREADS -c$CONNS) against $url"
+	wrk_once "$TMP/$name.wrk.txt" "$DURATION" "$url" "$script" "$@"
+	parse_wrk "$name" "$TMP/$name.wrk.txt"
+	RAN+=("$name")
+	log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, errors ${ERRORS[$name]}"
+}
+
+# preflight_token NAME URL: one token request must succeed before the scenario is loaded.
+preflight_token() {
+	local name=$1 url=$2 code
+	code=$(token_request "$url" "$CLIENT_ID" "$CLIENT_SECRET" "$TMP/$name.preflight.json") || true
+	if [[ $code != 200 ]]; then
+		log "$name: preflight POST $url answered ${code:-nothing}:"
+		head -c 1000 "$TMP/$name.preflight.json" >&2 2>/dev/null || true
+		echo >&2
+		die "$name: preflight failed"
+	fi
+}
+
+# ----------------------------------------------------------------------------------------
+# Scenarios. Each: preflight one request with curl, then run_wrk.
+# ----------------------------------------------------------------------------------------
+
+# a. The practical limit: parse the form, sign the same claims, encode. Nothing else.
+scenario_minsigner() {
+	[[ -n $MINSIGNER_URL ]] || start_minsigner
+	# The minimal signer checks no credentials; keyhold's client id when there is one keeps
+	# the sub and client_id claims the same length as keyhold's.
+	CLIENT_ID=${CLIENT_ID:-bench-client} CLIENT_SECRET=${CLIENT_SECRET:-unchecked} \
+		preflight_token minsigner "$MINSIGNER_URL"
+	run_wrk minsigner "$MINSIGNER_URL" "$BENCH_DIR/wrk/token.lua" \
+		"CLIENT_ID=${CLIENT_ID:-bench-client}" "CLIENT_SECRET=${CLIENT_SECRET:-unchecked}"
+}
+
+# b. keyhold's token endpoint: client authentication, storage lookups, audit, signing.
+scenario_keyhold_token() {
+	preflight_token keyhold_token "$TOKEN_URL"
+	run_wrk keyhold_token "$TOKEN_URL" "$BENCH_DIR/wrk/token.lua" \
+		"CLIENT_ID=$CLIENT_ID" "CLIENT_SECRET=$CLIENT_SECRET"
+}
+
+# c. A read behind keyhold's bearer-token check: token verification + authorization + list.
+scenario_keyhold_credentials_get() {
+	local code token url=$KEYHOLD_BASE/workspaces/v1/credentials
+	if ((WARMUP + DURATION >= 840)); then
+		log "warning: WARMUP+DURATION approaches the 900 s token lifetime; late requests may get 401"
+	fi
+	code=$(token_request "$TOKEN_URL" "$CLIENT_ID" "$CLIENT_SECRET" "$TMP/token.json") || true
+	[[ $code == 200 ]] || {
+		head -c 1000 "$TMP/token.json" >&2 || true
+		echo >&2
+		die "keyhold_credentials_get: getting a token answered ${code:-nothing}"
+	}
+	token=$("$JSONFIELD" access_token <"$TMP/token.json") || die "no access_token in token response"
+	code=$(curl -sS --max-time 10 -o "$TMP/credentials.json" -w '%{http_code}' \
+		-H "Authorization: Bearer $token" -H 'Accept: application/json' "$url") || true
+	if [[ $code != 200 ]]; then
+		log "keyhold_credentials_get: preflight GET $url answered ${code:-nothing}:"
+		head -c 1000 "$TMP/credentials.json" >&2 || true
+		echo >&2
+		die "keyhold_credentials_get: preflight failed"
+	fi
+	run_wrk keyhold_credentials_get "$url" "$BENCH_DIR/wrk/bearer_get.lua" "TOKEN=$token"
+}
+
+# ----------------------------------------------------------------------------------------
+# EXTENSION POINT: further scenarios go here.
+#
+# Planned, once keyhold serves them: token exchange (RFC 8693, grant_type
+# urn:ietf:params:oauth:grant-type:token-exchange on tokenUrl) and AuthZEN evaluations
+# (POST /access/v1/evaluation and /access/v1/evaluations). To add one:
+#   1. write bench/wrk/<name>.lua; require("report") as token.lua does, so non-2xx
+#      responses are counted and printed;
+#   2. write scenario_<name>() here: get what it needs (a token, ids), preflight ONE request
+#      with curl and die unless it succeeds, then call run_wrk <name> URL SCRIPT VAR=value...;
+#   3. add <name> to ALL_SCENARIOS, SCENARIO_LABEL and, if it needs keyhold,
+#      SCENARIO_NEEDS_KEYHOLD at the top of this file;
+#   4. describe it in bench/README.md.
+# Add no scenario before its endpoint exists: a run that measures 404s is worse than none.
+# ----------------------------------------------------------------------------------------
+
+# ----------------------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------------------
+print_report() {
+	local name commit total_errors=0
+	commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+	if [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]]; then
+		commit+=" (dirty)"
+	fi
+	printf '## keyhold load test\n\n'
+	printf -- '- commit %s, %s, %s cores, %s\n' "$commit" "$(go env GOVERSION)" "$(nproc)" "$(uname -sm)"
+	printf -- '- wrk -t%s -c%s, %ss measured after %ss warm-up, on 127.0.0.1; wrk shares the cores with the server\n\n' \
+		"$THREADS" "$CONNS" "$DURATION" "$WARMUP"
+	printf '| scenario | requests/s | p50 (ms) | p99 (ms) | errors |\n'
+	printf '| --- | ---: | ---: | ---: | ---: |\n'
+	for name in "${RAN[@]}"; do
+		printf '| %s | %s | %s | %s | %s |\n' "${SCENARIO_LABEL[$name]}" "${RPS[$name]}" \
+			"${P50[$name]}" "${P99[$name]}" "${ERRORS[$name]}"
+		total_errors=$((total_errors + ERRORS[$name]))
+	done
+	echo
+	if [[ -n ${RPS[minsigner]:-} && -n ${RPS[keyhold_token]:-} && ${RPS[minsigner]} -gt 0 ]]; then
+		printf '**b/a: %s %%**: keyhold'"'"'s token endpoint serves that share of the minimal signer'"'"'s requests/s (%s of %s).\n' \
+			"$(awk -v b="${RPS[keyhold_token]}" -v a="${RPS[minsigner]}" 'BEGIN { printf "%.1f", 100 * b / a }')" \
+			"${RPS[keyhold_token]}" "${RPS[minsigner]}"
+	else
+		printf 'b/a: n/a (needs scenarios minsigner and keyhold_token).\n'
+	fi
+	if ((total_errors > 0)); then
+		printf '\n**ERRORS: these figures measured failures, not work.**\n\n'
+		for name in "${RAN[@]}"; do
+			((ERRORS[$name] > 0)) && printf -- '- %s: %s\n' "$name" "${ERROR_DETAIL[$name]}"
+		done
+		return 1
+	fi
+	return 0
+}
+
+# ----------------------------------------------------------------------------------------
+# Main
+# ----------------------------------------------------------------------------------------
+main() {
+	local v name needs_keyhold=0
+	for v in DURATION CONNS THREADS WARMUP READY_TIMEOUT; do
+		is_uint "${!v}" || die "$v=${!v}: want a whole number"
+	done
+	((DURATION > 0 && CONNS > 0 && THREADS > 0)) || die "DURATION, CONNS and THREADS must be > 0"
+	((CONNS >= THREADS)) || die "CONNS ($CONNS) must be >= THREADS ($THREADS)"
+	case $MINSIGNER_ALG in ES256 | EdDSA) ;; *) die "MINSIGNER_ALG=$MINSIGNER_ALG: want ES256 or EdDSA" ;; esac
+	command -v "$WRK" >/dev/null || die "wrk not found (Debian: apt-get install -y wrk)"
+	command -v curl >/dev/null || die "curl not found"
+	command -v go >/dev/null || die "go not found"
+	((${#SELECTED[@]} > 0)) || die "SCENARIOS is empty"
+	for name in "${SELECTED[@]}"; do
+		[[ -n ${SCENARIO_LABEL[$name]:-} ]] || die "unknown scenario $name (known: ${ALL_SCENARIOS[*]})"
+		[[ -n ${SCENARIO_NEEDS_KEYHOLD[$name]:-} ]] && needs_keyhold=1
+	done
+
+	build_tools
+	if ((needs_keyhold)); then
+		start_keyhold
+	fi
+	for name in "${SELECTED[@]}"; do
+		"scenario_$name"
+	done
+	print_report
+}
+
+main "$@"
