@@ -1,0 +1,164 @@
+// Command keyhold is a self-hosted identity-and-access service wire-compatible with the IAM
+// APIs of the HPE GreenLake platform. Run `keyhold --help` for its commands.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/keyhold/keyhold/internal/app"
+	"github.com/keyhold/keyhold/internal/storage/sqlite"
+	"github.com/keyhold/keyhold/internal/token"
+	"github.com/keyhold/keyhold/internal/workspace"
+)
+
+type storeFlags struct {
+	DataDir string `help:"Directory of the embedded SQLite store." default:"./keyhold-data" env:"KEYHOLD_DATA_DIR" type:"path"`
+}
+
+type serveCmd struct {
+	storeFlags
+	Listen          string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"KEYHOLD_LISTEN"`
+	BaseURL         string        `help:"Public base URL used in issuers and Location headers (default: http://<listen>)." env:"KEYHOLD_BASE_URL"`
+	TokenTTL        time.Duration `help:"Access token lifetime." default:"15m" env:"KEYHOLD_TOKEN_TTL"`
+	SigningAlg      string        `help:"Token signing algorithm: ES256, EdDSA or RS256." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
+	MaxCredentials  int           `help:"Credentials one owner may hold in one workspace." default:"7" env:"KEYHOLD_MAX_CREDENTIALS_PER_OWNER" name:"max-credentials-per-owner"`
+	SyncInterval    time.Duration `help:"How often in-memory views poll the store for writes made by other processes." default:"1s" env:"KEYHOLD_SYNC_INTERVAL"`
+	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
+	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
+}
+
+func (c *serveCmd) Run(g *globals) error {
+	log := newLogger(g.stderr, c.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
+		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
+		ShutdownTimeout: c.ShutdownTimeout, Log: log, Stdout: g.stdout})
+	if err != nil {
+		return err
+	}
+	serveErr := n.Serve(ctx)
+	if err := n.Close(); err != nil && serveErr == nil {
+		serveErr = err
+	}
+	log.Info("stopped")
+	return serveErr
+}
+
+type workspaceCreateCmd struct {
+	storeFlags
+	Name       string `help:"Workspace name." required:""`
+	Type       string `help:"Workspace type." default:"STANDARD_ENTERPRISE" enum:"STANDARD_ENTERPRISE,MSP"`
+	AdminEmail string `help:"Email of the workspace's first administrator (an existing user is reused)." default:"admin@localhost"`
+	BaseURL    string `help:"The server's public base URL, for the issuer printed." default:"http://127.0.0.1:8080" env:"KEYHOLD_BASE_URL"`
+}
+
+func (c *workspaceCreateCmd) Run(g *globals) error {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	iss := &token.Issuer{BaseURL: trimSlash(c.BaseURL)}
+	created, err := workspace.Create(ctx, st, workspace.CreateInput{Name: c.Name, Type: c.Type, AdminEmail: c.AdminEmail,
+		IssuerURL: iss.IssuerURL, Now: time.Now()})
+	if err != nil {
+		return err
+	}
+	return printJSON(g.stdout, created)
+}
+
+type keysRotateCmd struct {
+	storeFlags
+	SigningAlg string        `help:"Algorithm of the new key." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
+	Overlap    time.Duration `help:"How long the previous keys keep verifying tokens; must exceed the token TTL." default:"1h"`
+}
+
+func (c *keysRotateCmd) Run(g *globals) error {
+	ctx := context.Background()
+	alg, err := token.ParseAlgorithm(c.SigningAlg)
+	if err != nil {
+		return err
+	}
+	st, err := sqlite.Open(ctx, c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	kid, err := token.Rotate(ctx, st, alg, c.Overlap, time.Now())
+	if err != nil {
+		return err
+	}
+	return printJSON(g.stdout, map[string]string{"kid": kid, "algorithm": c.SigningAlg,
+		"previousKeysRetireAt": time.Now().Add(c.Overlap).UTC().Format(time.RFC3339)})
+}
+
+type cli struct {
+	Serve     serveCmd `cmd:"" help:"Run the service."`
+	Workspace struct {
+		Create workspaceCreateCmd `cmd:"" help:"Create a workspace with its first administrator and credential; prints them once."`
+	} `cmd:"" help:"Manage workspaces."`
+	Keys struct {
+		Rotate keysRotateCmd `cmd:"" help:"Create a new signing key; the old ones keep verifying for --overlap."`
+	} `cmd:"" help:"Manage token signing keys."`
+}
+
+type globals struct {
+	stdout, stderr io.Writer
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var c cli
+	parser, err := kong.New(&c, kong.Name("keyhold"),
+		kong.Description("Identity and access for multi-tenant API platforms, wire-compatible with HPE GreenLake IAM."),
+		kong.Writers(stdout, stderr), kong.Exit(func(int) {}))
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	ctx, err := parser.Parse(args)
+	if err != nil {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
+			return 0
+		}
+		fmt.Fprintf(stderr, "keyhold: %v\n", err)
+		return 2
+	}
+	if err := ctx.Run(&globals{stdout: stdout, stderr: stderr}); err != nil {
+		fmt.Fprintf(stderr, "keyhold: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func printJSON(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}

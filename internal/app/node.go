@@ -1,0 +1,145 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/keyhold/keyhold/internal/changefeed"
+	"github.com/keyhold/keyhold/internal/credential"
+	"github.com/keyhold/keyhold/internal/httpapi"
+	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage"
+	"github.com/keyhold/keyhold/internal/storage/sqlite"
+	"github.com/keyhold/keyhold/internal/token"
+	"github.com/keyhold/keyhold/internal/workspace"
+)
+
+// Config is a node's configuration; cmd/keyhold fills it from flags and KEYHOLD_* variables.
+type Config struct {
+	Listen                 string
+	DataDir                string
+	BaseURL                string
+	TokenTTL               time.Duration
+	SigningAlg             string
+	MaxCredentialsPerOwner int
+	SyncInterval           time.Duration
+	ShutdownTimeout        time.Duration
+	Log                    *slog.Logger
+	// Stdout receives the one-time bootstrap line.
+	Stdout io.Writer
+	Now    func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./keyhold-data"
+	}
+	if c.TokenTTL == 0 {
+		c.TokenTTL = 15 * time.Minute
+	}
+	if c.SigningAlg == "" {
+		c.SigningAlg = "ES256"
+	}
+	if c.MaxCredentialsPerOwner == 0 {
+		c.MaxCredentialsPerOwner = credential.DefaultMaxPerOwner
+	}
+	if c.SyncInterval == 0 {
+		c.SyncInterval = time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 20 * time.Second
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	if c.Stdout == nil {
+		c.Stdout = io.Discard
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+}
+
+// Node is one running keyhold process.
+type Node struct {
+	cfg      Config
+	Store    storage.Store
+	Feed     *changefeed.Feed
+	API      *httpapi.API
+	Issuer   *token.Issuer
+	verifier *token.Verifier
+	revoked  *token.Revoked
+	handler  http.Handler
+	ln       net.Listener
+}
+
+// Open prepares a node: store, built-ins, signing key, first workspace, views.
+func Open(ctx context.Context, cfg Config) (*Node, error) {
+	cfg.defaults()
+	if cfg.TokenTTL < time.Minute || cfg.TokenTTL > 24*time.Hour {
+		return nil, fmt.Errorf("token TTL %s: must be between 1m and 24h", cfg.TokenTTL)
+	}
+	alg, err := token.ParseAlgorithm(cfg.SigningAlg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, Store: st}
+	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := n.prepare(ctx, alg); err != nil {
+		n.ln.Close()
+		st.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// Addr is the bound address.
+func (n *Node) Addr() string { return n.ln.Addr().String() }
+
+func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
+	now := n.cfg.Now()
+	if err := rbac.EnsureBuiltins(ctx, n.Store, now); err != nil {
+		return fmt.Errorf("built-in roles: %w", err)
+	}
+	if err := token.EnsureKey(ctx, n.Store, alg, n.cfg.TokenTTL+5*time.Minute, now); err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	if n.cfg.BaseURL == "" {
+		n.cfg.BaseURL = "http://" + n.ln.Addr().String()
+	}
+	n.assemble(alg)
+	created, err := workspace.Bootstrap(ctx, n.Store, workspace.CreateInput{Name: "default",
+		Type: storage.WorkspaceStandard, IssuerURL: n.Issuer.IssuerURL, Now: now})
+	switch {
+	case errors.Is(err, workspace.ErrNotEmpty):
+	case err != nil:
+		return fmt.Errorf("first workspace: %w", err)
+	default:
+		line, _ := json.Marshal(created)
+		fmt.Fprintf(n.cfg.Stdout, "%s\n", line)
+		n.cfg.Log.Info("created the first workspace; its administrator's credential was printed once on stdout",
+			"workspace_id", created.WorkspaceID, "client_id", created.ClientID)
+	}
+	return n.Feed.Load(ctx)
+}

@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/credential"
+	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/ratelimit"
+	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/telemetry"
+	"github.com/keyhold/keyhold/internal/token"
+	"github.com/keyhold/keyhold/internal/workspace"
+)
+
+// API is keyhold's HTTP surface.
+type API struct {
+	BaseURL     string
+	Log         *slog.Logger
+	Metrics     *telemetry.Metrics
+	Tokens      *token.Server
+	Authz       *rbac.Engine
+	Credentials *credential.Service
+	Workspaces  *workspace.Directory
+	// AddrFailures limits failed bearer authentications per source address.
+	AddrFailures *ratelimit.Limiter
+	// Ready reports whether the node can serve (views loaded, store reachable).
+	Ready func(context.Context) error
+
+	mux      *http.ServeMux
+	draining atomic.Bool
+}
+
+// Handler builds the routes and wraps them in the middleware every request passes.
+func (a *API) Handler() http.Handler {
+	a.mux = http.NewServeMux()
+	a.Tokens.Register(a.mux)
+	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	a.mux.Handle("GET /metrics", a.Metrics.Handler())
+	a.credentialRoutes()
+	return a.middleware(http.HandlerFunc(a.dispatch))
+}
+
+// Drain makes /readyz fail so that load balancers stop sending new requests.
+func (a *API) Drain() { a.draining.Store(true) }
+
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if a.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
+	if err := a.Ready(ctx); err != nil {
+		a.Log.Warn("not ready", "error", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// dispatch routes a request, answering unknown paths and methods in the API's error format.
+func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
+	h, pattern := a.mux.Handler(r)
+	if pattern != "" {
+		a.mux.ServeHTTP(w, r)
+		return
+	}
+	probe := &statusProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		a.writeError(w, r, &apperr.Error{Kind: apperr.MethodNotAllowed, Message: "method not allowed on this path"})
+		return
+	}
+	a.writeError(w, r, apperr.New(apperr.NotFound, "no such resource"))
+}
+
+// statusProbe captures the status the mux would answer for an unmatched request.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(s int)           { p.status = s }
+
+type callerHandler func(w http.ResponseWriter, r *http.Request, c *principal.Caller)
+
+// route registers a JSON API route that requires a bearer token whose caller holds
+// permission on its own workspace.
+func (a *API) route(pattern, permission string, h callerHandler) {
+	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		c, err := a.authenticate(r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		ws, _ := grn.Workspace(grn.DefaultPlatform, c.WorkspaceID)
+		if !a.Authz.Allowed(c, permission, ws) {
+			a.writeError(w, r, apperr.New(apperr.Forbidden, "this operation requires the permission %s", permission))
+			return
+		}
+		h(w, r, c)
+	})
+}
+
+// authenticate verifies the bearer token. Failures cost the source address a token of its
+// failure budget; an address out of budget is refused before its token is looked at.
+func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
+	addr := clientAddr(r)
+	if blocked, wait := a.AddrFailures.Blocked(addr); blocked {
+		a.Metrics.AuthFailed("bearer", "rate_limited")
+		return nil, &apperr.Error{Kind: apperr.TooManyRequests, Message: "too many failed authentication attempts; retry later",
+			RetryAfter: ratelimit.RetryAfter(wait)}
+	}
+	raw, ok := bearer(r)
+	if !ok {
+		a.Metrics.AuthFailed("bearer", "missing")
+		return nil, apperr.New(apperr.Unauthorized, "a bearer access token is required")
+	}
+	c, err := a.Tokens.Authenticate(raw)
+	if err != nil {
+		a.AddrFailures.Fail(addr)
+		a.Metrics.AuthFailed("bearer", "invalid")
+		return nil, &apperr.Error{Kind: apperr.Unauthorized, Message: "the access token is not valid: " + err.Error()}
+	}
+	return c, nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const prefix = "bearer "
+	if len(h) <= len(prefix) || !equalFold(h[:len(prefix)], prefix) {
+		return "", false
+	}
+	return h[len(prefix):], true
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,169 @@
+package httpapi
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/credential"
+	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+const credentialsPath = "/workspaces/v1/credentials"
+
+func (a *API) credentialRoutes() {
+	a.route("GET "+credentialsPath, "glp.workspace.view", a.listCredentials)
+	a.route("POST "+credentialsPath, "glp.workspace.edit", a.createCredential)
+	a.route("DELETE "+credentialsPath+"/{id}", "glp.workspace.delete", a.deleteCredential)
+	a.route("POST "+credentialsPath+"/{id}/reset", "glp.workspace.edit", a.resetCredential)
+}
+
+type resourceRef struct {
+	ResourceURI string `json:"resourceUri"`
+	TenantName  string `json:"tenantName,omitempty"`
+}
+
+type credentialJSON struct {
+	ID                                string       `json:"id"`
+	CredentialName                    string       `json:"credentialName"`
+	ClientID                          string       `json:"clientId"`
+	ClientSecret                      string       `json:"clientSecret,omitempty"`
+	Type                              string       `json:"type"`
+	Generation                        int64        `json:"generation"`
+	CreatedAt                         string       `json:"createdAt"`
+	UpdatedAt                         string       `json:"updatedAt"`
+	OwnerID                           string       `json:"ownerId"`
+	AssociatedTenant                  *resourceRef `json:"associatedTenant,omitempty"`
+	AssociatedServiceManagerProvision *resourceRef `json:"associatedServiceManagerProvision,omitempty"`
+}
+
+// timestamp is the one format keyhold serves times in: RFC 3339, UTC.
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (a *API) credentialOut(c *storage.Credential, secret string) credentialJSON {
+	out := credentialJSON{ID: c.ID, CredentialName: c.Name, ClientID: c.ID, ClientSecret: secret, Type: "credentials",
+		Generation: c.Generation, CreatedAt: timestamp(c.CreatedAt), UpdatedAt: timestamp(c.UpdatedAt), OwnerID: c.OwnerID}
+	if c.TenantID != "" {
+		ref := &resourceRef{ResourceURI: "/workspaces/v1/workspaces/" + c.TenantID}
+		if w, ok := a.Workspaces.Get(c.TenantID); ok {
+			ref.TenantName = w.Name
+		}
+		out.AssociatedTenant = ref
+	}
+	if c.ProvisionID != "" {
+		out.AssociatedServiceManagerProvision = &resourceRef{ResourceURI: "/service-catalog/v1/service-manager-provisions/" + c.ProvisionID}
+	}
+	return out
+}
+
+func (a *API) listCredentials(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	q := r.URL.Query()
+	for name := range q {
+		if name != "filter" {
+			a.writeError(w, r, apperr.Invalid(apperr.SourceQuery, name, "is not a supported query parameter"))
+			return
+		}
+	}
+	list, err := a.Credentials.List(r.Context(), c, q.Get("filter"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	items := make([]credentialJSON, 0, len(list))
+	for i := range list {
+		items = append(items, a.credentialOut(&list[i], ""))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "count": len(items)})
+}
+
+type createCredentialBody struct {
+	CredentialName                    *string      `json:"credentialName"`
+	OwnerID                           *string      `json:"ownerId"`
+	AssociatedTenant                  *resourceRef `json:"associatedTenant"`
+	AssociatedServiceManagerProvision *resourceRef `json:"associatedServiceManagerProvision"`
+}
+
+func (b *createCredentialBody) input() (credential.CreateInput, error) {
+	if b.CredentialName == nil {
+		return credential.CreateInput{}, apperr.Field("credentialName", "is required")
+	}
+	in := credential.CreateInput{CredentialName: *b.CredentialName}
+	if b.OwnerID != nil {
+		if *b.OwnerID == "" {
+			return in, apperr.Field("ownerId", "must not be empty")
+		}
+		in.OwnerID = *b.OwnerID
+	}
+	if t := b.AssociatedTenant; t != nil {
+		if t.ResourceURI == "" || t.TenantName != "" {
+			return in, apperr.Field("associatedTenant.resourceUri", "is required and is the only field of associatedTenant")
+		}
+		in.AssociatedTenantURI = t.ResourceURI
+	}
+	if p := b.AssociatedServiceManagerProvision; p != nil {
+		if p.ResourceURI == "" || p.TenantName != "" {
+			return in, apperr.Field("associatedServiceManagerProvision.resourceUri", "is required and is the only field of associatedServiceManagerProvision")
+		}
+		in.AssociatedServiceManagerProvision = p.ResourceURI
+	}
+	return in, nil
+}
+
+func (a *API) createCredential(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body createCredentialBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	in, err := body.input()
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	created, err := a.Credentials.Create(r.Context(), c, in)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", a.BaseURL+credentialsPath+"/"+created.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusCreated, a.credentialOut(&created.Credential, created.Secret))
+}
+
+func (a *API) resetCredential(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	if err := requireEmptyBody(r); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	created, err := a.Credentials.Reset(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, a.credentialOut(&created.Credential, created.Secret))
+}
+
+func (a *API) deleteCredential(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	if err := a.Credentials.Delete(r.Context(), c, r.PathValue("id")); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// requireEmptyBody refuses a body on calls that take none (an empty JSON object is allowed),
+// rather than silently ignoring what the client meant.
+func requireEmptyBody(r *http.Request) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, 64))
+	if err != nil {
+		return apperr.New(apperr.BadRequest, "the request body could not be read")
+	}
+	if body := strings.TrimSpace(string(b)); body == "" || body == "{}" {
+		return nil
+	}
+	return apperr.Field("body", "this call takes no request body")
+}

@@ -1,0 +1,54 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/ids"
+)
+
+// errorBody is the GreenLake error response.
+type errorBody struct {
+	HTTPStatusCode int           `json:"httpStatusCode"`
+	ErrorCode      string        `json:"errorCode"`
+	Message        string        `json:"message"`
+	DebugID        string        `json:"debugId"`
+	ErrorDetails   []errorDetail `json:"errorDetails,omitempty"`
+}
+
+type errorDetail struct {
+	Type   string         `json:"type"`
+	Issues []apperr.Issue `json:"issues"`
+}
+
+// writeError answers with the GreenLake error body for err and logs it under its debugId.
+func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := apperr.As(err)
+	status := e.Kind.Status()
+	body := errorBody{HTTPStatusCode: status, ErrorCode: e.ErrorCode(), Message: e.Message, DebugID: ids.New()}
+	if len(e.Issues) > 0 {
+		body.ErrorDetails = []errorDetail{{Type: "hpe.greenlake.bad_request", Issues: e.Issues}}
+	}
+	level := slog.LevelInfo
+	attrs := []any{"debug_id", body.DebugID, "status", status, "error_code", body.ErrorCode, "request_id", requestID(r)}
+	if e.Kind == apperr.Internal {
+		level = slog.LevelError
+		attrs = append(attrs, "cause", e.Error())
+	} else {
+		attrs = append(attrs, "message", e.Message)
+	}
+	a.Log.Log(r.Context(), level, "request failed", attrs...)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
