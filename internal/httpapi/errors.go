@@ -41,6 +41,9 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		attrs = append(attrs, "message", e.Message)
 	}
 	a.Log.Log(r.Context(), level, "request failed", attrs...)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhold", error="invalid_token"`)
+	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
