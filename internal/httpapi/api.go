@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -67,32 +68,43 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// dispatch routes a request, answering unknown paths and methods in the API's error format.
+// dispatch routes a request. The mux answers unknown paths and methods itself, in plain
+// text; jsonMiss rewrites those answers into the API's error format without routing twice.
 func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
-	h, pattern := a.mux.Handler(r)
-	if pattern != "" {
-		a.mux.ServeHTTP(w, r)
-		return
-	}
-	probe := &statusProbe{header: http.Header{}}
-	h.ServeHTTP(probe, r)
-	if probe.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", probe.header.Get("Allow"))
-		a.writeError(w, r, &apperr.Error{Kind: apperr.MethodNotAllowed, Message: "method not allowed on this path"})
-		return
-	}
-	a.writeError(w, r, apperr.New(apperr.NotFound, "no such resource"))
+	a.mux.ServeHTTP(&jsonMiss{ResponseWriter: w, a: a, r: r}, r)
 }
 
-// statusProbe captures the status the mux would answer for an unmatched request.
-type statusProbe struct {
-	header http.Header
-	status int
+// jsonMiss turns the mux's own plain-text 404 and 405 answers into GreenLake error bodies.
+// keyhold's handlers never answer in text/plain, so only the mux's answers match.
+type jsonMiss struct {
+	http.ResponseWriter
+	a        *API
+	r        *http.Request
+	replaced bool
 }
 
-func (p *statusProbe) Header() http.Header         { return p.header }
-func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
-func (p *statusProbe) WriteHeader(s int)           { p.status = s }
+func (j *jsonMiss) WriteHeader(status int) {
+	h := j.Header()
+	if (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) &&
+		strings.HasPrefix(h.Get("Content-Type"), "text/plain") && !j.replaced {
+		j.replaced = true
+		h.Del("Content-Length")
+		if status == http.StatusMethodNotAllowed {
+			j.a.writeError(j.ResponseWriter, j.r, &apperr.Error{Kind: apperr.MethodNotAllowed, Message: "method not allowed on this path"})
+			return
+		}
+		j.a.writeError(j.ResponseWriter, j.r, apperr.New(apperr.NotFound, "no such resource"))
+		return
+	}
+	j.ResponseWriter.WriteHeader(status)
+}
+
+func (j *jsonMiss) Write(b []byte) (int, error) {
+	if j.replaced {
+		return len(b), nil
+	}
+	return j.ResponseWriter.Write(b)
+}
 
 type callerHandler func(w http.ResponseWriter, r *http.Request, c *principal.Caller)
 

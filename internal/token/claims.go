@@ -3,6 +3,7 @@ package token
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -77,7 +78,17 @@ func (i *Issuer) Mint(c *Claims) (string, error) {
 	c.ID = newJTI()
 	c.TokenType = TokenTypeHPE
 	c.WorkspaceID = ids.Hex(c.WorkspaceID)
-	return jwt.Signed(signer).Claims(c).Serialize()
+	// The claims are a fixed struct, so they are encoded once and signed as is (go-jose's jwt
+	// builder would encode, decode and re-encode them to merge claim sets).
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	jws, err := signer.Sign(payload)
+	if err != nil {
+		return "", err
+	}
+	return jws.CompactSerialize()
 }
 
 // workspaceOf returns the canonical workspace id of a token's hpe_workspace_id.
