@@ -19,15 +19,16 @@ import (
 	"github.com/keyhold/keyhold/internal/httpapi"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
-	"github.com/keyhold/keyhold/internal/storage/sqlite"
 	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
 
 // Config is a node's configuration; cmd/keyhold fills it from flags and KEYHOLD_* variables.
 type Config struct {
-	Listen                 string
-	DataDir                string
+	Listen  string
+	DataDir string
+	// Database, when set, is a postgres:// URL used instead of the SQLite store in DataDir.
+	Database               string
 	BaseURL                string
 	TokenTTL               time.Duration
 	SigningAlg             string
@@ -97,7 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir)
+	st, err := OpenStore(ctx, cfg.Database, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}

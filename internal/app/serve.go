@@ -13,6 +13,7 @@ import (
 	"github.com/keyhold/keyhold/internal/httpapi"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage/postgres"
 	"github.com/keyhold/keyhold/internal/telemetry"
 	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
@@ -64,7 +65,11 @@ func (n *Node) BaseURL() string { return n.cfg.BaseURL }
 func (n *Node) Serve(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.Background())
 	defer stop()
-	go n.Feed.Run(bg, n.cfg.SyncInterval, nil)
+	wake := make(chan struct{}, 1)
+	if n.cfg.Database != "" {
+		go postgres.Listen(bg, n.cfg.Database, wake, n.cfg.Log)
+	}
+	go n.Feed.Run(bg, n.cfg.SyncInterval, wake)
 	go n.janitor(bg)
 	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,

@@ -19,12 +19,12 @@ func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, erro
 }
 
 // CreateCredential inserts a credential, enforcing name uniqueness and the per-owner limit in
-// the same transaction. The owner's row is locked first (where the dialect needs it) so that
+// the same transaction. Write transactions are serialised (see Dialect.LockChanges), so
 // concurrent creates for one owner cannot both pass the count.
 func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential, maxPerOwner int) error {
 	return s.write(ctx, func(s *Store) error {
 		var owner string
-		if err := s.queryRow(ctx, `SELECT id FROM users WHERE id = ?`+s.d.ForUpdate, c.OwnerID).Scan(&owner); err != nil {
+		if err := s.queryRow(ctx, `SELECT id FROM users WHERE id = ?`, c.OwnerID).Scan(&owner); err != nil {
 			return s.translate(err)
 		}
 		var n int

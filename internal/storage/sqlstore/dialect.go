@@ -16,9 +16,11 @@ type Dialect struct {
 	Migrations fs.FS
 	// Numbered placeholders ($1, $2, ...) instead of ?.
 	Numbered bool
-	// ForUpdate is appended to the SELECT that serialises writers on one owner ("" where the
-	// engine serialises write transactions anyway).
-	ForUpdate string
+	// LockChanges runs first in every transaction to lock the change counter row ("" where
+	// the engine serialises write transactions anyway, as SQLite's BEGIN IMMEDIATE does).
+	LockChanges string
+	// Notify runs after each change log append to wake other nodes at commit ("" for none).
+	Notify string
 	// IsUnique reports a unique-constraint violation.
 	IsUnique func(error) bool
 	// IsRetryable reports a serialization failure or deadlock worth retrying the transaction.

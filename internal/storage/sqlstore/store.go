@@ -78,6 +78,14 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 		return s.translate(err)
 	}
 	inner := &Store{db: s.db, q: tx, d: s.d, inTx: true}
+	if s.d.LockChanges != "" {
+		// Take the change log's lock before anything else, so that writers queue in one order
+		// and never deadlock on it while holding other rows.
+		if _, err := inner.exec(ctx, s.d.LockChanges); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
 	if err := fn(inner); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -133,11 +141,23 @@ func (s *Store) translate(err error) error {
 	return err
 }
 
-// logChange appends to the change log; it must run inside the write's transaction.
+// logChange appends to the change log; it must run inside the write's transaction. The
+// sequence number comes from the counter row, which stays locked until commit, so numbers are
+// handed out in commit order.
 func (s *Store) logChange(ctx context.Context, kind, key string) error {
-	_, err := s.exec(ctx, `INSERT INTO changes (kind, key, at) VALUES (?, ?, ?)`,
-		kind, key, time.Now().UTC())
-	return err
+	var seq int64
+	if err := s.queryRow(ctx, `UPDATE change_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq`).Scan(&seq); err != nil {
+		return s.translate(err)
+	}
+	if _, err := s.exec(ctx, `INSERT INTO changes (seq, kind, key, at) VALUES (?, ?, ?, ?)`,
+		seq, kind, key, time.Now().UTC()); err != nil {
+		return err
+	}
+	if s.d.Notify != "" {
+		_, err := s.exec(ctx, s.d.Notify)
+		return err
+	}
+	return nil
 }
 
 func encodeArgs(args []any) []any {

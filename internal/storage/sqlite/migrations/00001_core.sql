@@ -113,14 +113,24 @@ CREATE TABLE revoked_tokens (
     expires_at TEXT NOT NULL
 );
 
+-- The change log. seq comes from change_counter, whose single row every write transaction
+-- locks first: sequence numbers are then assigned in commit order on every engine, so a reader
+-- that has applied seq N never misses a later commit with a smaller number.
 CREATE TABLE changes (
-    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq  INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     key  TEXT NOT NULL,
     at   TEXT NOT NULL
 );
 
+CREATE TABLE change_counter (
+    id  INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
+INSERT INTO change_counter (id, seq) VALUES (1, 0);
+
 -- +goose Down
+DROP TABLE change_counter;
 DROP TABLE changes;
 DROP TABLE revoked_tokens;
 DROP TABLE assignment_scopes;
