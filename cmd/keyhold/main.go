@@ -16,13 +16,20 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/keyhold/keyhold/internal/app"
+	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage/sqlite"
+	"github.com/keyhold/keyhold/internal/storage/sqlstore"
 	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
 
 type storeFlags struct {
-	DataDir string `help:"Directory of the embedded SQLite store." default:"./keyhold-data" env:"KEYHOLD_DATA_DIR" type:"path"`
+	DataDir  string `help:"Directory of the embedded SQLite store." default:"./keyhold-data" env:"KEYHOLD_DATA_DIR" type:"path"`
+	Database string `help:"PostgreSQL URL (postgres://...) to use instead of the SQLite store." env:"KEYHOLD_DATABASE"`
+}
+
+func (f *storeFlags) open(ctx context.Context) (*sqlstore.Store, error) {
+	return app.OpenStore(ctx, f.Database, f.DataDir)
 }
 
 type serveCmd struct {
@@ -41,7 +48,7 @@ func (c *serveCmd) Run(g *globals) error {
 	log := newLogger(g.stderr, c.LogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
+	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
 		ShutdownTimeout: c.ShutdownTimeout, Log: log, Stdout: g.stdout})
 	if err != nil {
@@ -65,11 +72,14 @@ type workspaceCreateCmd struct {
 
 func (c *workspaceCreateCmd) Run(g *globals) error {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, c.DataDir)
+	st, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := rbac.EnsureBuiltins(ctx, st, time.Now()); err != nil {
+		return err
+	}
 	iss := &token.Issuer{BaseURL: trimSlash(c.BaseURL)}
 	created, err := workspace.Create(ctx, st, workspace.CreateInput{Name: c.Name, Type: c.Type, AdminEmail: c.AdminEmail,
 		IssuerURL: iss.IssuerURL, Now: time.Now()})
@@ -91,7 +101,7 @@ func (c *keysRotateCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	st, err := sqlite.Open(ctx, c.DataDir)
+	st, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,8 +114,47 @@ func (c *keysRotateCmd) Run(g *globals) error {
 		"previousKeysRetireAt": time.Now().Add(c.Overlap).UTC().Format(time.RFC3339)})
 }
 
+type migrateCmd struct {
+	storeFlags
+}
+
+// Run applies the migrations that are missing (opening a store migrates it) and stops.
+func (c *migrateCmd) Run(g *globals) error {
+	st, err := c.open(context.Background())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	seq, err := st.LatestSeq(context.Background())
+	if err != nil {
+		return err
+	}
+	return printJSON(g.stdout, map[string]any{"migrated": true, "changeLogSeq": seq})
+}
+
+type backupCmd struct {
+	DataDir string `help:"Directory of the SQLite store to back up." default:"./keyhold-data" env:"KEYHOLD_DATA_DIR" type:"path"`
+	Out     string `help:"File to write the backup to (must not exist)." required:"" type:"path"`
+}
+
+// Run writes an online, consistent copy of the SQLite store.
+func (c *backupCmd) Run(g *globals) error {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, c.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := sqlite.Backup(ctx, st.DB(), c.Out); err != nil {
+		return err
+	}
+	return printJSON(g.stdout, map[string]string{"backup": c.Out})
+}
+
 type cli struct {
-	Serve     serveCmd `cmd:"" help:"Run the service."`
+	Migrate   migrateCmd `cmd:"" help:"Apply database migrations and exit (serve also applies them)."`
+	Backup    backupCmd  `cmd:"" help:"Write an online, consistent copy of the SQLite store (PostgreSQL: use pg_dump)."`
+	Serve     serveCmd   `cmd:"" help:"Run the service."`
 	Workspace struct {
 		Create workspaceCreateCmd `cmd:"" help:"Create a workspace with its first administrator and credential; prints them once."`
 	} `cmd:"" help:"Manage workspaces."`

@@ -89,3 +89,14 @@ func isBusy(err error) bool {
 	c := code(err) & 0xff
 	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 }
+
+// Backup writes a consistent copy of the live database to path (which must not exist) with
+// VACUUM INTO: it reads one snapshot while writers go on, and the copy is a complete,
+// compacted database file.
+func Backup(ctx context.Context, db *sql.DB, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("backup: %s already exists", path)
+	}
+	_, err := db.ExecContext(ctx, `VACUUM INTO ?`, path)
+	return err
+}
