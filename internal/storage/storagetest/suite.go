@@ -37,6 +37,10 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"ChangeLog", testChangeLog},
 		{"Transactions", testTransactions},
 		{"ConcurrentCreates", testConcurrentCreates},
+		{"Tenants", testTenants},
+		{"TenantGroups", testTenantGroups},
+		{"Provisions", testProvisions},
+		{"WorkspaceDelete", testWorkspaceDelete},
 	}
 	for _, c := range cats {
 		t.Run(c.name, func(t *testing.T) {
