@@ -41,6 +41,7 @@ type serveCmd struct {
 	MaxCredentials  int           `help:"Credentials one owner may hold in one workspace." default:"7" env:"KEYHOLD_MAX_CREDENTIALS_PER_OWNER" name:"max-credentials-per-owner"`
 	SyncInterval    time.Duration `help:"How often in-memory views poll the store for writes made by other processes." default:"1s" env:"KEYHOLD_SYNC_INTERVAL"`
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
+	Platform        string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
 }
 
@@ -50,7 +51,7 @@ func (c *serveCmd) Run(g *globals) error {
 	defer stop()
 	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ShutdownTimeout: c.ShutdownTimeout, Log: log, Stdout: g.stdout})
+		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, Log: log, Stdout: g.stdout})
 	if err != nil {
 		return err
 	}

@@ -35,11 +35,19 @@ type Config struct {
 	MaxCredentialsPerOwner int
 	SyncInterval           time.Duration
 	ShutdownTimeout        time.Duration
-	Log                    *slog.Logger
+	// Platform is PlatformCloud (default) or PlatformDedicated, which lacks token exchange.
+	Platform string
+	Log      *slog.Logger
 	// Stdout receives the one-time bootstrap line.
 	Stdout io.Writer
 	Now    func() time.Time
 }
+
+// Platforms keyhold can model.
+const (
+	PlatformCloud     = "cloud"
+	PlatformDedicated = "dedicated"
+)
 
 func (c *Config) defaults() {
 	if c.Listen == "" {
@@ -47,6 +55,9 @@ func (c *Config) defaults() {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "./keyhold-data"
+	}
+	if c.Platform == "" {
+		c.Platform = PlatformCloud
 	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = 15 * time.Minute
@@ -93,6 +104,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.defaults()
 	if cfg.TokenTTL < time.Minute || cfg.TokenTTL > 24*time.Hour {
 		return nil, fmt.Errorf("token TTL %s: must be between 1m and 24h", cfg.TokenTTL)
+	}
+	if cfg.Platform != PlatformCloud && cfg.Platform != PlatformDedicated {
+		return nil, fmt.Errorf("platform %q: expected cloud or dedicated", cfg.Platform)
 	}
 	alg, err := token.ParseAlgorithm(cfg.SigningAlg)
 	if err != nil {

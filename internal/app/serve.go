@@ -34,22 +34,33 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 	cfg := &n.cfg
 	creds := credential.NewIndex()
 	dir := workspace.NewDirectory()
+	groups := workspace.NewTenantGroups()
 	keys := token.NewKeySet(alg, cfg.Now)
 	n.revoked = token.NewRevoked(cfg.Now)
 	engine := rbac.NewEngine()
-	n.Feed = changefeed.New(n.Store, cfg.Log, creds, dir, keys, n.revoked, engine)
+	engine.Groups = groups
+	n.Feed = changefeed.New(n.Store, cfg.Log, creds, dir, groups, keys, n.revoked, engine)
+	syncNow := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return n.Feed.Sync(ctx)
+	}
 	n.Issuer = &token.Issuer{BaseURL: cfg.BaseURL, Audience: cfg.BaseURL, TTL: cfg.TokenTTL, Keys: keys, Now: cfg.Now}
-	n.verifier = &token.Verifier{Issuer: n.Issuer, Creds: creds, Revoked: n.revoked}
+	n.verifier = &token.Verifier{Issuer: n.Issuer, Creds: creds, Revoked: n.revoked, Workspaces: dir,
+		Reach: engine.Reaches, Sync: syncNow}
 	metrics := telemetry.New()
 	addrFailures := ratelimit.New(addrFailBurst, addrFailInterval)
+	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: n.Feed.Sync, Now: cfg.Now}
 	n.API = &httpapi.API{
 		BaseURL: cfg.BaseURL, Log: cfg.Log, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,
 			Sync: n.Feed.Sync, ClientFailures: ratelimit.New(clientFailBurst, clientFailInterval), AddrFailures: addrFailures,
-			Observer: metrics, Log: cfg.Log},
+			Observer: metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: n.Feed.Sync, Now: cfg.Now,
-			MaxPerUser: cfg.MaxCredentialsPerOwner},
-		Ready: func(ctx context.Context) error { _, err := n.Store.LatestSeq(ctx); return err },
+			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists},
+		WorkspaceService: workspaces,
+		TenantGroups:     groups,
+		Ready:            func(ctx context.Context) error { _, err := n.Store.LatestSeq(ctx); return err },
 	}
 	n.handler = n.API.Handler()
 }

@@ -28,6 +28,9 @@ type API struct {
 	Authz       *rbac.Engine
 	Credentials *credential.Service
 	Workspaces  *workspace.Directory
+	// WorkspaceService serves workspaces, MSP tenants, tenant groups and provisions.
+	WorkspaceService *workspace.Service
+	TenantGroups     *workspace.TenantGroups
 	// AddrFailures limits failed bearer authentications per source address.
 	AddrFailures *ratelimit.Limiter
 	// Ready reports whether the node can serve (views loaded, store reachable).
@@ -47,6 +50,7 @@ func (a *API) Handler() http.Handler {
 	a.mux.HandleFunc("GET /readyz", a.readyz)
 	a.mux.Handle("GET /metrics", a.Metrics.Handler())
 	a.credentialRoutes()
+	a.workspaceRoutes()
 	return a.middleware(http.HandlerFunc(a.dispatch))
 }
 
@@ -93,6 +97,14 @@ func (j *jsonMiss) WriteHeader(status int) {
 			j.a.writeError(j.ResponseWriter, j.r, &apperr.Error{Kind: apperr.MethodNotAllowed, Message: "method not allowed on this path"})
 			return
 		}
+		j.a.writeError(j.ResponseWriter, j.r, apperr.New(apperr.NotFound, "no such resource"))
+		return
+	}
+	// The mux redirects a non-canonical path ("/a/../b") to its cleaned form even when that
+	// matches no route (r.Pattern is then empty): such a path is unknown, answered 404.
+	if status == http.StatusTemporaryRedirect && j.r.Pattern == "" && !j.replaced {
+		j.replaced = true
+		h.Del("Location")
 		j.a.writeError(j.ResponseWriter, j.r, apperr.New(apperr.NotFound, "no such resource"))
 		return
 	}

@@ -64,6 +64,10 @@ type Caller struct {
 	Expiry  int64
 	// Act is set on exchanged tokens.
 	Act *Actor
+	// ActingFrom is the MSP workspace a caller acts from when its token is scoped to one of
+	// the MSP's tenants (an exchanged token, or a credential the MSP made for the tenant);
+	// its permissions there come from the MSP's assignments that reach the tenant.
+	ActingFrom string
 }
 
 // Principals lists every principal whose assignments the caller acts with: the API client

@@ -40,6 +40,8 @@ type Decision struct {
 	Principal    string
 	// Deprecated is set when the permission is deprecated (it still works).
 	Deprecated bool
+	// External is set when an MSP assignment allowed it in one of the MSP's tenants.
+	External bool
 }
 
 // Engine decides access from an in-memory copy of permissions, roles and assignments.
@@ -49,6 +51,8 @@ type Engine struct {
 	roles     map[string]*roleInfo
 	bySubject map[string][]*assignInfo
 	byID      map[string]*assignInfo
+	// Groups tells which tenants a tenant group holds (for MSP scopes); set before use.
+	Groups GroupMembership
 }
 
 // NewEngine returns an empty engine; the change feed loads it.
@@ -59,6 +63,9 @@ func NewEngine() *Engine {
 
 // Allowed reports whether a caller holds permission on resource.
 func (e *Engine) Allowed(c *principal.Caller, permission string, resource grn.GRN) bool {
+	if c.ActingFrom != "" {
+		return e.decideFrom(c, permission, resource).Allowed
+	}
 	return e.Decide(c.Principals(), permission, resource).Allowed
 }
 

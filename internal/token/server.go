@@ -39,6 +39,11 @@ type Server struct {
 	AddrFailures   *ratelimit.Limiter
 	Observer       Observer
 	Log            *slog.Logger
+	// Exchange enables RFC 8693 token exchange (GreenLake Cloud has it, the Dedicated
+	// Platform does not).
+	Exchange bool
+	// Reach reports whether principals hold an MSP assignment reaching a tenant.
+	Reach func(principals []string, mspID, tenantID string) bool
 }
 
 // IssuerPrefix is the path of every workspace issuer, followed by the workspace id.
@@ -95,9 +100,7 @@ func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (creden
 		key string
 	}{{s.AddrFailures, addr}, {s.ClientFailures, f.clientID}} {
 		if blocked, wait := l.lim.Blocked(l.key); blocked {
-			s.Observer.AuthFailed("client", "rate_limited")
-			return credential.Entry{}, &oauthError{status: http.StatusTooManyRequests, code: errUnavailable,
-				description: "too many failed authentication attempts; retry later", retryAfter: ratelimit.RetryAfter(wait)}
+			return credential.Entry{}, s.limited(wait)
 		}
 	}
 	if f.clientID == "" {
@@ -140,14 +143,27 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		oe = badRequest(errInvalidRequest, "grant_type is required")
 	case GrantClientCredentials:
 		resp, oe = s.clientCredentials(r, f, ws)
+	case GrantTokenExchange:
+		if !s.Exchange {
+			oe = badRequest(errUnsupportedGrantType, "token exchange is not available on this platform")
+			break
+		}
+		resp, oe = s.tokenExchange(r, f, ws)
 	default:
-		oe = badRequest(errUnsupportedGrantType, "grant_type must be client_credentials")
+		oe = badRequest(errUnsupportedGrantType, "grant_type must be client_credentials or token exchange")
 	}
 	if oe != nil {
 		writeOAuthError(w, oe)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// limited answers a caller out of its failure budget.
+func (s *Server) limited(wait time.Duration) *oauthError {
+	s.Observer.AuthFailed("client", "rate_limited")
+	return &oauthError{status: http.StatusTooManyRequests, code: errUnavailable,
+		description: "too many failed authentication attempts; retry later", retryAfter: ratelimit.RetryAfter(wait)}
 }
 
 // tokenResponse is RFC 6749 §5.1's successful response (plus RFC 8693's issued_token_type).
@@ -167,5 +183,5 @@ func (s *Server) respond(c *Claims, grant string) (*tokenResponse, *oauthError) 
 	}
 	s.Observer.TokenIssued(grant)
 	return &tokenResponse{AccessToken: tok, TokenType: "Bearer",
-		ExpiresIn: int64(c.Expiry.Time().Sub(s.Issuer.Now()).Round(time.Second) / time.Second)}, nil
+		ExpiresIn: int64(c.Expiry.Time().Sub(c.IssuedAt.Time()) / time.Second)}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/workspace"
 )
 
 // MaxTokenLen bounds a presented token before any parsing (JOSE parsers have had
@@ -37,12 +38,24 @@ func (e *invalidError) Is(t error) bool { return t == ErrInvalid }
 
 // Verifier checks access tokens.
 type Verifier struct {
-	Issuer  *Issuer
-	Creds   *credential.Index
-	Revoked *Revoked
+	Issuer     *Issuer
+	Creds      *credential.Index
+	Revoked    *Revoked
+	Workspaces *workspace.Directory
+	// Reach reports whether principals hold an MSP assignment reaching a tenant.
+	Reach func(principals []string, mspID, tenantID string) bool
+	// Sync brings the views up to date (nil: never).
+	Sync func() error
 
 	mu    sync.RWMutex
-	cache map[[32]byte]*Claims
+	cache map[[32]byte]cachedToken
+}
+
+// cachedToken is a verified token's claims and the key that signed it: a cached token is
+// honoured only while that key is.
+type cachedToken struct {
+	claims *Claims
+	kid    string
 }
 
 // Verify returns the caller a token stands for, or an error wrapping ErrInvalid.
@@ -52,51 +65,59 @@ func (v *Verifier) Verify(raw string) (*principal.Caller, *Claims, error) {
 	}
 	key := sha256.Sum256([]byte(raw))
 	v.mu.RLock()
-	c, ok := v.cache[key]
+	ct, ok := v.cache[key]
 	v.mu.RUnlock()
-	if !ok {
+	c := ct.claims
+	if ok {
+		if _, live := v.Issuer.Keys.Key(ct.kid); !live {
+			return nil, nil, invalid("token is signed by an unknown key")
+		}
+	} else {
+		var kid string
 		var err error
-		if c, err = v.parse(raw); err != nil {
+		if c, kid, err = v.parse(raw); err != nil {
 			return nil, nil, err
 		}
-		v.remember(key, c)
+		v.remember(key, cachedToken{c, kid})
 	}
 	caller, err := v.live(c)
 	return caller, c, err
 }
 
 // parse checks signature, type, issuer, audience and times: everything that cannot change.
-func (v *Verifier) parse(raw string) (*Claims, error) {
+func (v *Verifier) parse(raw string) (*Claims, string, error) {
 	tok, err := jwt.ParseSigned(raw, Algorithms)
 	if err != nil || len(tok.Headers) != 1 {
-		return nil, invalid("token is not a signed JWT")
+		return nil, "", invalid("token is not a signed JWT")
 	}
 	h := tok.Headers[0]
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
-		return nil, invalid("token is not an access token (typ at+jwt)")
+		return nil, "", invalid("token is not an access token (typ at+jwt)")
 	}
 	key, ok := v.Issuer.Keys.Key(h.KeyID)
 	if !ok || key.Algorithm != h.Algorithm {
-		return nil, invalid("token is signed by an unknown key")
+		return nil, "", invalid("token is signed by an unknown key")
 	}
 	var c Claims
 	if err := tok.Claims(key.Key, &c); err != nil {
-		return nil, invalid("token signature does not verify")
+		return nil, "", invalid("token signature does not verify")
 	}
 	ws, ok := workspaceOf(&c)
 	if !ok || c.Issuer != v.Issuer.IssuerURL(ws) || c.Expiry == nil || c.ID == "" {
-		return nil, invalid("token issuer or claims are not keyhold's")
+		return nil, "", invalid("token issuer or claims are not keyhold's")
 	}
 	exp := jwt.Expected{AnyAudience: jwt.Audience{v.Issuer.Audience}, Time: v.Issuer.Now()}
 	if err := (&jwt.Claims{Audience: c.Audience, Expiry: c.Expiry, NotBefore: c.NotBefore, IssuedAt: c.IssuedAt}).
 		ValidateWithLeeway(exp, leeway); err != nil {
-		return nil, invalid("token is expired, not yet valid or for another audience")
+		return nil, "", invalid("token is expired, not yet valid or for another audience")
 	}
-	return &c, nil
+	return &c, h.KeyID, nil
 }
 
-// live checks what can change after issuance: expiry, revocation, and the credential's
-// existence and generation.
+// live checks what can change after issuance: expiry, revocation, the credential's existence
+// and generation, the workspace's existence, and for a caller acting in a tenant from its MSP,
+// that the tenant still belongs to the MSP and (for exchanged tokens) that an MSP assignment
+// still reaches it.
 func (v *Verifier) live(c *Claims) (*principal.Caller, error) {
 	if !v.Issuer.Now().Before(c.Expiry.Time()) {
 		return nil, invalid("token is expired")
@@ -105,34 +126,57 @@ func (v *Verifier) live(c *Claims) (*principal.Caller, error) {
 		return nil, invalid("token is revoked")
 	}
 	ws, _ := workspaceOf(c)
+	home := ws // the workspace the credential's tokens are scoped to
 	clientID := c.ClientID
 	if c.Act != nil {
 		clientID = c.Act.ClientID
+		home, _ = workspaceOf(&Claims{WorkspaceID: c.Act.WorkspaceID})
 	}
-	e, ok := v.Creds.Get(clientID)
+	e, ok := v.credential(clientID)
 	if !ok || e.Generation != c.Generation {
 		return nil, invalid("token's credential was reset or deleted")
 	}
-	caller := &principal.Caller{Subject: c.Subject, ClientID: c.ClientID, OwnerID: e.OwnerID, WorkspaceID: ws,
-		TokenID: c.ID, Expiry: c.Expiry.Time().Unix()}
-	if c.Act == nil && e.TokenWorkspaceID != ws {
+	if e.TokenWorkspaceID != home {
 		return nil, invalid("token's credential belongs to another workspace")
 	}
-	if c.Act != nil {
-		actWS, _ := workspaceOf(&Claims{WorkspaceID: c.Act.WorkspaceID})
-		if e.TokenWorkspaceID != actWS {
-			return nil, invalid("token's credential belongs to another workspace")
-		}
-		caller.Act = &principal.Actor{Subject: c.Act.Subject, WorkspaceID: actWS}
+	w, ok := v.Workspaces.Get(ws)
+	if !ok {
+		return nil, invalid("token's workspace no longer exists")
+	}
+	caller := &principal.Caller{Subject: c.Subject, ClientID: c.ClientID, OwnerID: e.OwnerID, WorkspaceID: ws,
+		TokenID: c.ID, Expiry: c.Expiry.Time().Unix()}
+	switch {
+	case c.Act != nil:
+		caller.Act = &principal.Actor{Subject: c.Act.Subject, WorkspaceID: home}
+		caller.ActingFrom = home
+	case e.WorkspaceID != ws:
+		caller.ActingFrom = e.WorkspaceID // an MSP's credential for one of its tenants
+	}
+	if caller.ActingFrom != "" && (w.ParentID != caller.ActingFrom ||
+		(c.Act != nil && !v.Reach(caller.Principals(), caller.ActingFrom, ws))) {
+		return nil, invalid("token's tenant is no longer reached from its MSP")
 	}
 	return caller, nil
 }
 
-func (v *Verifier) remember(key [32]byte, c *Claims) {
+// credential reads the credential view. A credential this node has not seen may have been
+// created on another node a moment ago: the token's signature has already been verified, so
+// syncing once here costs a query only for genuine tokens.
+func (v *Verifier) credential(id string) (credential.Entry, bool) {
+	if e, ok := v.Creds.Get(id); ok {
+		return e, true
+	}
+	if v.Sync == nil || v.Sync() != nil {
+		return credential.Entry{}, false
+	}
+	return v.Creds.Get(id)
+}
+
+func (v *Verifier) remember(key [32]byte, c cachedToken) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.cache == nil {
-		v.cache = map[[32]byte]*Claims{}
+		v.cache = map[[32]byte]cachedToken{}
 	}
 	if len(v.cache) >= maxCached {
 		v.pruneLocked()
@@ -153,7 +197,7 @@ func (v *Verifier) Prune() {
 func (v *Verifier) pruneLocked() {
 	now := v.Issuer.Now()
 	for k, c := range v.cache {
-		if !now.Before(c.Expiry.Time()) {
+		if !now.Before(c.claims.Expiry.Time()) {
 			delete(v.cache, k)
 		}
 	}

@@ -1,0 +1,94 @@
+package token
+
+import (
+	"net/http"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/principal"
+)
+
+// Token exchange names (RFC 8693).
+const (
+	GrantTokenExchange   = "urn:ietf:params:oauth:grant-type:token-exchange"
+	TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+)
+
+// tokenExchange is RFC 8693 in GreenLake's MSP form: a token of an MSP workspace, posted to
+// the token endpoint of one of the MSP's tenants without client authentication, becomes a
+// token for that tenant that acts with the MSP assignments reaching it and names the original
+// subject in "act". The new token never outlives the subject token.
+func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenResponse, *oauthError) {
+	if oe := exchangeParams(f); oe != nil {
+		return nil, oe
+	}
+	addr := clientAddr(r)
+	if blocked, wait := s.AddrFailures.Blocked(addr); blocked {
+		return nil, s.limited(wait)
+	}
+	caller, sub, err := s.Verifier.Verify(f.get("subject_token"))
+	if err != nil {
+		s.AddrFailures.Fail(addr)
+		s.Observer.AuthFailed("exchange", "invalid_subject")
+		return nil, badRequest(errInvalidGrant, "the subject token is not valid: "+err.Error())
+	}
+	if oe := s.exchangeAllowed(caller, sub, ws); oe != nil {
+		return nil, oe
+	}
+	c := &Claims{
+		Subject:       caller.Subject,
+		ClientID:      caller.ClientID,
+		WorkspaceID:   ws,
+		PrincipalType: sub.PrincipalType,
+		Generation:    sub.Generation,
+		ProvisionID:   sub.ProvisionID,
+		Expiry:        jwt.NewNumericDate(sub.Expiry.Time()),
+		Act:           &Actor{Subject: caller.Subject, WorkspaceID: ids.Hex(caller.WorkspaceID), ClientID: caller.ClientID},
+	}
+	resp, oe := s.respond(c, GrantTokenExchange)
+	if resp != nil {
+		resp.IssuedTokenType = TokenTypeAccessToken
+	}
+	return resp, oe
+}
+
+// exchangeParams checks the request's shape: no client authentication, an access token as
+// subject, no actor token, no target.
+func exchangeParams(f *form) *oauthError {
+	switch {
+	case f.basic || f.clientID != "" || f.clientSecret != "":
+		return badRequest(errInvalidRequest, "token exchange takes no client authentication")
+	case f.get("subject_token") == "":
+		return badRequest(errInvalidRequest, "subject_token is required")
+	case f.get("subject_token_type") != TokenTypeAccessToken:
+		return badRequest(errInvalidRequest, "subject_token_type must be "+TokenTypeAccessToken)
+	case f.get("requested_token_type") != "" && f.get("requested_token_type") != TokenTypeAccessToken:
+		return badRequest(errInvalidRequest, "requested_token_type must be "+TokenTypeAccessToken)
+	case f.get("actor_token") != "" || f.get("actor_token_type") != "":
+		return badRequest(errInvalidRequest, "actor tokens are not supported")
+	case f.get("audience") != "" || f.get("resource") != "":
+		return badRequest("invalid_target", "the target is the tenant of the token endpoint; audience and resource are not supported")
+	case f.get("scope") != "" && !validScope(f.get("scope")):
+		return badRequest(errInvalidScope, "scope is malformed")
+	}
+	return nil
+}
+
+// exchangeAllowed applies the MSP rules: a first-hand token of the MSP workspace itself, a
+// target that is one of its tenants, and an MSP assignment of the subject reaching it.
+func (s *Server) exchangeAllowed(caller *principal.Caller, sub *Claims, ws string) *oauthError {
+	switch {
+	case sub.Act != nil:
+		return badRequest(errInvalidGrant, "an exchanged token cannot be exchanged again")
+	case caller.ActingFrom != "":
+		return badRequest(errInvalidGrant, "the subject token is scoped to a tenant; exchange the MSP's own token")
+	}
+	if t, ok := s.Workspaces.Get(ws); !ok || t.ParentID != caller.WorkspaceID {
+		return badRequest(errInvalidGrant, "this workspace is not a tenant of the subject token's workspace")
+	}
+	if !s.Reach(caller.Principals(), caller.WorkspaceID, ws) {
+		return badRequest(errInvalidGrant, "the subject holds no MSP role assignment that reaches this tenant")
+	}
+	return nil
+}

@@ -1,0 +1,97 @@
+package workspace
+
+import (
+	"context"
+	"errors"
+	"regexp"
+
+	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/odata"
+	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+// ProvisionStatusProvisioned is the status of every provision keyhold records: it provisions
+// nothing itself, it keeps the record services and credentials refer to.
+const ProvisionStatusProvisioned = "PROVISIONED"
+
+var regionPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+var provisionFilter = odata.NewSchema(
+	odata.Property{Name: "id", Column: "id", Kind: odata.UUID, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
+	odata.Property{Name: "serviceManagerId", Column: "service_manager_id", Kind: odata.UUID, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
+	odata.Property{Name: "region", Column: "region", Kind: odata.String, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
+	odata.Property{Name: "provisionStatus", Column: "status", Kind: odata.String, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
+	odata.Property{Name: "createdAt", Column: "created_at", Kind: odata.Time, Ops: timeOps},
+)
+
+// ListProvisions returns a page of the caller's workspace's provisions.
+func (s *Service) ListProvisions(ctx context.Context, c *principal.Caller, filter string, p storage.Page) ([]storage.Provision, int, error) {
+	pred, err := compileFilter(provisionFilter, filter)
+	if err != nil {
+		return nil, 0, err
+	}
+	list, total, err := s.Store.ListProvisions(ctx, storage.ProvisionQuery{WorkspaceID: c.WorkspaceID, Filter: pred, Page: p})
+	if err != nil {
+		return nil, 0, apperr.Wrap(err, "list provisions")
+	}
+	return list, total, nil
+}
+
+// CreateProvision records a service manager provisioned in a region of the caller's workspace.
+func (s *Service) CreateProvision(ctx context.Context, c *principal.Caller, serviceManagerID, region string) (*storage.Provision, error) {
+	sm, err := ids.Parse(serviceManagerID)
+	if err != nil {
+		return nil, apperr.Field("serviceManagerId", "must be a UUID")
+	}
+	if !regionPattern.MatchString(region) {
+		return nil, apperr.Field("region", "must be a region name such as us-west (lower-case letters, digits, -)")
+	}
+	now := s.now()
+	p := &storage.Provision{ID: ids.New(), WorkspaceID: c.WorkspaceID, ServiceManagerID: sm, Region: region,
+		Status: ProvisionStatusProvisioned, CreatedBy: s.createdBy(ctx, c), Generation: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.CreateProvision(ctx, p); errors.Is(err, storage.ErrConflict) {
+		return nil, apperr.New(apperr.Conflict, "this service manager is already provisioned in %s", region)
+	} else if err != nil {
+		return nil, apperr.Wrap(err, "create provision")
+	}
+	return p, s.synced(ctx)
+}
+
+// Provision reads one provision of the caller's workspace.
+func (s *Service) Provision(ctx context.Context, c *principal.Caller, rawID string) (*storage.Provision, error) {
+	id, err := ids.Parse(rawID)
+	if err != nil {
+		return nil, apperr.Invalid(apperr.SourcePath, "id", "must be a UUID")
+	}
+	p, err := s.Store.GetProvision(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound) || (err == nil && p.WorkspaceID != c.WorkspaceID):
+		return nil, apperr.New(apperr.NotFound, "no provision with this id")
+	case err != nil:
+		return nil, apperr.Wrap(err, "read provision")
+	}
+	return p, nil
+}
+
+// DeleteProvision removes a provision of the caller's workspace.
+func (s *Service) DeleteProvision(ctx context.Context, c *principal.Caller, id string) error {
+	p, err := s.Provision(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.DeleteProvision(ctx, p.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return apperr.Wrap(err, "delete provision")
+	}
+	return s.synced(ctx)
+}
+
+// ProvisionExists tells the credential service whether a provision exists in a workspace.
+func (s *Service) ProvisionExists(ctx context.Context, workspaceID, id string) (bool, error) {
+	p, err := s.Store.GetProvision(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && p.WorkspaceID == workspaceID, err
+}
