@@ -38,17 +38,19 @@ WRK=${WRK:-wrk}
 # ----------------------------------------------------------------------------------------
 # Scenario registry. Order here is the default run order and the table order.
 # ----------------------------------------------------------------------------------------
-ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get)
+ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange)
 declare -A SCENARIO_LABEL=(
 	[minsigner]="a. minimal signer: POST /token (${MINSIGNER_ALG}, no auth, no storage)"
 	[keyhold_token]="b. keyhold: POST tokenUrl (client_credentials, client_secret_post)"
 	[keyhold_credentials_get]="c. keyhold: GET /workspaces/v1/credentials (Bearer)"
+	[keyhold_token_exchange]="d. keyhold: POST tenant tokenUrl (RFC 8693 token exchange of an MSP token)"
 )
 # Scenarios that need keyhold running. keyhold is started before any scenario runs, so the
 # minimal signer can sign with keyhold's issuer and workspace id (same token size).
 declare -A SCENARIO_NEEDS_KEYHOLD=(
 	[keyhold_token]=1
 	[keyhold_credentials_get]=1
+	[keyhold_token_exchange]=1
 )
 read -r -a SELECTED <<<"${SCENARIOS:-${ALL_SCENARIOS[*]}}"
 
@@ -380,6 +382,32 @@ scenario_keyhold_credentials_get() {
 		die "keyhold_credentials_get: preflight failed"
 	fi
 	run_wrk keyhold_credentials_get "$url" "$BENCH_DIR/wrk/bearer_get.lua" "TOKEN=$token"
+}
+
+# d. Token exchange: an MSP workspace (made with `keyhold workspace create --type MSP` beside
+# the running server), one tenant made through the API, and the MSP administrator's token
+# exchanged at the tenant's token endpoint: subject verification (cached), the MSP rules, signing.
+scenario_keyhold_token_exchange() {
+	local code msp_token tenant_id tenant_url hex
+	"$KEYHOLD_BIN" workspace create --data-dir "$TMP/data" --name bench-msp --type MSP \
+		--admin-email bench@msp.example --base-url "$KEYHOLD_BASE" >"$TMP/msp.json" ||
+		die "keyhold_token_exchange: workspace create failed"
+	code=$(token_request "$("$JSONFIELD" tokenUrl <"$TMP/msp.json")" "$("$JSONFIELD" clientId <"$TMP/msp.json")" \
+		"$("$JSONFIELD" clientSecret <"$TMP/msp.json")" "$TMP/msp-token.json") || true
+	[[ $code == 200 ]] || die "keyhold_token_exchange: MSP token answered ${code:-nothing}"
+	msp_token=$("$JSONFIELD" access_token <"$TMP/msp-token.json")
+	code=$(curl -sS --max-time 10 -o "$TMP/tenant.json" -w '%{http_code}' -H "Authorization: Bearer $msp_token" \
+		-H 'Content-Type: application/json' -d '{"workspaceName":"bench tenant"}' "$KEYHOLD_BASE/workspaces/v1/msp-tenants") || true
+	[[ $code == 201 ]] || die "keyhold_token_exchange: creating a tenant answered ${code:-nothing}: $(head -c 500 "$TMP/tenant.json")"
+	tenant_id=$("$JSONFIELD" id <"$TMP/tenant.json")
+	hex=${tenant_id//-/}
+	tenant_url=$KEYHOLD_BASE/authorization/v2/oauth2/$hex/token
+	code=$(curl -sS --max-time 10 -o "$TMP/exchange.json" -w '%{http_code}' \
+		--data-urlencode grant_type=urn:ietf:params:oauth:grant-type:token-exchange \
+		--data-urlencode "subject_token=$msp_token" \
+		--data-urlencode subject_token_type=urn:ietf:params:oauth:token-type:access_token "$tenant_url") || true
+	[[ $code == 200 ]] || die "keyhold_token_exchange: preflight exchange answered ${code:-nothing}: $(head -c 500 "$TMP/exchange.json")"
+	run_wrk keyhold_token_exchange "$tenant_url" "$BENCH_DIR/wrk/exchange.lua" "SUBJECT_TOKEN=$msp_token"
 }
 
 # ----------------------------------------------------------------------------------------
