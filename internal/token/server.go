@@ -62,7 +62,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 
 // workspaceOfPath resolves the {ws} of an issuer path to an existing workspace. A workspace
 // unknown to this node's view may have just been created elsewhere, so the view is synced once
-// before concluding it does not exist.
+// before concluding it does not exist; such misses count against the source address's failure
+// budget, so a flood of unknown issuers cannot turn into a flood of database reads.
 func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
 	notFound := &oauthError{status: http.StatusNotFound, code: errInvalidRequest, description: "no such issuer"}
 	id, err := ids.Parse(r.PathValue("ws"))
@@ -72,6 +73,11 @@ func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
 	if _, ok := s.Workspaces.Get(id); ok {
 		return id, nil
 	}
+	addr := clientAddr(r)
+	if blocked, _ := s.AddrFailures.Blocked(addr); blocked {
+		return "", notFound
+	}
+	s.AddrFailures.Fail(addr)
 	if err := s.Sync(r.Context()); err != nil {
 		s.Log.Error("sync on unknown workspace", "error", err)
 	}
@@ -109,11 +115,11 @@ func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (creden
 	}
 	e, ok := s.Creds.Authenticate(f.clientID, f.clientSecret)
 	if !ok {
-		if _, known := s.Creds.Get(f.clientID); !known {
-			// Possibly created on another node or by the CLI a moment ago.
-			if err := s.Sync(r.Context()); err == nil {
-				e, ok = s.Creds.Authenticate(f.clientID, f.clientSecret)
-			}
+		// The credential may have been created, or its secret reset, on another node or by the
+		// CLI a moment ago. Every failure syncs, known client id or not, so the time a failure
+		// takes says nothing about whether the client exists; the budgets above bound the cost.
+		if err := s.Sync(r.Context()); err == nil {
+			e, ok = s.Creds.Authenticate(f.clientID, f.clientSecret)
 		}
 	}
 	if !ok || e.TokenWorkspaceID != ws {

@@ -132,7 +132,7 @@ func (v *Verifier) live(c *Claims) (*principal.Caller, error) {
 		clientID = c.Act.ClientID
 		home, _ = workspaceOf(&Claims{WorkspaceID: c.Act.WorkspaceID})
 	}
-	e, ok := v.credential(clientID)
+	e, ok := v.credential(clientID, c.Generation)
 	if !ok || e.Generation != c.Generation {
 		return nil, invalid("token's credential was reset or deleted")
 	}
@@ -159,11 +159,12 @@ func (v *Verifier) live(c *Claims) (*principal.Caller, error) {
 	return caller, nil
 }
 
-// credential reads the credential view. A credential this node has not seen may have been
-// created on another node a moment ago: the token's signature has already been verified, so
-// syncing once here costs a query only for genuine tokens.
-func (v *Verifier) credential(id string) (credential.Entry, bool) {
-	if e, ok := v.Creds.Get(id); ok {
+// credential reads the credential view. A credential this node has not seen, or has seen at an
+// older generation than the token's, was created or reset on another node a moment ago: the
+// token's signature has already been verified, so syncing once here costs a query only for
+// genuine tokens.
+func (v *Verifier) credential(id string, generation int64) (credential.Entry, bool) {
+	if e, ok := v.Creds.Get(id); ok && e.Generation >= generation {
 		return e, true
 	}
 	if v.Sync == nil || v.Sync() != nil {
