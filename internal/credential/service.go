@@ -144,8 +144,8 @@ func validName(raw string) (string, error) {
 		return "", apperr.Field("credentialName", "is required and must not be blank")
 	case utf8.RuneCountInString(name) > maxNameLen:
 		return "", apperr.Field("credentialName", "must be at most %d characters", maxNameLen)
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", apperr.Field("credentialName", "must not contain control characters")
+	case strings.IndexFunc(name, unprintable) >= 0:
+		return "", apperr.Field("credentialName", "must not contain control or format characters")
 	}
 	return name, nil
 }
@@ -213,3 +213,7 @@ func (s *Service) provision(ctx context.Context, c *principal.Caller, uri string
 	}
 	return id, nil
 }
+
+// unprintable reports control and format characters (such as U+202E, which reverses how the
+// rest of a name is displayed): names are shown to people, so neither is allowed.
+func unprintable(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }

@@ -81,7 +81,10 @@ func (v *Verifier) Verify(raw string) (*principal.Caller, *Claims, error) {
 		v.remember(key, cachedToken{c, kid})
 	}
 	caller, err := v.live(c)
-	return caller, c, err
+	if err != nil {
+		return nil, nil, err
+	}
+	return caller, c, nil
 }
 
 // parse checks signature, type, issuer, audience and times: everything that cannot change.

@@ -7,7 +7,6 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/keyhold/keyhold/internal/credential"
@@ -123,7 +122,7 @@ func create(ctx context.Context, tx storage.Store, in CreateInput) (*Created, er
 
 func validate(in *CreateInput) error {
 	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || utf8.RuneCountInString(in.Name) > 100 || strings.IndexFunc(in.Name, unicode.IsControl) >= 0 {
+	if in.Name == "" || !utf8.ValidString(in.Name) || utf8.RuneCountInString(in.Name) > 100 || strings.IndexFunc(in.Name, unprintable) >= 0 {
 		return fmt.Errorf("workspace name must be 1 to 100 printable characters")
 	}
 	if in.Type == "" {

@@ -154,8 +154,12 @@ func validText(field, v string, minLen, maxLen int) error {
 		return apperr.Field(field, "is required")
 	case n > maxLen:
 		return apperr.Field(field, "must be at most %d characters", maxLen)
-	case strings.IndexFunc(v, unicode.IsControl) >= 0:
-		return apperr.Field(field, "must not contain control characters")
+	case strings.IndexFunc(v, unprintable) >= 0:
+		return apperr.Field(field, "must not contain control or format characters")
 	}
 	return nil
 }
+
+// unprintable reports control and format characters (such as U+202E, which reverses how the
+// rest of a name is displayed): names are shown to people, so neither is allowed.
+func unprintable(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
