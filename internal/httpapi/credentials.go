@@ -60,12 +60,10 @@ func (a *API) credentialOut(c *storage.Credential, secret string) credentialJSON
 }
 
 func (a *API) listCredentials(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	q := r.URL.Query()
-	for name := range q {
-		if name != "filter" {
-			a.writeError(w, r, apperr.Invalid(apperr.SourceQuery, name, "is not a supported query parameter"))
-			return
-		}
+	q, err := queryParams(r, "filter")
+	if err != nil {
+		a.writeError(w, r, err)
+		return
 	}
 	list, err := a.Credentials.List(r.Context(), c, q.Get("filter"))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -47,7 +49,55 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.Field("body", "must contain exactly one JSON object")
 	}
+	return exactFields(body, reflect.TypeOf(dst))
+}
+
+// exactFields refuses object keys that name a field of t only case-insensitively:
+// encoding/json matches "credentialname" to credentialName, and DisallowUnknownFields lets
+// it through. body has already been decoded into t, so it is valid JSON.
+func exactFields(body []byte, t reflect.Type) error {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return apperr.Field("body", "is not valid JSON")
+	}
+	return exactKeys(v, t)
+}
+
+func exactKeys(v any, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	obj, ok := v.(map[string]any)
+	if !ok || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for key, val := range obj {
+		f, ok := fieldByJSONName(t, key)
+		if !ok {
+			if len(key) > 64 {
+				key = key[:64]
+			}
+			return apperr.Field(key, "is not a known field")
+		}
+		if err := exactKeys(val, f.Type); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" {
+			name = f.Name
+		}
+		if name == key && name != "-" && f.IsExported() {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func decodeError(err error) error {
@@ -63,7 +113,15 @@ func decodeError(err error) error {
 		}
 		return apperr.Field(field, "must be %s", jsonKind(typ.Type.Kind().String()))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		// encoding/json quotes the name with %q: unquote it to name the field as sent.
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			name = strings.Trim(quoted, `"`)
+		}
+		if name == "" {
+			return apperr.Field("body", "has a field with an empty name")
+		}
 		if len(name) > 64 {
 			name = name[:64]
 		}

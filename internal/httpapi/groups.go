@@ -44,7 +44,7 @@ func groupOut(g *storage.TenantGroup) groupJSON {
 }
 
 func (a *API) listGroups(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, ok := a.pageOf(w, r)
+	p, _, ok := a.pageOf(w, r)
 	if !ok {
 		return
 	}
@@ -161,7 +161,7 @@ func (a *API) groupWorkspaceOut(r *http.Request, c *principal.Caller, m *storage
 }
 
 func (a *API) listGroupWorkspaces(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, ok := a.pageOf(w, r)
+	p, _, ok := a.pageOf(w, r)
 	if !ok {
 		return
 	}

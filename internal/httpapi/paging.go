@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/keyhold/keyhold/internal/apperr"
@@ -13,9 +14,32 @@ const (
 	maxLimit     = 200
 )
 
-// parsePaging reads limit (1..200, default 100) and offset (≥ 0, default 0).
-func parsePaging(r *http.Request) (limit, offset int, err error) {
-	q := r.URL.Query()
+// queryParams parses the query string strictly and allows only the named parameters, each at
+// most once. (r.URL.Query() silently drops a malformed pair, such as a bad escape or a raw ';',
+// which would turn a filtered list into an unfiltered one.)
+func queryParams(r *http.Request, allowed ...string) (url.Values, error) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, apperr.Invalid(apperr.SourceQuery, "query", "is not a valid URL query string")
+	}
+	for name, vals := range q {
+		known := false
+		for _, a := range allowed {
+			known = known || name == a
+		}
+		switch {
+		case !known:
+			return nil, apperr.Invalid(apperr.SourceQuery, truncated(name), "is not a supported query parameter")
+		case len(vals) > 1:
+			return nil, apperr.Invalid(apperr.SourceQuery, name, "must be given at most once")
+		}
+	}
+	return q, nil
+}
+
+// parsePaging reads limit (1..200, default 100) and offset (≥ 0, default 0) from a parsed
+// query.
+func parsePaging(q url.Values) (limit, offset int, err error) {
 	limit, offset = defaultLimit, 0
 	if v := q.Get("limit"); v != "" {
 		n, convErr := strconv.Atoi(v)
@@ -32,20 +56,6 @@ func parsePaging(r *http.Request) (limit, offset int, err error) {
 		offset = n
 	}
 	return limit, offset, nil
-}
-
-// onlyParams refuses query parameters a list endpoint does not take.
-func onlyParams(r *http.Request, allowed ...string) error {
-	for name := range r.URL.Query() {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || name == a
-		}
-		if !ok {
-			return apperr.Invalid(apperr.SourceQuery, truncated(name), "is not a supported query parameter")
-		}
-	}
-	return nil
 }
 
 func truncated(s string) string {

@@ -45,11 +45,11 @@ func provisionOut(p *storage.Provision) provisionJSON {
 }
 
 func (a *API) listProvisions(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, ok := a.pageOf(w, r, "filter")
+	p, filter, ok := a.pageOf(w, r, "filter")
 	if !ok {
 		return
 	}
-	list, total, err := a.WorkspaceService.ListProvisions(r.Context(), c, r.URL.Query().Get("filter"), p)
+	list, total, err := a.WorkspaceService.ListProvisions(r.Context(), c, filter, p)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -54,11 +54,11 @@ func (a *API) getWorkspace(w http.ResponseWriter, r *http.Request, c *principal.
 }
 
 func (a *API) listTenants(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, ok := a.pageOf(w, r, "filter")
+	p, filter, ok := a.pageOf(w, r, "filter")
 	if !ok {
 		return
 	}
-	list, total, err := a.WorkspaceService.ListTenants(r.Context(), c, r.URL.Query().Get("filter"), p)
+	list, total, err := a.WorkspaceService.ListTenants(r.Context(), c, filter, p)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -77,18 +77,17 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request, c *principal.C
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "count": len(items), "offset": p.Offset, "total": total})
 }
 
-// pageOf parses paging and refuses unknown query parameters (paging ones are always allowed).
-func (a *API) pageOf(w http.ResponseWriter, r *http.Request, extra ...string) (storage.Page, bool) {
-	if err := onlyParams(r, append(extra, "limit", "offset")...); err != nil {
-		a.writeError(w, r, err)
-		return storage.Page{}, false
+// pageOf parses a list call's query: paging (always allowed) and the extra parameters named.
+func (a *API) pageOf(w http.ResponseWriter, r *http.Request, extra ...string) (storage.Page, string, bool) {
+	q, err := queryParams(r, append(extra, "limit", "offset")...)
+	if err == nil {
+		var p storage.Page
+		if p.Limit, p.Offset, err = parsePaging(q); err == nil {
+			return p, q.Get("filter"), true
+		}
 	}
-	limit, offset, err := parsePaging(r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return storage.Page{}, false
-	}
-	return storage.Page{Limit: limit, Offset: offset}, true
+	a.writeError(w, r, err)
+	return storage.Page{}, "", false
 }
 
 type tenantBody struct {
