@@ -1,10 +1,8 @@
 package token
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/storage"
@@ -24,7 +22,7 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, badRequest(errInvalidRequest, "token is required"))
 		return
 	}
-	caller, c, err := s.verify(r.Context(), raw)
+	caller, c, err := s.Verifier.Verify(raw)
 	if err != nil || caller.WorkspaceID != ws {
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return
@@ -65,8 +63,11 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, badRequest(errInvalidRequest, "token is required"))
 		return
 	}
-	caller, c, err := s.verify(r.Context(), raw)
-	if err != nil || caller.WorkspaceID != ws {
+	caller, c, err := s.Verifier.Verify(raw)
+	// A token is this issuer's to revoke when it is scoped to this workspace, or when it was
+	// exchanged from one of this workspace's tokens (RFC 8693): its client_id names a client of
+	// this workspace, and the tenant's issuer has no client that could revoke it.
+	if err != nil || (caller.WorkspaceID != ws && (c.Act == nil || caller.ActingFrom != ws)) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
 		return
@@ -178,39 +179,6 @@ func (s *Server) Authenticate(raw string) (*principal.Caller, error) {
 	if raw == "" {
 		return nil, ErrNoCaller
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), syncOnMissTimeout)
-	defer cancel()
-	caller, _, err := s.verify(ctx, raw)
+	caller, _, err := s.Verifier.Verify(raw)
 	return caller, err
-}
-
-// syncOnMissTimeout bounds the one sync a token naming an unknown credential triggers.
-const syncOnMissTimeout = 5 * time.Second
-
-// verify is Verifier.Verify for a token that may have been issued by another node. A token
-// whose signature verifies but that names a credential this node's view does not know, or a
-// newer generation of it than the view holds, was issued under a create or a reset made on
-// another node a moment ago: the view is synced once before the token is judged, as the token
-// endpoint does for an unknown client id. A token of an older generation than the view's (a
-// reset) is refused at once; one of a deleted credential costs a sync per use, which the
-// callers' per-address failure budgets bound.
-func (s *Server) verify(ctx context.Context, raw string) (*principal.Caller, *Claims, error) {
-	caller, c, err := s.Verifier.Verify(raw)
-	if err == nil || c == nil || s.Sync == nil {
-		return caller, c, err
-	}
-	clientID := c.ClientID
-	if c.Act != nil {
-		clientID = c.Act.ClientID
-	}
-	if e, known := s.Creds.Get(clientID); known && e.Generation >= c.Generation {
-		return caller, c, err
-	}
-	if serr := s.Sync(ctx); serr != nil {
-		if s.Log != nil {
-			s.Log.Error("sync on a token of an unknown credential", "error", serr)
-		}
-		return caller, c, err
-	}
-	return s.Verifier.Verify(raw)
 }

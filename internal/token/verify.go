@@ -98,6 +98,11 @@ func (v *Verifier) parse(raw string) (*Claims, string, error) {
 		return nil, "", invalid("token is not an access token (typ at+jwt)")
 	}
 	key, ok := v.Issuer.Keys.Key(h.KeyID)
+	if !ok && v.Sync != nil && v.Sync() == nil {
+		// A key rotated in on another node a moment ago. Unknown key ids cost a sync each;
+		// bearer failures are budgeted per address, which bounds that cost.
+		key, ok = v.Issuer.Keys.Key(h.KeyID)
+	}
 	if !ok || key.Algorithm != h.Algorithm {
 		return nil, "", invalid("token is signed by an unknown key")
 	}
