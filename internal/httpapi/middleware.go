@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -71,8 +72,10 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			}
 			d := time.Since(start)
 			a.Metrics.ObserveRequest(route, r.Method, rec.status, d)
-			a.Log.Info("request", "request_id", id, "method", r.Method, "route", route, "path", r.URL.Path,
-				"status", rec.status, "duration_ms", float64(d.Microseconds())/1000, "remote", clientAddr(r))
+			a.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
+				slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
+				slog.String("remote", clientAddr(r)))
 		}()
 		next.ServeHTTP(rec, r)
 	})

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,10 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	tokensIssued *prometheus.CounterVec
 	authFailures *prometheus.CounterVec
+	// series caches resolved request series. Keys are bounded: routes are patterns (unmatched
+	// requests share one), methods outside HTTP's standard set share one label, and statuses
+	// are those keyhold writes.
+	series sync.Map
 }
 
 // New registers keyhold's metrics and the Go runtime's on a fresh registry.
@@ -44,11 +49,30 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
+// requestSeries are the two series of one (route, method, status), resolved once: label
+// lookups hash every label on every call, which the request path need not pay.
+type requestSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
 // ObserveRequest records one finished HTTP request.
 func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
-	s := strconv.Itoa(status)
-	m.requests.WithLabelValues(route, method, s).Inc()
-	m.latency.WithLabelValues(route, method, s).Observe(d.Seconds())
+	k := seriesKey{route, methodLabel(method), status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		s := strconv.Itoa(status)
+		v, _ = m.series.LoadOrStore(k, &requestSeries{m.requests.WithLabelValues(route, k.method, s),
+			m.latency.WithLabelValues(route, k.method, s)})
+	}
+	rs := v.(*requestSeries)
+	rs.count.Inc()
+	rs.latency.Observe(d.Seconds())
 }
 
 // TokenIssued counts one issued token.
@@ -56,3 +80,12 @@ func (m *Metrics) TokenIssued(grant string) { m.tokensIssued.WithLabelValues(gra
 
 // AuthFailed counts one failed authentication.
 func (m *Metrics) AuthFailed(kind, reason string) { m.authFailures.WithLabelValues(kind, reason).Inc() }
+
+// methodLabel keeps a client-chosen method from creating series without bound.
+func methodLabel(m string) string {
+	switch m {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS":
+		return m
+	}
+	return "OTHER"
+}

@@ -80,8 +80,7 @@ func (f *form) get(name string) string { return f.values.Get(name) }
 // form encoding only, no parameter twice, credentials never in the URL, one authentication
 // method at most.
 func parseForm(w http.ResponseWriter, r *http.Request) (*form, *oauthError) {
-	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || ct != "application/x-www-form-urlencoded" {
+	if !isForm(r.Header.Get("Content-Type")) {
 		return nil, badRequest(errInvalidRequest, "the body must be application/x-www-form-urlencoded")
 	}
 	if r.URL.RawQuery != "" {
@@ -174,4 +173,14 @@ func validScope(s string) bool {
 
 func jsonEncode(w http.ResponseWriter, body any) error {
 	return json.NewEncoder(w).Encode(body)
+}
+
+// isForm reports a form-encoded content type; the exact common spelling skips the parser.
+func isForm(ct string) bool {
+	const form = "application/x-www-form-urlencoded"
+	if ct == form {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == form
 }
