@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/principal"
@@ -50,7 +51,7 @@ func (a *API) listGroups(w http.ResponseWriter, r *http.Request, c *principal.Ca
 	}
 	list, total, err := a.WorkspaceService.ListGroups(r.Context(), c, p)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	items := make([]groupJSON, 0, len(list))
@@ -82,7 +83,7 @@ func (a *API) groupInput(w http.ResponseWriter, r *http.Request, create bool) (w
 		err = apperr.Field("groupType", "cannot be changed")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return workspace.GroupInput{}, false
 	}
 	return workspace.GroupInput{Name: *b.Name, Description: b.Description}, true
@@ -95,7 +96,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request, c *principal.C
 	}
 	g, err := a.WorkspaceService.CreateGroup(r.Context(), c, in)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	w.Header().Set("Location", a.BaseURL+groupsPath+"/"+g.ID)
@@ -105,7 +106,7 @@ func (a *API) createGroup(w http.ResponseWriter, r *http.Request, c *principal.C
 func (a *API) getGroup(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	g, err := a.WorkspaceService.Group(r.Context(), c, r.PathValue("gid"))
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, groupOut(g))
@@ -118,7 +119,7 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request, c *principal.C
 	}
 	g, err := a.WorkspaceService.UpdateGroup(r.Context(), c, r.PathValue("gid"), in)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, groupOut(g))
@@ -126,7 +127,7 @@ func (a *API) updateGroup(w http.ResponseWriter, r *http.Request, c *principal.C
 
 func (a *API) deleteGroup(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	if err := a.WorkspaceService.DeleteGroup(r.Context(), c, r.PathValue("gid")); err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -167,7 +168,7 @@ func (a *API) listGroupWorkspaces(w http.ResponseWriter, r *http.Request, c *pri
 	}
 	list, total, err := a.WorkspaceService.ListGroupMembers(r.Context(), c, r.PathValue("gid"), p)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	items := make([]groupWorkspaceJSON, 0, len(list))
@@ -193,12 +194,12 @@ func (a *API) addGroupWorkspace(w http.ResponseWriter, r *http.Request, c *princ
 		err = apperr.Field("type", "must be /workspaces/workspace")
 	}
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	m, err := a.WorkspaceService.AddGroupMember(r.Context(), c, r.PathValue("gid"), *b.WorkspaceID)
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	w.Header().Set("Location", a.BaseURL+groupsPath+"/"+m.GroupID+"/group-workspaces/"+m.ID)
@@ -208,7 +209,7 @@ func (a *API) addGroupWorkspace(w http.ResponseWriter, r *http.Request, c *princ
 func (a *API) getGroupWorkspace(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	m, err := a.WorkspaceService.GroupMember(r.Context(), c, r.PathValue("gid"), r.PathValue("mid"))
 	if err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, a.groupWorkspaceOut(r, c, m))
@@ -216,8 +217,25 @@ func (a *API) getGroupWorkspace(w http.ResponseWriter, r *http.Request, c *princ
 
 func (a *API) removeGroupWorkspace(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	if err := a.WorkspaceService.RemoveGroupMember(r.Context(), c, r.PathValue("gid"), r.PathValue("mid")); err != nil {
-		a.writeError(w, r, err)
+		a.groupError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// groupError writes err as GreenLake's groups v1beta1 document allows: its error issues name
+// only field, header and query.parameter sources, so a malformed id in the path is reported as
+// a field issue (whose subject still names the path parameter).
+func (a *API) groupError(w http.ResponseWriter, r *http.Request, err error) {
+	if e := apperr.As(err); len(e.Issues) > 0 {
+		c := *e
+		c.Issues = slices.Clone(e.Issues)
+		for i := range c.Issues {
+			if c.Issues[i].Source == apperr.SourcePath {
+				c.Issues[i].Source = apperr.SourceField
+			}
+		}
+		err = &c
+	}
+	a.writeError(w, r, err)
 }

@@ -38,7 +38,7 @@ type provisionJSON struct {
 }
 
 func provisionOut(p *storage.Provision) provisionJSON {
-	return provisionJSON{ID: p.ID, Type: "service-catalog/service-manager-provision", ResourceURI: provisionsPath + "/" + p.ID,
+	return provisionJSON{ID: p.ID, Type: "/service-catalog/service-manager-provision", ResourceURI: provisionsPath + "/" + p.ID,
 		ServiceManager: resourceLink{ID: p.ServiceManagerID, ResourceURI: "/service-catalog/v1/service-managers/" + p.ServiceManagerID},
 		Region:         p.Region, ProvisionStatus: p.Status, CreatedBy: p.CreatedBy, Generation: p.Generation,
 		CreatedAt: timestamp(p.CreatedAt), UpdatedAt: timestamp(p.UpdatedAt)}

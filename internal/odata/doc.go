@@ -15,7 +15,8 @@
 //	literal    = string / number / "true" / "false" / "null" / datetime
 //	string     = "'" *( any character but "'" / "''" ) "'"   ; '' is one quote: 'O''Brien'
 //	number     = [ "-" ] 1*DIGIT [ "." 1*DIGIT ]             ; int64 or float64
-//	datetime   = RFC 3339, unquoted: 2024-01-02T03:04:05Z, 2024-01-02T03:04:05.5+02:00
+//	datetime   = RFC 3339, unquoted: 2024-01-02T03:04:05Z, 2024-01-02T03:04:05.5+02:00;
+//	             without a zone (2020-09-21T14:19:09.769747, as GreenLake's examples write it) it is UTC
 //
 // Keywords and operators match case-insensitively; property names are case-sensitive.
 // Tokens are separated by spaces or tabs, which are required between two words (names,

@@ -176,8 +176,8 @@ func (l *lexer) scanNumberOrTime() (token, error) {
 		tok.kind, tok.lit = tNumber, v
 		return tok, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, word); err == nil && isDigit(word[0]) {
-		tok.kind, tok.lit = tTime, t.UTC()
+	if t, err := parseTime(word); err == nil && isDigit(word[0]) {
+		tok.kind, tok.lit = tTime, t
 		return tok, nil
 	}
 	return tok, errorf(start, "invalid literal %s at position %d; expected a number or an RFC 3339 date-time (strings must be single-quoted)", snip(word), start)
@@ -211,4 +211,18 @@ func isDigit(c byte) bool     { return c >= '0' && c <= '9' }
 func isIdentChar(c byte) bool { return isLetter(c) || isDigit(c) || c == '_' }
 func isLiteralChar(c byte) bool {
 	return isIdentChar(c) || c == '.' || c == ':' || c == '+' || c == '-'
+}
+
+// zonelessLayout is an RFC 3339 date-time without its zone, as GreenLake's documents write
+// filter examples ('2020-09-21T14:19:09.769747'); the fraction is optional.
+const zonelessLayout = "2006-01-02T15:04:05.999999999"
+
+// parseTime reads an RFC 3339 date-time in UTC. A date-time without a zone offset is taken
+// as UTC, the zone keyhold serves every timestamp in.
+func parseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		t, err = time.Parse(zonelessLayout, s)
+	}
+	return t.UTC(), err
 }

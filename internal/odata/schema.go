@@ -173,8 +173,8 @@ func convert(k Kind, v any) (any, bool) {
 			id, err := ids.Parse(v)
 			return id, err == nil
 		case Time:
-			t, err := time.Parse(time.RFC3339Nano, v)
-			return t.UTC(), err == nil
+			t, err := parseTime(v)
+			return t, err == nil
 		}
 	case int64, float64:
 		return v, k == Number

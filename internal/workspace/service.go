@@ -141,11 +141,21 @@ func validTenant(in *TenantInput) error {
 			return err
 		}
 	}
+	if d.InventoryOwnership != "" && d.InventoryOwnership != InventoryMSPOwned && d.InventoryOwnership != InventoryCustomerOwned {
+		return apperr.Field("inventoryOwnership", "must be %s or %s", InventoryMSPOwned, InventoryCustomerOwned)
+	}
 	if d.Address != "" && !json.Valid([]byte(d.Address)) {
 		return apperr.Field("address", "must be an object")
 	}
 	return nil
 }
+
+// The values of a tenant's inventoryOwnership (GreenLake's NBTenantInventoryOwnership); a
+// tenant created without one owns MSP_OWNED_INVENTORY, as GreenLake's document says.
+const (
+	InventoryMSPOwned      = "MSP_OWNED_INVENTORY"
+	InventoryCustomerOwned = "CUSTOMER_OWNED_INVENTORY"
+)
 
 func validText(field, v string, minLen, maxLen int) error {
 	n := utf8.RuneCountInString(v)

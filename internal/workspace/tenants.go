@@ -27,6 +27,9 @@ func (s *Service) CreateTenant(ctx context.Context, c *principal.Caller, in Tena
 	if err := validTenant(&in); err != nil {
 		return nil, err
 	}
+	if in.Details.InventoryOwnership == "" {
+		in.Details.InventoryOwnership = InventoryMSPOwned
+	}
 	now := s.now()
 	w := &storage.Workspace{ID: ids.New(), Name: in.WorkspaceName, Type: storage.WorkspaceTenant, ParentID: c.WorkspaceID,
 		CreatedBy: s.createdBy(ctx, c), Generation: 1, CreatedAt: now, UpdatedAt: now}
