@@ -28,10 +28,8 @@ import (
 // xnBadSubject is the code for a subject token that is invalid (malformed, expired, revoked,
 // of a reset or deleted credential) or unacceptable (an exchanged or tenant-scoped token, a
 // target that is not one of the MSP's tenants). RFC 8693 §2.2.2 says such a request MUST be
-// answered invalid_request; keyhold answers invalid_grant, a decision written in docs/api.md
-// ("Token exchange") and relied on by msp_test.go. It is kept in one place so that a change
-// of that decision is a change of this line.
-const xnBadSubject = "invalid_grant"
+// answered invalid_request, and keyhold does (docs/api.md, "Token exchange").
+const xnBadSubject = "invalid_request"
 
 // xnClock is a node's clock, moved by the test.
 type xnClock struct{ ns atomic.Int64 }

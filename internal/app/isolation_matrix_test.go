@@ -54,7 +54,7 @@ import (
 // Expected answers, one per target in the row's order:
 //
 //	200 201 204 400 403 404 409   status of a JSON API call (error bodies in GreenLake's format)
-//	ig   400 invalid_grant        ic   401 invalid_client       uc  400 unauthorized_client
+//	ig   400 invalid_request (an exchange refused, RFC 8693 §2.2.2)        ic   401 invalid_client       uc  400 unauthorized_client
 //	nf   404 invalid_request (an issuer that does not exist)
 //	on   200 {"active": true, …}  off  200 {"active": false} and nothing else
 //	-    not applicable (an exchanged token has no client credential of its own)
@@ -172,7 +172,7 @@ func isoParseWant(s string) isoWant {
 	case "-":
 		return isoWant{skip: true}
 	case "ig":
-		return isoWant{status: 400, oauth: "invalid_grant"}
+		return isoWant{status: 400, oauth: "invalid_request"} // RFC 8693 §2.2.2
 	case "ic":
 		return isoWant{status: 401, oauth: "invalid_client"}
 	case "uc":

@@ -116,12 +116,12 @@ func TestTokenExchangeRefusals(t *testing.T) {
 		name, target, subject string
 		code                  string
 	}{
-		{"standard workspace is no tenant", e.Admin.WorkspaceID, w.mspToken, "invalid_grant"},
-		{"sibling MSP's tenant", w.siblingTen, w.mspToken, "invalid_grant"},
-		{"the MSP itself", w.msp, w.mspToken, "invalid_grant"},
-		{"exchanged token as subject", w.t2, exchanged, "invalid_grant"},
-		{"tenant token back to the MSP", w.msp, exchanged, "invalid_grant"},
-		{"malformed subject", w.t1, "not-a-token", "invalid_grant"},
+		{"standard workspace is no tenant", e.Admin.WorkspaceID, w.mspToken, "invalid_request"},
+		{"sibling MSP's tenant", w.siblingTen, w.mspToken, "invalid_request"},
+		{"the MSP itself", w.msp, w.mspToken, "invalid_request"},
+		{"exchanged token as subject", w.t2, exchanged, "invalid_request"},
+		{"tenant token back to the MSP", w.msp, exchanged, "invalid_request"},
+		{"malformed subject", w.t1, "not-a-token", "invalid_request"},
 		{"oversized subject", w.t1, strings.Repeat("a", 5000), "invalid_request"},
 	}
 	for _, c := range cases {
@@ -152,10 +152,10 @@ func TestExchangedTokenEndsWithItsGrounds(t *testing.T) {
 	var member struct{ ID string }
 	_ = json.Unmarshal(body, &member)
 	resp, body = e.Exchange(t, w.t1, uTok)
-	oauthError(t, resp, body, http.StatusBadRequest, "invalid_grant") // no assignment yet
+	oauthError(t, resp, body, http.StatusBadRequest, "invalid_request") // no assignment yet
 	assignment := e.Assign(t, w.msp, apptest.UserPrincipal(u.UserID), rbac.RoleWorkspaceObserver, g.GRN)
 	resp, body = e.Exchange(t, w.t2, uTok)
-	oauthError(t, resp, body, http.StatusBadRequest, "invalid_grant") // t2 is not in the group
+	oauthError(t, resp, body, http.StatusBadRequest, "invalid_request") // t2 is not in the group
 	resp, body = e.Exchange(t, w.t1, uTok)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("exchange through the group: %d %s", resp.StatusCode, body)

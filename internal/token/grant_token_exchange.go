@@ -18,7 +18,9 @@ const (
 // tokenExchange is RFC 8693 in GreenLake's MSP form: a token of an MSP workspace, posted to
 // the token endpoint of one of the MSP's tenants without client authentication, becomes a
 // token for that tenant that acts with the MSP assignments reaching it and names the original
-// subject in "act". The new token never outlives the subject token.
+// subject in "act". The new token never outlives the subject token. Every refusal of the
+// subject token, whether invalid or unacceptable by policy, is invalid_request, as RFC 8693
+// §2.2.2 requires.
 func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenResponse, *oauthError) {
 	if oe := exchangeParams(f); oe != nil {
 		return nil, oe
@@ -31,7 +33,7 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	if err != nil {
 		s.AddrFailures.Fail(addr)
 		s.Observer.AuthFailed("exchange", "invalid_subject")
-		return nil, badRequest(errInvalidGrant, "the subject token is not valid: "+err.Error())
+		return nil, badRequest(errInvalidRequest, "the subject token is not valid: "+err.Error())
 	}
 	if oe := s.exchangeAllowed(caller, sub, ws); oe != nil {
 		return nil, oe
@@ -80,15 +82,15 @@ func exchangeParams(f *form) *oauthError {
 func (s *Server) exchangeAllowed(caller *principal.Caller, sub *Claims, ws string) *oauthError {
 	switch {
 	case sub.Act != nil:
-		return badRequest(errInvalidGrant, "an exchanged token cannot be exchanged again")
+		return badRequest(errInvalidRequest, "an exchanged token cannot be exchanged again")
 	case caller.ActingFrom != "":
-		return badRequest(errInvalidGrant, "the subject token is scoped to a tenant; exchange the MSP's own token")
+		return badRequest(errInvalidRequest, "the subject token is scoped to a tenant; exchange the MSP's own token")
 	}
 	if t, ok := s.Workspaces.Get(ws); !ok || t.ParentID != caller.WorkspaceID {
-		return badRequest(errInvalidGrant, "this workspace is not a tenant of the subject token's workspace")
+		return badRequest(errInvalidRequest, "this workspace is not a tenant of the subject token's workspace")
 	}
 	if !s.Reach(caller.Principals(), caller.WorkspaceID, ws) {
-		return badRequest(errInvalidGrant, "the subject holds no MSP role assignment that reaches this tenant")
+		return badRequest(errInvalidRequest, "the subject holds no MSP role assignment that reaches this tenant")
 	}
 	return nil
 }
