@@ -26,17 +26,19 @@ type querier interface {
 
 // Store implements storage.Store over database/sql.
 type Store struct {
-	db   *sql.DB
-	q    querier
-	d    *Dialect
-	inTx bool
+	db    *sql.DB
+	q     querier
+	tx    *sql.Tx // set inside WithTx
+	d     *Dialect
+	inTx  bool
+	stmts *stmtCache
 }
 
 var _ storage.Store = (*Store)(nil)
 
 // New wraps an open database. Call Migrate before use.
 func New(db *sql.DB, d *Dialect) *Store {
-	return &Store{db: db, q: db, d: d}
+	return &Store{db: db, q: db, d: d, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}
 }
 
 // Migrate applies the dialect's embedded migrations that are not applied yet.
@@ -55,7 +57,10 @@ func (s *Store) Migrate(ctx context.Context, opts ...goose.ProviderOption) error
 func (s *Store) DB() *sql.DB { return s.db }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // WithTx runs fn in a transaction, retrying it on serialization failures.
 func (s *Store) WithTx(ctx context.Context, fn func(storage.Store) error) error {
@@ -77,7 +82,7 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 	if err != nil {
 		return s.translate(err)
 	}
-	inner := &Store{db: s.db, q: tx, d: s.d, inTx: true}
+	inner := &Store{db: s.db, q: tx, tx: tx, d: s.d, inTx: true, stmts: s.stmts}
 	if s.d.LockChanges != "" {
 		// Take the change log's lock before anything else, so that writers queue in one order
 		// and never deadlock on it while holding other rows.
@@ -100,17 +105,31 @@ func (s *Store) write(ctx context.Context, fn func(*Store) error) error {
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := s.q.ExecContext(ctx, s.d.Rebind(query), encodeArgs(args)...)
+	q := s.d.Rebind(query)
+	if st, ok := s.stmt(ctx, q); ok {
+		res, err := st.ExecContext(ctx, encodeArgs(args)...)
+		return res, s.translate(err)
+	}
+	res, err := s.q.ExecContext(ctx, q, encodeArgs(args)...)
 	return res, s.translate(err)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := s.q.QueryContext(ctx, s.d.Rebind(query), encodeArgs(args)...)
+	q := s.d.Rebind(query)
+	if st, ok := s.stmt(ctx, q); ok {
+		rows, err := st.QueryContext(ctx, encodeArgs(args)...)
+		return rows, s.translate(err)
+	}
+	rows, err := s.q.QueryContext(ctx, q, encodeArgs(args)...)
 	return rows, s.translate(err)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.q.QueryRowContext(ctx, s.d.Rebind(query), encodeArgs(args)...)
+	q := s.d.Rebind(query)
+	if st, ok := s.stmt(ctx, q); ok {
+		return st.QueryRowContext(ctx, encodeArgs(args)...)
+	}
+	return s.q.QueryRowContext(ctx, q, encodeArgs(args)...)
 }
 
 // mustAffect turns "no row changed" into ErrNotFound.
