@@ -20,6 +20,8 @@
 #   READY_TIMEOUT=60   seconds to wait for GET /readyz
 #   KEEP_TMP=1         keep the temp dir (wrk outputs, server logs) and print its path
 #   WRK=wrk            the wrk binary
+#   IAM_WORKSPACES=10000  workspaces of the AuthZEN scenarios' data set (100 assignments each)
+#   AUTHZEN_BATCH=10   evaluations per request in keyhold_authzen_batch
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,16 +36,20 @@ KEYHOLD_BIN=${KEYHOLD_BIN:-}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 KEEP_TMP=${KEEP_TMP:-0}
 WRK=${WRK:-wrk}
+IAM_WORKSPACES=${IAM_WORKSPACES:-10000}
+AUTHZEN_BATCH=${AUTHZEN_BATCH:-10}
 
 # ----------------------------------------------------------------------------------------
 # Scenario registry. Order here is the default run order and the table order.
 # ----------------------------------------------------------------------------------------
-ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange)
+ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange keyhold_authzen keyhold_authzen_batch)
 declare -A SCENARIO_LABEL=(
 	[minsigner]="a. minimal signer: POST /token (${MINSIGNER_ALG}, no auth, no storage)"
 	[keyhold_token]="b. keyhold: POST tokenUrl (client_credentials, client_secret_post)"
 	[keyhold_credentials_get]="c. keyhold: GET /workspaces/v1/credentials (Bearer)"
 	[keyhold_token_exchange]="d. keyhold: POST tenant tokenUrl (RFC 8693 token exchange of an MSP token)"
+	[keyhold_authzen]="e. keyhold: POST /access/v1/evaluation (AuthZEN, 1 decision per request, IAM data set)"
+	[keyhold_authzen_batch]="f. keyhold: POST /access/v1/evaluations (AuthZEN, ${AUTHZEN_BATCH} decisions per request, IAM data set)"
 )
 # Scenarios that need keyhold running. keyhold is started before any scenario runs, so the
 # minimal signer can sign with keyhold's issuer and workspace id (same token size).
@@ -51,6 +57,8 @@ declare -A SCENARIO_NEEDS_KEYHOLD=(
 	[keyhold_token]=1
 	[keyhold_credentials_get]=1
 	[keyhold_token_exchange]=1
+	[keyhold_authzen]=1
+	[keyhold_authzen_batch]=1
 )
 read -r -a SELECTED <<<"${SCENARIOS:-${ALL_SCENARIOS[*]}}"
 
@@ -410,6 +418,83 @@ scenario_keyhold_token_exchange() {
 	run_wrk keyhold_token_exchange "$tenant_url" "$BENCH_DIR/wrk/exchange.lua" "SUBJECT_TOKEN=$msp_token"
 }
 
+# e, f. AuthZEN decisions over the IAM data set (bench/loadiam: IAM_WORKSPACES workspaces of
+# 100 role assignments, 1,000,000 by default), asked by the bootstrap administrator (who may
+# ask about every workspace): token verification (cached), the caller's own authorization,
+# then one decision per evaluation, from memory.
+IAM_LOADED=0
+NOTES=()
+
+# load_iam_data: stops keyhold, bulk-loads the data set into its data directory, and starts
+# it again on the same address: a node builds its decision engine from the store when it
+# starts. Notes the load and start times and the node's memory.
+load_iam_data() {
+	((IAM_LOADED)) && return 0
+	local port=${KEYHOLD_BASE##*:} t0 rss heap
+	log "building bench/loadiam"
+	(cd "$BENCH_DIR" && go build -o "$TMP/bin/" ./loadiam) || die "building bench/loadiam failed"
+	stop_pid "$KEYHOLD_PID"
+	forget_pid "$KEYHOLD_PID"
+	log "loading the IAM data set: $IAM_WORKSPACES workspaces, $((IAM_WORKSPACES * 100)) role assignments"
+	"$TMP/bin/loadiam" -data-dir "$TMP/data" -workspaces "$IAM_WORKSPACES" >"$TMP/loadiam.json" || die "loadiam failed"
+	log "loaded: $(cat "$TMP/loadiam.json")"
+	t0=$SECONDS
+	"$KEYHOLD_BIN" serve --listen "127.0.0.1:$port" --data-dir "$TMP/data" \
+		>"$TMP/keyhold-iam.stdout" 2>"$TMP/keyhold-iam.stderr" &
+	KEYHOLD_PID=$!
+	PIDS+=("$KEYHOLD_PID")
+	READY_TIMEOUT=$((READY_TIMEOUT > 300 ? READY_TIMEOUT : 300)) \
+		wait_ready keyhold "$KEYHOLD_BASE/readyz" "$KEYHOLD_PID" "$TMP/keyhold-iam.stderr"
+	curl -sS --max-time 10 "$KEYHOLD_BASE/metrics" >"$TMP/metrics.txt" || true
+	rss=$(awk '$1 == "process_resident_memory_bytes" { printf "%.0f", $2 / 1048576 }' "$TMP/metrics.txt")
+	heap=$(awk '$1 == "go_memstats_heap_inuse_bytes" { printf "%.0f", $2 / 1048576 }' "$TMP/metrics.txt")
+	NOTES+=("IAM data set: $(cat "$TMP/loadiam.json"); keyhold restarted and ready in $((SECONDS - t0)) s; after start: RSS ${rss:-?} MiB, Go heap in use ${heap:-?} MiB")
+	IAM_LOADED=1
+}
+
+# authzen_preflight NAME TOKEN: one evaluation that must be allowed.
+authzen_preflight() {
+	local name=$1 token=$2 code body
+	# User 2 of workspace 0 holds the custom role on servers/2 (ids as package iamload makes them).
+	body='{"subject":{"type":"user","id":"00000000-0001-4000-8000-000000000002"},"action":{"name":"svc.servers.view"},'
+	body+='"resource":{"type":"svc/nics","id":"grn:glp/workspaces/00000000000040008000000000000000/regions/default/providers/svc/servers/2/nics/0"}}'
+	code=$(curl -sS --max-time 10 -o "$TMP/$name.preflight.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' -d "$body" "$KEYHOLD_BASE/access/v1/evaluation") || true
+	if [[ $code != 200 ]] || ! grep -q '"decision":true' "$TMP/$name.preflight.json"; then
+		log "$name: preflight evaluation answered ${code:-nothing}: $(head -c 500 "$TMP/$name.preflight.json")"
+		die "$name: preflight failed"
+	fi
+}
+
+# authzen_token: a fresh token of the bootstrap administrator.
+authzen_token() {
+	local code
+	code=$(token_request "$TOKEN_URL" "$CLIENT_ID" "$CLIENT_SECRET" "$TMP/authzen-token.json") || true
+	[[ $code == 200 ]] || die "AuthZEN scenarios: getting a token answered ${code:-nothing}"
+	"$JSONFIELD" access_token <"$TMP/authzen-token.json"
+}
+
+scenario_keyhold_authzen() {
+	local token
+	load_iam_data
+	token=$(authzen_token)
+	authzen_preflight keyhold_authzen "$token"
+	run_wrk keyhold_authzen "$KEYHOLD_BASE/access/v1/evaluation" "$BENCH_DIR/wrk/authzen.lua" \
+		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=0"
+	NOTES+=("e: ${RPS[keyhold_authzen]} evaluations/s (one per request), p99 ${P99[keyhold_authzen]} ms")
+}
+
+scenario_keyhold_authzen_batch() {
+	local token
+	is_uint "$AUTHZEN_BATCH" && ((AUTHZEN_BATCH > 0)) || die "AUTHZEN_BATCH=$AUTHZEN_BATCH: want a whole number > 0"
+	load_iam_data
+	token=$(authzen_token)
+	authzen_preflight keyhold_authzen_batch "$token"
+	run_wrk keyhold_authzen_batch "$KEYHOLD_BASE/access/v1/evaluations" "$BENCH_DIR/wrk/authzen.lua" \
+		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=$AUTHZEN_BATCH"
+	NOTES+=("f: $((RPS[keyhold_authzen_batch] * AUTHZEN_BATCH)) evaluations/s (${RPS[keyhold_authzen_batch]} requests/s of $AUTHZEN_BATCH), p99 ${P99[keyhold_authzen_batch]} ms per request")
+}
+
 # ----------------------------------------------------------------------------------------
 # EXTENSION POINT: further scenarios go here.
 #
@@ -453,6 +538,12 @@ print_report() {
 			"${RPS[keyhold_token]}" "${RPS[minsigner]}"
 	else
 		printf 'b/a: n/a (needs scenarios minsigner and keyhold_token).\n'
+	fi
+	if ((${#NOTES[@]} > 0)); then
+		printf '\n'
+		for name in "${NOTES[@]}"; do
+			printf -- '- %s\n' "$name"
+		done
 	fi
 	if ((total_errors > 0)); then
 		printf '\n**ERRORS: these figures measured failures, not work.**\n\n'

@@ -240,7 +240,7 @@ func TestTenantCredentialsAndTenantDeletion(t *testing.T) {
 		}
 	}
 	resp, body = e.Do(t, http.MethodGet, "/workspaces/v1/credentials?filter=tenantId%20eq%20'"+w.t1+"'", w.mspToken, nil)
-	if !strings.Contains(string(body), `"count":0`) {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"count":0`) {
 		t.Fatalf("credentials of a deleted tenant are still listed: %s", body)
 	}
 }

@@ -148,7 +148,7 @@ func oaKids(set jose.JSONWebKeySet) map[string]bool {
 // oaVerify checks a token's signature with the key its kid names in set.
 func oaVerify(t testing.TB, tok string, set jose.JSONWebKeySet, alg jose.SignatureAlgorithm) {
 	t.Helper()
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{alg})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		t.Fatalf("parse token as %s JWS: %v", alg, err)
 	}

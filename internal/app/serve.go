@@ -11,6 +11,7 @@ import (
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/httpapi"
+	"github.com/keyhold/keyhold/internal/identity"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage/postgres"
@@ -60,6 +61,8 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists},
 		WorkspaceService: workspaces,
 		TenantGroups:     groups,
+		IAM:              &rbac.Manager{Store: n.Store, Engine: engine, Sync: n.Feed.Sync, Now: cfg.Now},
+		Identity:         &identity.Service{Store: n.Store, Sync: n.Feed.Sync, Now: cfg.Now},
 		Ready:            func(ctx context.Context) error { _, err := n.Store.LatestSeq(ctx); return err },
 	}
 	n.handler = n.API.Handler()

@@ -11,6 +11,7 @@ import (
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/identity"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
@@ -31,6 +32,9 @@ type API struct {
 	// WorkspaceService serves workspaces, MSP tenants, tenant groups and provisions.
 	WorkspaceService *workspace.Service
 	TenantGroups     *workspace.TenantGroups
+	// IAM serves the authorization management API; Identity the users and user groups.
+	IAM      *rbac.Manager
+	Identity *identity.Service
 	// AddrFailures limits failed bearer authentications per source address.
 	AddrFailures *ratelimit.Limiter
 	// Ready reports whether the node can serve (views loaded, store reachable).
@@ -51,6 +55,7 @@ func (a *API) Handler() http.Handler {
 	a.mux.Handle("GET /metrics", a.Metrics.Handler())
 	a.credentialRoutes()
 	a.workspaceRoutes()
+	a.iamRoutes()
 	return a.middleware(http.HandlerFunc(a.dispatch))
 }
 

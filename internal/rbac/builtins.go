@@ -100,6 +100,9 @@ func role(slug, name, desc string, perms []string) storage.Role {
 func EnsureBuiltins(ctx context.Context, s storage.Store, now time.Time) error {
 	perms, roles := Builtins()
 	return s.WithTx(ctx, func(tx storage.Store) error {
+		if err := ensureProvider(ctx, tx, now); err != nil {
+			return err
+		}
 		for i := range perms {
 			p := &perms[i]
 			old, err := tx.GetPermission(ctx, p.Name)
@@ -131,4 +134,35 @@ func EnsureBuiltins(ctx context.Context, s storage.Store, now time.Time) error {
 		}
 		return nil
 	})
+}
+
+// builtinTypes are the resource types of keyhold's own provider: its areas, the platform, and
+// the objects of the platform permissions (so every built-in permission name follows
+// <provider>.<resource type>.<action>).
+var builtinTypes = append(slices.Clone(Areas), "platform", "resource-provider", "predefined-role")
+
+// ensureProvider registers keyhold's own resource provider and its resource types if missing.
+func ensureProvider(ctx context.Context, tx storage.Store, now time.Time) error {
+	if _, err := tx.GetProvider(ctx, Provider); errors.Is(err, storage.ErrNotFound) {
+		if err := tx.CreateProvider(ctx, &storage.ResourceProvider{ID: Provider, Name: "HPE GreenLake platform (keyhold)",
+			Description: "keyhold's own resource provider", Generation: 1, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	for _, name := range builtinTypes {
+		_, err := tx.GetResourceType(ctx, Provider, name)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		if err := tx.CreateResourceType(ctx, &storage.ResourceType{Provider: Provider, Name: name, DisplayName: name,
+			Description: "keyhold " + name, Generation: 1, CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

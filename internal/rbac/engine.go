@@ -1,14 +1,11 @@
 package rbac
 
 import (
-	"context"
-	"errors"
 	"slices"
 	"sync"
 
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/principal"
-	"github.com/keyhold/keyhold/internal/storage"
 )
 
 type permInfo struct {
@@ -27,13 +24,17 @@ type assignInfo struct {
 	id      string
 	subject string
 	roleID  string
-	scopes  []grn.GRN
+	// scopes are the assignment's GRNs as stored: a scope-group GRN stands for the group's
+	// scopes, which grants() looks up when it decides.
+	scopes []grn.GRN
 }
 
 // Decision is the engine's answer, with the reason when allowed.
 type Decision struct {
 	Allowed bool
-	// The assignment, role and scope that allowed it.
+	// The assignment, role and scope that allowed it. Scope is the GRN that covered the
+	// resource: one of the assignment's scopes, or a scope of the scope group ScopeGroup
+	// that the assignment names.
 	AssignmentID string
 	RoleID       string
 	Scope        string
@@ -42,15 +43,27 @@ type Decision struct {
 	Deprecated bool
 	// External is set when an MSP assignment allowed it in one of the MSP's tenants.
 	External bool
+	// ScopeGroup is the GRN of the scope group that Scope came from ("" for a direct scope).
+	ScopeGroup string
+	// Via is the principal asked about when Principal is a user group it belongs to ("" when
+	// the assignment was made to the principal asked about).
+	Via string
 }
 
-// Engine decides access from an in-memory copy of permissions, roles and assignments.
+// Engine decides access from an in-memory copy of permissions, roles, assignments, user
+// group memberships and scope groups.
 type Engine struct {
 	mu        sync.RWMutex
 	perms     map[string]*permInfo
 	roles     map[string]*roleInfo
 	bySubject map[string][]*assignInfo
 	byID      map[string]*assignInfo
+	// memberOf maps "user:<id>" to the "user-group:<id>" principals the user belongs to;
+	// groupUsers maps a user group id to its members' user principals.
+	memberOf   map[string][]string
+	groupUsers map[string][]string
+	// scopeGroups maps a scope group id to its workspace and scopes.
+	scopeGroups map[string]*scopeGroupInfo
 	// Groups tells which tenants a tenant group holds (for MSP scopes); set before use.
 	Groups GroupMembership
 }
@@ -58,7 +71,8 @@ type Engine struct {
 // NewEngine returns an empty engine; the change feed loads it.
 func NewEngine() *Engine {
 	return &Engine{perms: map[string]*permInfo{}, roles: map[string]*roleInfo{},
-		bySubject: map[string][]*assignInfo{}, byID: map[string]*assignInfo{}}
+		bySubject: map[string][]*assignInfo{}, byID: map[string]*assignInfo{},
+		memberOf: map[string][]string{}, groupUsers: map[string][]string{}, scopeGroups: map[string]*scopeGroupInfo{}}
 }
 
 // Allowed reports whether a caller holds permission on resource.
@@ -69,27 +83,50 @@ func (e *Engine) Allowed(c *principal.Caller, permission string, resource grn.GR
 	return e.Decide(c.Principals(), permission, resource).Allowed
 }
 
-// Decide evaluates permission on resource for the union of principals.
+// Decide evaluates permission on resource for the union of principals, and of the user
+// groups each user principal belongs to.
 func (e *Engine) Decide(principals []string, permission string, resource grn.GRN) Decision {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	d, _ := e.decideLocked(principals, permission, resource)
+	return d
+}
+
+// decideLocked is Decide under the read lock; for a denial it also says why.
+func (e *Engine) decideLocked(principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
 	p, ok := e.perms[permission]
-	if !ok || resource.IsZero() {
-		return Decision{}
+	switch {
+	case !ok:
+		return Decision{}, DenyUnknownPermission
+	case resource.IsZero():
+		return Decision{}, DenyNoResource
 	}
-	rtype := resource.ResourceType()
-	if rtype != "" && !slices.Contains(p.types, rtype) {
-		return Decision{}
+	if rtype := resource.ResourceType(); rtype != "" && !slices.Contains(p.types, rtype) {
+		return Decision{}, DenyNotApplicable
 	}
 	for _, pr := range principals {
-		for _, a := range e.bySubject[pr] {
-			if d, ok := e.grants(a, p, permission, resource); ok {
-				d.Principal, d.Deprecated = pr, p.deprecated
-				return d
+		if d, ok := e.decideFor(pr, p, permission, resource); ok {
+			return d, ""
+		}
+		for _, g := range e.memberOf[pr] {
+			if d, ok := e.decideFor(g, p, permission, resource); ok {
+				d.Via = pr
+				return d, ""
 			}
 		}
 	}
-	return Decision{}
+	return Decision{}, DenyNoGrant
+}
+
+// decideFor looks for an assignment of one subject that grants permission on resource.
+func (e *Engine) decideFor(subject string, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
+	for _, a := range e.bySubject[subject] {
+		if d, ok := e.grants(a, p, permission, resource); ok {
+			d.Principal, d.Deprecated = subject, p.deprecated
+			return d, true
+		}
+	}
+	return Decision{}, false
 }
 
 func (e *Engine) grants(a *assignInfo, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
@@ -101,121 +138,24 @@ func (e *Engine) grants(a *assignInfo, p *permInfo, permission string, resource 
 		return Decision{}, false
 	}
 	for _, s := range a.scopes {
-		if p.fixedScope && !s.IsWorkspace() && !s.IsPlatform() {
+		if id, ok := scopeGroupOf(s); ok {
+			if c, ok := e.groupCovers(id, s.Workspace, p, resource); ok {
+				return Decision{Allowed: true, AssignmentID: a.id, RoleID: a.roleID, Scope: c.String(), ScopeGroup: s.String()}, true
+			}
 			continue
 		}
-		if s.Covers(resource) {
+		if covers(s, p, resource) {
 			return Decision{Allowed: true, AssignmentID: a.id, RoleID: a.roleID, Scope: s.String()}, true
 		}
 	}
 	return Decision{}, false
 }
 
-// Kinds implements changefeed.Handler.
-func (e *Engine) Kinds() []string {
-	return []string{storage.KindPermission, storage.KindRole, storage.KindAssignment}
-}
-
-// Load implements changefeed.Handler.
-func (e *Engine) Load(ctx context.Context, s storage.Store) error {
-	perms, err := s.ListPermissions(ctx)
-	if err != nil {
-		return err
+// covers reports whether scope s covers resource for permission p: a fixed-scope permission
+// only through a whole-workspace or platform scope.
+func covers(s grn.GRN, p *permInfo, resource grn.GRN) bool {
+	if p.fixedScope && !s.IsWorkspace() && !s.IsPlatform() {
+		return false
 	}
-	roles, err := s.ListRoles(ctx)
-	if err != nil {
-		return err
-	}
-	assigns, err := s.ListAssignments(ctx, "")
-	if err != nil {
-		return err
-	}
-	fresh := NewEngine()
-	for i := range perms {
-		fresh.perms[perms[i].Name] = permOf(&perms[i])
-	}
-	for i := range roles {
-		fresh.roles[roles[i].ID] = roleOf(&roles[i])
-	}
-	for i := range assigns {
-		fresh.putAssignment(assignOf(&assigns[i]))
-	}
-	e.mu.Lock()
-	e.perms, e.roles, e.bySubject, e.byID = fresh.perms, fresh.roles, fresh.bySubject, fresh.byID
-	e.mu.Unlock()
-	return nil
-}
-
-// Apply implements changefeed.Handler.
-func (e *Engine) Apply(ctx context.Context, s storage.Store, c storage.Change) error {
-	switch c.Kind {
-	case storage.KindPermission:
-		p, err := s.GetPermission(ctx, c.Key)
-		return e.update(err, func() { e.perms[c.Key] = permOf(p) }, func() { delete(e.perms, c.Key) })
-	case storage.KindRole:
-		r, err := s.GetRole(ctx, c.Key)
-		return e.update(err, func() { e.roles[c.Key] = roleOf(r) }, func() { delete(e.roles, c.Key) })
-	case storage.KindAssignment:
-		a, err := s.GetAssignment(ctx, c.Key)
-		return e.update(err, func() { e.removeAssignment(c.Key); e.putAssignment(assignOf(a)) },
-			func() { e.removeAssignment(c.Key) })
-	}
-	return nil
-}
-
-// update applies put when the record was read, drop when it is gone.
-func (e *Engine) update(err error, put, drop func()) error {
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return err
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if err != nil {
-		drop()
-	} else {
-		put()
-	}
-	return nil
-}
-
-func (e *Engine) putAssignment(a *assignInfo) {
-	e.byID[a.id] = a
-	e.bySubject[a.subject] = append(e.bySubject[a.subject], a)
-}
-
-func (e *Engine) removeAssignment(id string) {
-	a, ok := e.byID[id]
-	if !ok {
-		return
-	}
-	delete(e.byID, id)
-	list := slices.DeleteFunc(e.bySubject[a.subject], func(x *assignInfo) bool { return x.id == id })
-	if len(list) == 0 {
-		delete(e.bySubject, a.subject)
-	} else {
-		e.bySubject[a.subject] = list
-	}
-}
-
-func permOf(p *storage.Permission) *permInfo {
-	return &permInfo{fixedScope: p.FixedScope, deprecated: p.ReleaseStage == StageDeprecated, types: p.ResourceTypes}
-}
-
-func roleOf(r *storage.Role) *roleInfo {
-	ri := &roleInfo{id: r.ID, slug: r.Slug, perms: make(map[string]struct{}, len(r.Permissions))}
-	for _, p := range r.Permissions {
-		ri.perms[p] = struct{}{}
-	}
-	return ri
-}
-
-// assignOf parses the stored scopes; a scope that no longer parses grants nothing.
-func assignOf(a *storage.Assignment) *assignInfo {
-	ai := &assignInfo{id: a.ID, subject: a.Subject, roleID: a.RoleID}
-	for _, s := range a.Scopes {
-		if g, err := grn.Parse(s); err == nil {
-			ai.scopes = append(ai.scopes, g)
-		}
-	}
-	return ai
+	return s.Covers(resource)
 }

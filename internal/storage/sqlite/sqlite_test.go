@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -38,5 +39,18 @@ func TestReopenKeepsData(t *testing.T) {
 	defer s.Close()
 	if got, err := s.GetWorkspace(ctx, w.ID); err != nil || got.Name != "kept" {
 		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+}
+
+// TestOddDataDirectory opens a store in a directory whose name holds URI delimiters.
+func TestOddDataDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a?b#c%20d")
+	s, err := Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+		t.Fatalf("the database is not where it was asked to be: %v", err)
 	}
 }

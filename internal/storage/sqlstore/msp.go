@@ -50,6 +50,10 @@ var dependents = []struct{ kind, query string }{
 		WHERE m.workspace_id = ? OR g.msp_id = ?`},
 	{storage.KindTenantGroup, `SELECT id FROM tenant_groups WHERE msp_id = ? AND ? <> ''`},
 	{storage.KindProvision, `SELECT id FROM provisions WHERE workspace_id = ? AND ? <> ''`},
+	{storage.KindUserGroupMember, `SELECT m.group_id || '/' || m.user_id FROM user_group_members m
+		JOIN user_groups g ON g.id = m.group_id WHERE g.workspace_id = ? AND ? <> ''`},
+	{storage.KindUserGroup, `SELECT id FROM user_groups WHERE workspace_id = ? AND ? <> ''`},
+	{storage.KindScopeGroup, `SELECT id FROM scope_groups WHERE workspace_id = ? AND ? <> ''`},
 }
 
 // DeleteWorkspace removes a workspace, its tenants, and everything in them.

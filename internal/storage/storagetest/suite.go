@@ -41,6 +41,14 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"TenantGroups", testTenantGroups},
 		{"Provisions", testProvisions},
 		{"WorkspaceDelete", testWorkspaceDelete},
+		{"IAMProviders", testIAMProviders},
+		{"IAMPermissions", testIAMPermissions},
+		{"IAMRoles", testIAMRoles},
+		{"IAMAssignments", testIAMAssignments},
+		{"IAMScopeGroups", testIAMScopeGroups},
+		{"IAMMembers", testIAMMembers},
+		{"IAMUserGroups", testIAMUserGroups},
+		{"IAMChangeLog", testIAMChangeLog},
 	}
 	for _, c := range cats {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,0 +1,241 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/rbac"
+)
+
+// Paths of the OpenID AuthZEN Authorization API 1.0 that keyhold serves.
+const (
+	authzenEvaluation   = "/access/v1/evaluation"
+	authzenEvaluations  = "/access/v1/evaluations"
+	authzenSearchAction = "/access/v1/search/action"
+	authzenMetadataPath = "/.well-known/authzen-configuration"
+)
+
+func (a *API) authzenRoutes() {
+	a.mux.HandleFunc("GET "+authzenMetadataPath, a.authzenMetadata)
+	a.authedRoute("POST "+authzenEvaluation, a.evaluation)
+	a.authedRoute("POST "+authzenEvaluations, a.evaluations)
+	a.authedRoute("POST "+authzenSearchAction, a.searchAction)
+}
+
+// authzenMetadata is the PDP metadata document (AuthZEN 1.0 §9).
+func (a *API) authzenMetadata(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{
+		"policy_decision_point":       a.BaseURL,
+		"access_evaluation_endpoint":  a.BaseURL + authzenEvaluation,
+		"access_evaluations_endpoint": a.BaseURL + authzenEvaluations,
+		"search_action_endpoint":      a.BaseURL + authzenSearchAction,
+	})
+}
+
+// azDecision is one decision as AuthZEN answers it.
+type azDecision struct {
+	Decision bool           `json:"decision"`
+	Context  map[string]any `json:"context,omitempty"`
+}
+
+func (a *API) evaluation(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body azEvaluation
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q, err := parseEvaluation(body, "", true)
+	a.single(w, r, c, q, err)
+}
+
+// single answers one evaluation; a bad or unauthorized request is an HTTP error.
+func (a *API) single(w http.ResponseWriter, r *http.Request, c *principal.Caller, q evalQuery, err error) {
+	if err == nil {
+		err = a.mayAsk(c, q.resource)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.decide(q))
+}
+
+func (a *API) evaluations(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body azEvaluationsRequest
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	plan, err := planEvaluations(&body)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if plan.single {
+		a.single(w, r, c, plan.queries[0], plan.errs[0])
+		return
+	}
+	results := make([]azDecision, 0, len(plan.queries))
+	for i, q := range plan.queries {
+		err := plan.errs[i]
+		if err == nil {
+			err = a.mayAsk(c, q.resource)
+		}
+		d := azDecision{}
+		if err != nil {
+			d = errorDecision(err)
+		} else {
+			d = a.decide(q)
+		}
+		results = append(results, d)
+		if plan.semantic == semanticDenyOnDeny && !d.Decision || plan.semantic == semanticPermitFirst && d.Decision {
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"evaluations": results})
+}
+
+// errorDecision reports a failed evaluation of a batch as a denial carrying the error.
+func errorDecision(err error) azDecision {
+	e := apperr.As(err)
+	msg := e.Message
+	if e.Kind == apperr.Internal {
+		msg = "internal error"
+	}
+	return azDecision{Context: map[string]any{"error": map[string]any{"status": e.Kind.Status(), "message": msg}}}
+}
+
+// mayAsk checks that the caller holds glp.authorization.view in the workspace the resource
+// belongs to (on the platform for a platform-level resource).
+func (a *API) mayAsk(c *principal.Caller, resource grn.GRN) error {
+	scope := resource.WorkspaceGRN()
+	if scope.IsZero() {
+		scope = grn.Platform(resource.Platform)
+	}
+	if !a.Authz.Allowed(c, permAuthzView, scope) {
+		return apperr.New(apperr.Forbidden, "asking for decisions requires %s in the workspace the resource belongs to", permAuthzView)
+	}
+	return nil
+}
+
+// subject resolves the principals a decision is about: the principal named (an API client
+// with the user who owns it, as its tokens act), or those the bearer of a token acts with. A
+// token that is not valid now yields no principals.
+func (a *API) subject(q evalQuery) ([]string, *principal.Caller) {
+	if q.token == "" {
+		out := []string{q.principal}
+		if typ, id, _ := strings.Cut(q.principal, ":"); typ == principal.TypeAPIClient {
+			e, ok := a.Tokens.Creds.Get(id)
+			if !ok {
+				return nil, nil // a deleted credential holds nothing, whatever was assigned to it
+			}
+			if e.OwnerID != "" {
+				out = append(out, principal.User(e.OwnerID))
+			}
+		}
+		return out, nil
+	}
+	tc, err := a.Tokens.Authenticate(q.token)
+	if err != nil {
+		return nil, nil
+	}
+	return tc.Principals(), tc
+}
+
+// decide evaluates one authorized query.
+func (a *API) decide(q evalQuery) azDecision {
+	principals, tc := a.subject(q)
+	if tc != nil && tc.ActingFrom != "" {
+		// A token acting in an MSP tenant: the MSP's assignments that reach the tenant decide.
+		return azDecision{Decision: a.Authz.Allowed(tc, q.action, q.resource)}
+	}
+	if q.token != "" && tc == nil {
+		return denied(q.explain, "invalid_token")
+	}
+	d, reason := a.Authz.Explain(principals, q.action, q.resource)
+	if !d.Allowed {
+		return denied(q.explain, string(reason))
+	}
+	out := azDecision{Decision: true}
+	if d.Deprecated || q.explain {
+		out.Context = map[string]any{}
+	}
+	if d.Deprecated {
+		out.Context["deprecation"] = map[string]string{"permission": q.action, "releaseStage": rbac.StageDeprecated}
+	}
+	if q.explain {
+		out.Context["reason"] = explanation(&d)
+	}
+	return out
+}
+
+func denied(explain bool, code string) azDecision {
+	if !explain {
+		return azDecision{}
+	}
+	return azDecision{Context: map[string]any{"reason": map[string]string{"code": code}}}
+}
+
+// explanation says which assignment, role and scope allowed a decision.
+func explanation(d *rbac.Decision) map[string]any {
+	out := map[string]any{"principal": d.Principal, "assignmentId": d.AssignmentID, "roleId": d.RoleID, "scope": d.Scope}
+	if d.Via != "" {
+		out["via"] = d.Via
+	}
+	if d.ScopeGroup != "" {
+		out["scopeGroup"] = d.ScopeGroup
+	}
+	if d.External {
+		out["source"] = rbac.SourceExternal
+	}
+	return out
+}
+
+// azSearchRequest is an action search: which actions (permissions) a subject holds on a
+// resource. keyhold answers it in one page.
+type azSearchRequest struct {
+	Subject  *azEntity                  `json:"subject"`
+	Resource *azEntity                  `json:"resource"`
+	Context  map[string]json.RawMessage `json:"context"`
+	Page     map[string]json.RawMessage `json:"page"`
+}
+
+// searchAction answers the effective permissions of a subject on a resource.
+func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body azSearchRequest
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	q, err := parseEvaluation(azEvaluation{Subject: body.Subject, Resource: body.Resource, Context: body.Context}, "", false)
+	if err == nil {
+		err = a.mayAsk(c, q.resource)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	results := []map[string]any{}
+	principals, tc := a.subject(q)
+	if tc == nil || tc.ActingFrom == "" {
+		for _, g := range a.Authz.Permissions(principals, q.resource) {
+			item := map[string]any{"name": g.Permission}
+			props := map[string]any{}
+			if g.Deprecated {
+				props["releaseStage"] = rbac.StageDeprecated
+			}
+			if q.explain {
+				props["reason"] = explanation(&g.Decision)
+			}
+			if len(props) > 0 {
+				item["properties"] = props
+			}
+			results = append(results, item)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"results": results, "page": map[string]string{"next_token": ""}})
+}

@@ -1,0 +1,138 @@
+package httpapi
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/principal"
+)
+
+// decodeDecisionRequest runs a body of POST /access/v1/evaluations through what the
+// handler does before it authorizes and decides: decodeJSON, then planEvaluations.
+func decodeDecisionRequest(data []byte) (evaluationPlan, error) {
+	r := httptest.NewRequest(http.MethodPost, authzenEvaluations, bytes.NewReader(data))
+	r.Header.Set("Content-Type", "application/json")
+	var body azEvaluationsRequest
+	if err := decodeJSON(httptest.NewRecorder(), r, &body); err != nil {
+		return evaluationPlan{}, err
+	}
+	return planEvaluations(&body)
+}
+
+const wsHex = "0192f3a45b6c7d8e9fab00000000000a"
+
+// authzenCases are decision request bodies with what keyhold makes of them: ok, the whole
+// request refused (reqErr), or one evaluation refused (itemErr, by index). Inputs the fuzzer
+// found interesting are kept here.
+var authzenCases = []struct {
+	name    string
+	body    string
+	reqErr  bool
+	itemErr map[int]bool
+}{
+	{"single", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"svc.servers.view"},
+		"resource":{"type":"svc/servers","id":"grn:glp/workspaces/` + wsHex + `/regions/default/providers/svc/servers/1"}}`, false, nil},
+	{"batch with defaults", `{"subject":{"type":"user-group","id":"00000000000040008000000000000001"},"action":{"name":"a.b.c"},
+		"evaluations":[{"resource":{"type":"t","id":"grn:glp"}},{"resource":{"type":"t","id":"x","properties":{"grn":"grn:glp/workspaces/` + wsHex + `"}}}]}`, false, nil},
+	{"token subject and explain", `{"subject":{"type":"token","id":"eyJ"},"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"},
+		"context":{"explain":true,"time":"now"}}`, false, nil},
+	{"semantic", `{"options":{"evaluations_semantic":"deny_on_first_deny","other":1},"evaluations":[{"subject":{"type":"api-client",
+		"id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"}}]}`, false, nil},
+	{"item without subject", `{"action":{"name":"a"},"evaluations":[{"resource":{"type":"t","id":"grn:glp"}}]}`, false, map[int]bool{0: true}},
+	{"item with a bad GRN", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"a"},
+		"evaluations":[{"resource":{"type":"t","id":"grn:glp/x/../y"}},{"resource":{"type":"t","id":"grn:glp"}}]}`, false, map[int]bool{0: true}},
+	{"properties.grn not a string", `{"evaluations":[{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},
+		"action":{"name":"a"},"resource":{"type":"t","id":"x","properties":{"grn":{"a":1}}}}]}`, false, map[int]bool{0: true}},
+	{"explain not a boolean", `{"options":{},"evaluations":[{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},
+		"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"},"context":{"explain":1}}]}`, false, map[int]bool{0: true}},
+	{"an empty batch", `{"options":{},"evaluations":[]}`, true, nil},
+	{"an unknown semantic", `{"options":{"evaluations_semantic":"all"},"evaluations":[{}]}`, true, nil},
+	{"evaluations not an array", `{"evaluations":{}}`, true, nil},
+	{"an unknown member", `{"subjects":[]}`, true, nil},
+	{"a member in another case", `{"Subject":{"type":"user","id":"x"}}`, true, nil},
+	{"properties not an object", `{"subject":{"type":"user","id":"x","properties":[]}}`, true, nil},
+	{"null evaluation", `{"evaluations":[null]}`, false, map[int]bool{0: true}},
+	{"trailing data", `{} {}`, true, nil},
+	{"not an object", `"grn:glp"`, true, nil},
+	{"invalid UTF-8", "{\"subject\":{\"type\":\"user\",\"id\":\"\xff\"}}", true, nil},
+	{"deep nesting in context", `{"context":` + strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat(`}`, 200) + `}`, false, map[int]bool{0: true}},
+	{"a GRN with a NUL byte", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"a"},
+		"resource":{"type":"t","id":"grn:glp\u0000"}}`, false, map[int]bool{0: true}},
+	// Found by FuzzDecodeDecisionRequest.
+	{"fuzz: a known member in mixed case", `{"suBjeCt":{},"0000":""}`, true, nil},
+	{"fuzz: an unknown member in an evaluation", `{"options":{},"evaluations":[{"":{},"x":{"":1}}]}`, true, nil},
+	{"fuzz: unknown members nested deep", `{"":` + strings.Repeat(`{"":`, 40) + `1` + strings.Repeat(`}`, 40) + `}`, true, nil},
+	{"fuzz: null evaluations in options mode", `{"options":{},"evaluations":[null,null]}`, false, map[int]bool{0: true, 1: true}},
+	{"a long action name", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"` +
+		strings.Repeat("a", 129) + `"},"resource":{"type":"t","id":"grn:glp"}}`, false, map[int]bool{0: true}},
+}
+
+func TestDecodeDecisionRequests(t *testing.T) {
+	for _, tc := range authzenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := decodeDecisionRequest([]byte(tc.body))
+			if tc.reqErr {
+				if err == nil {
+					t.Fatalf("accepted: %+v", plan)
+				}
+				checkClientError(t, []byte(tc.body), err)
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			for i, e := range plan.errs {
+				if (e != nil) != tc.itemErr[i] {
+					t.Fatalf("evaluation %d: error %v, want one: %v", i, e, tc.itemErr[i])
+				}
+				if e != nil {
+					checkClientError(t, []byte(tc.body), e)
+				}
+			}
+		})
+	}
+}
+
+// FuzzDecodeDecisionRequest checks that no body makes the decoding of a decision request
+// panic or fail with anything but a client error, and that what it accepts is well-formed:
+// a canonical principal or a token, an action of at most 128 bytes, and a valid GRN.
+func FuzzDecodeDecisionRequest(f *testing.F) {
+	for _, c := range authzenCases {
+		f.Add([]byte(c.body))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		plan, err := decodeDecisionRequest(data)
+		if err != nil {
+			checkClientError(t, data, err)
+			return
+		}
+		if len(plan.queries) != len(plan.errs) || len(plan.queries) == 0 || len(plan.queries) > maxEvaluations {
+			t.Fatalf("%q: plan of %d queries and %d errors", data, len(plan.queries), len(plan.errs))
+		}
+		for i, q := range plan.queries {
+			if plan.errs[i] != nil {
+				checkClientError(t, data, plan.errs[i])
+				continue
+			}
+			if (q.principal == "") == (q.token == "") {
+				t.Fatalf("%q: query %d names both or neither a principal and a token: %+v", data, i, q)
+			}
+			if q.principal != "" {
+				typ, id, err := principal.Parse(q.principal)
+				if err != nil || typ+":"+id != q.principal {
+					t.Fatalf("%q: principal %q is not canonical", data, q.principal)
+				}
+			}
+			if q.action == "" || len(q.action) > maxActionNameLen {
+				t.Fatalf("%q: action %q", data, q.action)
+			}
+			if g, err := grn.Parse(q.resource.String()); err != nil || !g.Equal(q.resource) {
+				t.Fatalf("%q: resource %q does not round-trip: %v", data, q.resource.String(), err)
+			}
+		}
+	})
+}

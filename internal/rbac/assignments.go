@@ -1,0 +1,336 @@
+package rbac
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+// Assignment sources.
+const (
+	SourceLocal    = "LOCAL"
+	SourceExternal = "EXTERNAL"
+)
+
+// AssignmentInput is the body of an assignment create or update. SubjectField names the
+// subject's field as the API version spells it ("subject" in v2alpha2, "principal" in
+// v1beta1), for error messages.
+type AssignmentInput struct {
+	SubjectField string
+	Subject      string
+	Role         string
+	Scopes       []string
+}
+
+// AssignmentView is an assignment with its role's GRN.
+type AssignmentView struct {
+	storage.Assignment
+	RoleGRN string
+}
+
+var errAssignmentNotFound = apperr.New(apperr.NotFound, "no role assignment with this id")
+
+// CreateAssignment grants a role to a principal of the caller's workspace on scopes inside it.
+func (m *Manager) CreateAssignment(ctx context.Context, c *principal.Caller, in AssignmentInput) (*AssignmentView, error) {
+	subject, err := m.checkSubject(ctx, c, in.SubjectField, in.Subject)
+	if err != nil {
+		return nil, err
+	}
+	role, err := m.ResolveRole(ctx, c, "role", in.Role)
+	if err != nil {
+		return nil, err
+	}
+	scopes, err := m.checkScopes(ctx, c, role, in.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	a := &storage.Assignment{ID: ids.New(), WorkspaceID: c.WorkspaceID, Subject: subject, RoleID: role.ID, Scopes: scopes,
+		Source: SourceLocal, Generation: 1, CreatedAt: now, UpdatedAt: now}
+	switch err := m.Store.CreateAssignment(ctx, a); {
+	case errors.Is(err, storage.ErrConflict):
+		return nil, conflict(CodeAlreadyCreated, "an identical role assignment already exists")
+	case err != nil:
+		return nil, apperr.Wrap(err, "create assignment")
+	}
+	slices.Sort(a.Scopes)
+	return &AssignmentView{Assignment: *a, RoleGRN: RoleGRN(role)}, m.synced(ctx)
+}
+
+// checkSubject requires a principal of the caller's workspace: a member user, a user group
+// of the workspace, or an API client (credential) of the workspace.
+func (m *Manager) checkSubject(ctx context.Context, c *principal.Caller, field, raw string) (string, error) {
+	if raw == "" {
+		return "", apperr.Field(field, "is required")
+	}
+	typ, id, err := principal.Parse(raw)
+	if err != nil {
+		return "", apperr.Field(field, "must be user:<id>, user-group:<id> or api-client:<id>")
+	}
+	var ok bool
+	switch typ {
+	case principal.TypeUser:
+		ok, err = m.Store.IsMember(ctx, c.WorkspaceID, id)
+	case principal.TypeUserGroup:
+		var g *storage.UserGroup
+		if g, err = m.Store.GetUserGroup(ctx, id); err == nil {
+			ok = g.WorkspaceID == c.WorkspaceID
+		}
+	case principal.TypeAPIClient:
+		var cred *storage.Credential
+		if cred, err = m.Store.GetCredential(ctx, id); err == nil {
+			ok = cred.WorkspaceID == c.WorkspaceID || cred.TenantID == c.WorkspaceID
+		}
+	}
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return "", apperr.Wrap(err, "read principal")
+	}
+	if !ok {
+		return "", apperr.Field(field, "no %s with this id in the workspace", typ)
+	}
+	return typ + ":" + id, nil
+}
+
+// scopeKind classifies an assignment scope.
+type scopeKind int
+
+const (
+	scopeWorkspace scopeKind = iota
+	scopeTenantGroup
+	scopeScopeGroup
+	scopeResource
+)
+
+// checkScopes validates an assignment's scope list and returns it in canonical form: 1..20
+// GRNs inside the caller's workspace; at most one whole-workspace GRN, 10 tenant groups and
+// 10 scope groups; the whole workspace combines with tenant groups only; a role whose
+// permissions are all fixed-scope only on the whole workspace (or tenant groups).
+func (m *Manager) checkScopes(ctx context.Context, c *principal.Caller, role *storage.Role, raw []string) ([]string, error) {
+	if len(raw) == 0 || len(raw) > MaxScopesPerAssignment {
+		return nil, apperr.Field("scope", "must list 1 to %d GRNs", MaxScopesPerAssignment)
+	}
+	count := map[scopeKind]int{}
+	out := make([]string, 0, len(raw))
+	for i, text := range raw {
+		canon, kind, err := m.checkScope(ctx, c, text)
+		if err != nil {
+			if apperr.As(err).Kind != apperr.BadRequest {
+				return nil, err
+			}
+			return nil, apperr.Field(indexed("scope", i), "%s", apperr.As(err).Message)
+		}
+		if slices.Contains(out, canon) {
+			return nil, apperr.Field(indexed("scope", i), "is listed twice")
+		}
+		out = append(out, canon)
+		count[kind]++
+	}
+	switch {
+	case count[scopeWorkspace] > 1:
+		return nil, apperr.Field("scope", "may hold at most one workspace GRN")
+	case count[scopeTenantGroup] > MaxTenantGroupScopes:
+		return nil, apperr.Field("scope", "may hold at most %d tenant-group GRNs", MaxTenantGroupScopes)
+	case count[scopeScopeGroup] > MaxScopeGroupScopes:
+		return nil, apperr.Field("scope", "may hold at most %d scope-group GRNs", MaxScopeGroupScopes)
+	case count[scopeWorkspace] == 1 && count[scopeScopeGroup]+count[scopeResource] > 0:
+		return nil, apperr.Field("scope", "the whole workspace combines with tenant groups only (it already covers every scope group and resource in it)")
+	case count[scopeScopeGroup]+count[scopeResource] > 0 && m.Engine.onlyFixedScope(role.Permissions):
+		return nil, apperr.Field("scope", "every permission of this role is fixed-scope: it can only be assigned on the whole workspace")
+	}
+	return out, nil
+}
+
+// checkScope validates one scope and classifies it. The message of an error is the reason.
+func (m *Manager) checkScope(ctx context.Context, c *principal.Caller, text string) (string, scopeKind, error) {
+	g, err := grn.Parse(text)
+	if err != nil {
+		return "", 0, apperr.New(apperr.BadRequest, "%s", err.Error())
+	}
+	ws := workspaceGRN(c)
+	if g.Platform != ws.Platform || g.Workspace != ws.Workspace {
+		return "", 0, apperr.New(apperr.BadRequest, "must lie inside the caller's workspace %s", ws.String())
+	}
+	if g.IsWorkspace() {
+		return g.String(), scopeWorkspace, nil
+	}
+	if id, ok := scopeGroupOf(g); ok {
+		canon, err := m.ownScopeGroup(ctx, c, id)
+		return canon, scopeScopeGroup, err
+	}
+	if id, ok := tenantGroupOf(g); ok {
+		tg, err := m.Store.GetTenantGroup(ctx, id)
+		if err != nil || tg.MSPID != c.WorkspaceID {
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return "", 0, apperr.Wrap(err, "read tenant group")
+			}
+			return "", 0, apperr.New(apperr.BadRequest, "no tenant group with this id in the workspace")
+		}
+		return TenantGroupGRN(c.WorkspaceID, tg.ID), scopeTenantGroup, nil
+	}
+	if g.Provider == AuthorizationProvider || g.Provider == TenantGroupProvider {
+		return "", 0, apperr.New(apperr.BadRequest, "names no scope group, tenant group or resource")
+	}
+	return g.String(), scopeResource, nil
+}
+
+// ownScopeGroup returns the canonical GRN of a scope group of the caller's workspace.
+func (m *Manager) ownScopeGroup(ctx context.Context, c *principal.Caller, rawID string) (string, error) {
+	notFound := apperr.New(apperr.BadRequest, "no scope group with this id in the workspace")
+	id, err := ids.Parse(rawID)
+	if err != nil {
+		return "", notFound
+	}
+	g, err := m.Store.GetScopeGroup(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return "", notFound
+	case err != nil:
+		return "", apperr.Wrap(err, "read scope group")
+	case g.WorkspaceID != c.WorkspaceID:
+		return "", notFound
+	}
+	return ScopeGroupGRN(c.WorkspaceID, g.ID), nil
+}
+
+// visibleAssignment reads an assignment made in the caller's workspace.
+func (m *Manager) visibleAssignment(ctx context.Context, c *principal.Caller, rawID string) (*storage.Assignment, error) {
+	id, err := ids.Parse(rawID)
+	if err != nil {
+		return nil, apperr.Invalid(apperr.SourcePath, "id", "must be a UUID")
+	}
+	a, err := m.Store.GetAssignment(ctx, id)
+	if err == nil && a.WorkspaceID != c.WorkspaceID {
+		err = storage.ErrNotFound
+	}
+	if err != nil {
+		return nil, notFoundOr(err, errAssignmentNotFound, "read assignment")
+	}
+	return a, nil
+}
+
+// GetAssignment reads an assignment of the caller's workspace.
+func (m *Manager) GetAssignment(ctx context.Context, c *principal.Caller, id string) (*AssignmentView, error) {
+	a, err := m.visibleAssignment(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	return m.view(ctx, a)
+}
+
+func (m *Manager) view(ctx context.Context, a *storage.Assignment) (*AssignmentView, error) {
+	r, err := m.Store.GetRole(ctx, a.RoleID)
+	if err != nil {
+		return nil, apperr.Wrap(err, "read role")
+	}
+	return &AssignmentView{Assignment: *a, RoleGRN: RoleGRN(r)}, nil
+}
+
+// UpdateAssignment replaces an assignment's scopes. Subject and role are immutable: the body
+// repeats them and they must match.
+func (m *Manager) UpdateAssignment(ctx context.Context, c *principal.Caller, id string, in AssignmentInput, ifMatch string) (*AssignmentView, error) {
+	a, err := m.visibleAssignment(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckGeneration(ifMatch, a.Generation); err != nil {
+		return nil, err
+	}
+	subject, err := m.checkSubject(ctx, c, in.SubjectField, in.Subject)
+	if err != nil || subject != a.Subject {
+		return nil, apperr.Field(in.SubjectField, "is immutable: it must repeat the assignment's %s", in.SubjectField)
+	}
+	role, err := m.ResolveRole(ctx, c, "role", in.Role)
+	if err != nil || role.ID != a.RoleID {
+		return nil, apperr.Field("role", "is immutable: it must repeat the assignment's role")
+	}
+	scopes, err := m.checkScopes(ctx, c, role, in.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	up, err := m.Store.UpdateAssignmentScopes(ctx, a.ID, scopes, m.now())
+	switch {
+	case errors.Is(err, storage.ErrConflict):
+		return nil, conflict(CodeAlreadyCreated, "an identical role assignment already exists")
+	case err != nil:
+		return nil, notFoundOr(err, errAssignmentNotFound, "update assignment")
+	}
+	return &AssignmentView{Assignment: *up, RoleGRN: RoleGRN(role)}, m.synced(ctx)
+}
+
+// DeleteAssignment removes an assignment of the caller's workspace; the next decision on
+// this node no longer counts it.
+func (m *Manager) DeleteAssignment(ctx context.Context, c *principal.Caller, id, ifMatch string) error {
+	a, err := m.visibleAssignment(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	if err := CheckGeneration(ifMatch, a.Generation); err != nil {
+		return err
+	}
+	if err := m.Store.DeleteAssignment(ctx, a.ID); err != nil {
+		return notFoundOr(err, errAssignmentNotFound, "delete assignment")
+	}
+	return m.synced(ctx)
+}
+
+// ListAssignments pages through the caller's workspace's assignments, narrowed by an `in`
+// filter on role, scope and the subject property (subjectProp: "subject" or "principal").
+func (m *Manager) ListAssignments(ctx context.Context, c *principal.Caller, subjectProp, filter string, p storage.Page) ([]AssignmentView, int, error) {
+	f, err := InFilter(filter, "role", "scope", subjectProp)
+	if err != nil {
+		return nil, 0, err
+	}
+	q := storage.AssignmentQuery{WorkspaceID: c.WorkspaceID, Page: p}
+	for _, s := range f[subjectProp] {
+		if typ, id, err := principal.Parse(s); err == nil {
+			s = typ + ":" + id // stored canonically
+		}
+		q.Subjects = append(q.Subjects, s)
+	}
+	for _, s := range f["scope"] {
+		if g, err := grn.Parse(s); err == nil {
+			s = g.String()
+		}
+		q.Scopes = append(q.Scopes, s)
+	}
+	for _, text := range f["role"] {
+		if r, err := m.ResolveRole(ctx, c, "filter", text); err == nil {
+			q.RoleIDs = append(q.RoleIDs, r.ID)
+		}
+	}
+	if len(f["role"]) > 0 && len(q.RoleIDs) == 0 {
+		return []AssignmentView{}, 0, nil // no role named exists: nothing matches
+	}
+	list, total, err := m.Store.QueryAssignments(ctx, q)
+	if err != nil {
+		return nil, 0, apperr.Wrap(err, "list assignments")
+	}
+	return m.views(ctx, c, list, total)
+}
+
+func (m *Manager) views(ctx context.Context, c *principal.Caller, list []storage.Assignment, total int) ([]AssignmentView, int, error) {
+	roles, err := m.Store.ListRolesIn(ctx, c.WorkspaceID)
+	if err != nil {
+		return nil, 0, apperr.Wrap(err, "list roles")
+	}
+	grns := make(map[string]string, len(roles))
+	for i := range roles {
+		grns[roles[i].ID] = RoleGRN(&roles[i])
+	}
+	out := make([]AssignmentView, len(list))
+	for i := range list {
+		out[i] = AssignmentView{Assignment: list[i], RoleGRN: grns[list[i].RoleID]}
+	}
+	return out, total, nil
+}
+
+func indexed(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
+}

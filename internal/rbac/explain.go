@@ -1,0 +1,87 @@
+package rbac
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/keyhold/keyhold/internal/grn"
+)
+
+// DenyReason says which step of a decision denied it.
+type DenyReason string
+
+// The reasons of a denial, in the order the engine checks them.
+const (
+	// DenyUnknownPermission: no permission of that name is registered.
+	DenyUnknownPermission DenyReason = "unknown_permission"
+	// DenyNoResource: the resource is the zero GRN.
+	DenyNoResource DenyReason = "no_resource"
+	// DenyNotApplicable: the permission does not apply to the resource's type.
+	DenyNotApplicable DenyReason = "not_applicable_to_resource_type"
+	// DenyNoGrant: no assignment of the principals (or their groups) has a role holding the
+	// permission on a scope covering the resource (deny by default).
+	DenyNoGrant DenyReason = "no_matching_assignment"
+)
+
+// Explain is Decide, and for a denial the reason. An allowed Decision carries its own
+// explanation (assignment, role, scope, scope group, principal and group).
+func (e *Engine) Explain(principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.decideLocked(principals, permission, resource)
+}
+
+// Grant is one permission held on a resource, with the decision that grants it.
+type Grant struct {
+	Permission string
+	Decision
+}
+
+// Permissions lists, by name, every permission that principals (directly or through their
+// user groups) hold on resource: the effective permissions. Each comes with the decision
+// Decide would give for it.
+func (e *Engine) Permissions(principals []string, resource grn.GRN) []Grant {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	candidates := map[string]struct{}{}
+	collect := func(subject string) {
+		for _, a := range e.bySubject[subject] {
+			if r, ok := e.roles[a.roleID]; ok {
+				maps.Copy(candidates, r.perms)
+			}
+		}
+	}
+	for _, pr := range principals {
+		collect(pr)
+		for _, g := range e.memberOf[pr] {
+			collect(g)
+		}
+	}
+	var out []Grant
+	for _, name := range slices.Sorted(maps.Keys(candidates)) {
+		if d, _ := e.decideLocked(principals, name, resource); d.Allowed {
+			out = append(out, Grant{Permission: name, Decision: d})
+		}
+	}
+	return out
+}
+
+// GroupsOf lists the user-group principals a user principal belongs to.
+func (e *Engine) GroupsOf(user string) []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return slices.Clone(e.memberOf[user])
+}
+
+// onlyFixedScope reports whether every one of perms is a registered fixed-scope permission
+// (an empty list is not).
+func (e *Engine) onlyFixedScope(perms []string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	for _, name := range perms {
+		if p, ok := e.perms[name]; !ok || !p.fixedScope {
+			return false
+		}
+	}
+	return len(perms) > 0
+}
