@@ -19,6 +19,7 @@ import (
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage/sqlite"
 	"github.com/keyhold/keyhold/internal/storage/sqlstore"
+	"github.com/keyhold/keyhold/internal/telemetry"
 	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
@@ -46,7 +47,9 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) Run(g *globals) error {
-	log := newLogger(g.stderr, c.LogLevel)
+	logw := telemetry.NewLogWriter(g.stderr, 100*time.Millisecond)
+	defer logw.Close()
+	log := slog.New(telemetry.UrgentHandler(newHandler(logw, c.LogLevel), logw))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
@@ -196,10 +199,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+func newHandler(w io.Writer, level string) slog.Handler {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})
 }
 
 func printJSON(w io.Writer, v any) error {
