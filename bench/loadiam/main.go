@@ -16,26 +16,29 @@ import (
 
 	"github.com/keyhold/keyhold/internal/iamload"
 	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage/postgres"
 	"github.com/keyhold/keyhold/internal/storage/sqlite"
+	"github.com/keyhold/keyhold/internal/storage/sqlstore"
 )
 
 func main() {
 	dataDir := flag.String("data-dir", "", "keyhold data directory (SQLite store)")
+	database := flag.String("database", "", "PostgreSQL URL to load instead of a SQLite data directory")
 	workspaces := flag.Int("workspaces", iamload.Default.Workspaces, "workspaces to load (100 assignments each)")
 	perTx := flag.Int("per-tx", iamload.Default.WorkspacesPerTx, "workspaces per transaction")
 	flag.Parse()
-	if err := run(*dataDir, *workspaces, *perTx); err != nil {
+	if err := run(*dataDir, *database, *workspaces, *perTx); err != nil {
 		fmt.Fprintln(os.Stderr, "loadiam:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dataDir string, workspaces, perTx int) error {
-	if dataDir == "" || workspaces < 1 || perTx < 1 {
-		return fmt.Errorf("-data-dir is required; -workspaces and -per-tx must be positive")
+func run(dataDir, database string, workspaces, perTx int) error {
+	if (dataDir == "") == (database == "") || workspaces < 1 || perTx < 1 {
+		return fmt.Errorf("one of -data-dir and -database is required; -workspaces and -per-tx must be positive")
 	}
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dataDir)
+	st, dialect, err := open(ctx, dataDir, database)
 	if err != nil {
 		return err
 	}
@@ -46,10 +49,19 @@ func run(dataDir string, workspaces, perTx int) error {
 	}
 	shape := iamload.Default
 	shape.Workspaces, shape.WorkspacesPerTx = workspaces, perTx
-	stats, err := iamload.Load(ctx, st, sqlite.Dialect(), shape, now)
+	stats, err := iamload.Load(ctx, st, dialect, shape, now)
 	if err != nil {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{"workspaces": stats.Workspaces, "assignments": stats.Assignments,
 		"users": stats.Users, "seconds": stats.Elapsed.Seconds()})
+}
+
+func open(ctx context.Context, dataDir, database string) (*sqlstore.Store, *sqlstore.Dialect, error) {
+	if database != "" {
+		st, err := postgres.Open(ctx, database)
+		return st, postgres.Dialect(false), err
+	}
+	st, err := sqlite.Open(ctx, dataDir)
+	return st, sqlite.Dialect(), err
 }
