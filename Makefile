@@ -2,10 +2,10 @@
 STATICCHECK_MODULE  := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOBIN ?= $(shell go env GOPATH)/bin
 
-.PHONY: help build run test lint fmt fuzz bench load clean
+.PHONY: help build run test lint fmt fuzz bench load load-pg clean
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
 
 build: ## Build bin/keyhold
 	go build -o bin/keyhold ./cmd/keyhold
@@ -28,7 +28,9 @@ fmt: ## Format the code
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	@for t in "FuzzParse ./internal/grn" "FuzzCompile ./internal/odata" "FuzzParse ./internal/odata" \
-	          "FuzzTokenEndpoint ./internal/token" "FuzzDecodeCreateCredential ./internal/httpapi"; do \
+	          "FuzzTokenEndpoint ./internal/token" "FuzzVerify ./internal/token" \
+	          "FuzzDecodeCreateCredential ./internal/httpapi" "FuzzDecodeDecisionRequest ./internal/httpapi" \
+	          "FuzzDecide ./internal/rbac"; do \
 	  set -- $$t; echo "== $$1 $$2"; go test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-30s} $$2 || exit 1; done
 
 bench: ## In-process benchmarks (token issuance, verification, decisions, GRN)
@@ -36,6 +38,9 @@ bench: ## In-process benchmarks (token issuance, verification, decisions, GRN)
 
 load: ## Whole-server load harness (needs wrk: apt-get install wrk)
 	bash bench/run.sh
+
+load-pg: ## Two nodes on PostgreSQL (needs wrk, psql and a local PostgreSQL)
+	bash bench/pg2.sh
 
 clean: ## Remove build output
 	rm -rf bin
