@@ -146,7 +146,7 @@ func (a *API) route(pattern, permission string, h callerHandler) {
 // authenticate verifies the bearer token. Failures cost the source address a token of its
 // failure budget; an address out of budget is refused before its token is looked at.
 func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
-	addr := clientAddr(r)
+	addr := ratelimit.SourceAddr(r)
 	if blocked, wait := a.AddrFailures.Blocked(addr); blocked {
 		a.Metrics.AuthFailed("bearer", "rate_limited")
 		return nil, &apperr.Error{Kind: apperr.TooManyRequests, Message: "too many failed authentication attempts; retry later",

@@ -3,12 +3,12 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/ratelimit"
 )
 
 type ctxKey int
@@ -18,14 +18,6 @@ const requestIDKey ctxKey = 0
 func requestID(r *http.Request) string {
 	id, _ := r.Context().Value(requestIDKey).(string)
 	return id
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // recorder remembers the status a handler wrote.
@@ -75,7 +67,7 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			a.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
 				slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.String("remote", clientAddr(r)))
+				slog.String("remote", ratelimit.SourceAddr(r)))
 		}()
 		next.ServeHTTP(rec, r)
 	})

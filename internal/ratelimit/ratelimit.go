@@ -2,6 +2,8 @@ package ratelimit
 
 import (
 	"math"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -76,4 +78,14 @@ func (l *Limiter) evict() {
 // RetryAfter rounds a delay up to whole seconds for the Retry-After header (at least 1).
 func RetryAfter(d time.Duration) int {
 	return max(1, int(math.Ceil(d.Seconds())))
+}
+
+// SourceAddr is the key of a request's source address: the TCP peer's host. Behind a load
+// balancer every client shares the balancer's address (operations.md says so).
+func SourceAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"slices"
+
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
@@ -74,7 +76,7 @@ func (e *Engine) decideFrom(c *principal.Caller, permission string, resource grn
 	if !ok || resource.Workspace != ids.Hex(c.WorkspaceID) {
 		return Decision{}
 	}
-	if rt := resource.ResourceType(); rt != "" && !containsString(p.types, rt) {
+	if rt := resource.ResourceType(); rt != "" && !slices.Contains(p.types, rt) {
 		return Decision{}
 	}
 	mspHex := ids.Hex(c.ActingFrom)
@@ -92,15 +94,6 @@ func (e *Engine) decideFrom(c *principal.Caller, permission string, resource grn
 		}
 	}
 	return Decision{}
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *roleInfo) has(permission string) bool {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/ratelimit"
 )
 
 // Token exchange names (RFC 8693).
@@ -25,7 +26,7 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	if oe := exchangeParams(f); oe != nil {
 		return nil, oe
 	}
-	addr := clientAddr(r)
+	addr := ratelimit.SourceAddr(r)
 	if blocked, wait := s.AddrFailures.Blocked(addr); blocked {
 		return nil, s.limited(wait)
 	}

@@ -3,7 +3,6 @@ package token
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -73,7 +72,7 @@ func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
 	if _, ok := s.Workspaces.Get(id); ok {
 		return id, nil
 	}
-	addr := clientAddr(r)
+	addr := ratelimit.SourceAddr(r)
 	if blocked, _ := s.AddrFailures.Blocked(addr); blocked {
 		return "", notFound
 	}
@@ -87,20 +86,12 @@ func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
 	return "", notFound
 }
 
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // authenticateClient is the one client-authentication step every grant and endpoint that
 // needs it goes through. A client that has failed too often, or an address that has, is
 // refused before its credentials are looked at; every failure looks the same whether the
 // client id exists, belongs to another workspace, or the secret is wrong.
 func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (credential.Entry, *oauthError) {
-	addr := clientAddr(r)
+	addr := ratelimit.SourceAddr(r)
 	for _, l := range []struct {
 		lim *ratelimit.Limiter
 		key string

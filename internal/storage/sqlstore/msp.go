@@ -41,19 +41,20 @@ func (s *Store) GetTenantDetails(ctx context.Context, id string) (*storage.Tenan
 
 // dependents lists, per change kind, the keys of every record that deleting workspace id
 // removes by cascade; the log must name each of them so that views on every node drop them.
+// Every placeholder of a query stands for the workspace id.
 var dependents = []struct{ kind, query string }{
 	{storage.KindCredential, `SELECT id FROM credentials WHERE workspace_id = ? OR tenant_id = ?`},
-	{storage.KindMember, `SELECT workspace_id || '/' || user_id FROM workspace_members WHERE workspace_id = ? AND ? <> ''`},
-	{storage.KindAssignment, `SELECT id FROM role_assignments WHERE workspace_id = ? AND ? <> ''`},
-	{storage.KindRole, `SELECT id FROM roles WHERE workspace_id = ? AND ? <> ''`},
+	{storage.KindMember, `SELECT workspace_id || '/' || user_id FROM workspace_members WHERE workspace_id = ?`},
+	{storage.KindAssignment, `SELECT id FROM role_assignments WHERE workspace_id = ?`},
+	{storage.KindRole, `SELECT id FROM roles WHERE workspace_id = ?`},
 	{storage.KindTenantGroupMember, `SELECT m.id FROM tenant_group_members m JOIN tenant_groups g ON g.id = m.group_id
 		WHERE m.workspace_id = ? OR g.msp_id = ?`},
-	{storage.KindTenantGroup, `SELECT id FROM tenant_groups WHERE msp_id = ? AND ? <> ''`},
-	{storage.KindProvision, `SELECT id FROM provisions WHERE workspace_id = ? AND ? <> ''`},
+	{storage.KindTenantGroup, `SELECT id FROM tenant_groups WHERE msp_id = ?`},
+	{storage.KindProvision, `SELECT id FROM provisions WHERE workspace_id = ?`},
 	{storage.KindUserGroupMember, `SELECT m.group_id || '/' || m.user_id FROM user_group_members m
-		JOIN user_groups g ON g.id = m.group_id WHERE g.workspace_id = ? AND ? <> ''`},
-	{storage.KindUserGroup, `SELECT id FROM user_groups WHERE workspace_id = ? AND ? <> ''`},
-	{storage.KindScopeGroup, `SELECT id FROM scope_groups WHERE workspace_id = ? AND ? <> ''`},
+		JOIN user_groups g ON g.id = m.group_id WHERE g.workspace_id = ?`},
+	{storage.KindUserGroup, `SELECT id FROM user_groups WHERE workspace_id = ?`},
+	{storage.KindScopeGroup, `SELECT id FROM scope_groups WHERE workspace_id = ?`},
 }
 
 // DeleteWorkspace removes a workspace, its tenants, and everything in them.
@@ -69,7 +70,11 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
 			}
 		}
 		for _, d := range dependents {
-			keys, err := s.column(ctx, d.query, id, id)
+			args := make([]any, strings.Count(d.query, "?"))
+			for i := range args {
+				args[i] = id
+			}
+			keys, err := s.column(ctx, d.query, args...)
 			if err != nil {
 				return err
 			}
