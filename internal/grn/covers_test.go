@@ -70,8 +70,12 @@ func TestCovers(t *testing.T) {
 			"grn:glp/workspaces/" + wsUpper + "/regions/us-west/providers/compute-ops-mgmt/servers/1/disks/2", true},
 	}
 	for _, tc := range cases {
-		if got := MustParse(tc.scope).Covers(MustParse(tc.res)); got != tc.want {
+		scope, res := MustParse(tc.scope), MustParse(tc.res)
+		if got := scope.Covers(res); got != tc.want {
 			t.Errorf("%s\n  covers %s = %v, want %v", tc.scope, tc.res, got, tc.want)
+		}
+		if got := CoversText(scope.String(), res); got != tc.want {
+			t.Errorf("CoversText(%s,\n  %s) = %v, want %v", tc.scope, tc.res, got, tc.want)
 		}
 	}
 }
@@ -87,12 +91,21 @@ func TestCoversZero(t *testing.T) {
 	if zero.Covers(zero) {
 		t.Error("zero GRN covers itself")
 	}
+	for _, s := range []string{"grn:glp", wsPrefix, resUSW + "/servers/*", "", "grn:"} {
+		if CoversText(s, zero) {
+			t.Errorf("CoversText(%q, zero GRN) = true", s)
+		}
+	}
 }
 
 func TestCoversDoesNotAllocate(t *testing.T) {
 	s, r := MustParse(resUSW+"/servers/*"), MustParse(resUSW+"/servers/7/disks/2")
 	if n := testing.AllocsPerRun(100, func() { s.Covers(r) }); n != 0 {
 		t.Errorf("Covers allocates %v times per call", n)
+	}
+	text := s.String()
+	if n := testing.AllocsPerRun(100, func() { CoversText(text, r) }); n != 0 {
+		t.Errorf("CoversText allocates %v times per call", n)
 	}
 }
 

@@ -39,6 +39,26 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// FuzzCoversText checks that CoversText on a scope's canonical text answers exactly as
+// Covers on the parsed scope, for every pair of inputs that parse.
+func FuzzCoversText(f *testing.F) {
+	cases := validCases()
+	for i, tc := range cases {
+		f.Add(tc.in, cases[(i*7+3)%len(cases)].in)
+		f.Add(tc.in, tc.in)
+	}
+	f.Fuzz(func(t *testing.T, scope, resource string) {
+		s, err1 := Parse(scope)
+		r, err2 := Parse(resource)
+		if err1 != nil || err2 != nil {
+			return
+		}
+		if got, want := CoversText(s.String(), r), s.Covers(r); got != want {
+			t.Fatalf("CoversText(%q, %q) = %v, Covers = %v", s, r, got, want)
+		}
+	})
+}
+
 func checkFuzzError(t *testing.T, s string, g GRN, err error) {
 	var e *Error
 	if !errors.As(err, &e) {

@@ -99,14 +99,32 @@ func (m *Manager) checkSubject(ctx context.Context, c *principal.Caller, field, 
 }
 
 // scopeKind classifies an assignment scope.
-type scopeKind int
+type scopeKind uint8
 
 const (
-	scopeWorkspace scopeKind = iota
-	scopeTenantGroup
-	scopeScopeGroup
-	scopeResource
+	scopeResource    scopeKind = iota // covers by GRN rules
+	scopeWorkspace                    // a whole workspace
+	scopeTenantGroup                  // a tenant group of an MSP workspace (a resource too)
+	scopeScopeGroup                   // a scope group: stands for the group's scopes
+	scopePlatform                     // grn:<platform>
 )
+
+// kindOf classifies a scope.
+func kindOf(g grn.GRN) scopeKind {
+	switch {
+	case g.IsPlatform():
+		return scopePlatform
+	case g.IsWorkspace():
+		return scopeWorkspace
+	}
+	if _, ok := scopeGroupOf(g); ok {
+		return scopeScopeGroup
+	}
+	if _, ok := tenantGroupOf(g); ok {
+		return scopeTenantGroup
+	}
+	return scopeResource
+}
 
 // checkScopes validates an assignment's scope list and returns it in canonical form: 1..20
 // GRNs inside the caller's workspace; at most one whole-workspace GRN, 10 tenant groups and

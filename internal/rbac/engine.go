@@ -20,15 +20,6 @@ type roleInfo struct {
 	perms map[string]struct{}
 }
 
-type assignInfo struct {
-	id      string
-	subject string
-	roleID  string
-	// scopes are the assignment's GRNs as stored: a scope-group GRN stands for the group's
-	// scopes, which grants() looks up when it decides.
-	scopes []grn.GRN
-}
-
 // Decision is the engine's answer, with the reason when allowed.
 type Decision struct {
 	Allowed bool
@@ -51,28 +42,39 @@ type Decision struct {
 }
 
 // Engine decides access from an in-memory copy of permissions, roles, assignments, user
-// group memberships and scope groups.
+// group memberships and scope groups. Its bulk (assignments, memberships, scope groups) is
+// held without pointers; see strtab.go.
 type Engine struct {
-	mu        sync.RWMutex
-	perms     map[string]*permInfo
-	roles     map[string]*roleInfo
-	bySubject map[string][]*assignInfo
-	byID      map[string]*assignInfo
-	// memberOf maps "user:<id>" to the "user-group:<id>" principals the user belongs to;
-	// groupUsers maps a user group id to its members' user principals.
-	memberOf   map[string][]string
-	groupUsers map[string][]string
-	// scopeGroups maps a scope group id to its workspace and scopes.
-	scopeGroups map[string]*scopeGroupInfo
+	mu sync.RWMutex
+	*view
 	// Groups tells which tenants a tenant group holds (for MSP scopes); set before use.
 	Groups GroupMembership
 }
 
+// view is what the engine decides from; Load swaps in a fresh one.
+type view struct {
+	perms map[string]*permInfo
+	roles map[string]*roleInfo
+	// strs holds every string below: ids, principals, role ids and scope texts.
+	strs *strTable
+	assignTable
+	// memberOf maps a user principal to the user-group principals it belongs to;
+	// groupUsers maps a user-group principal to its members' user principals.
+	memberOf   map[strID][]strID
+	groupUsers map[strID][]strID
+	// scopeGroups maps a scope group id to its workspace and scopes.
+	scopeGroups map[strID]scopeGroupRec
+}
+
 // NewEngine returns an empty engine; the change feed loads it.
 func NewEngine() *Engine {
-	return &Engine{perms: map[string]*permInfo{}, roles: map[string]*roleInfo{},
-		bySubject: map[string][]*assignInfo{}, byID: map[string]*assignInfo{},
-		memberOf: map[string][]string{}, groupUsers: map[string][]string{}, scopeGroups: map[string]*scopeGroupInfo{}}
+	return &Engine{view: newView()}
+}
+
+func newView() *view {
+	return &view{perms: map[string]*permInfo{}, roles: map[string]*roleInfo{}, strs: newStrTable(),
+		assignTable: newAssignTable(), memberOf: map[strID][]strID{}, groupUsers: map[strID][]strID{},
+		scopeGroups: map[strID]scopeGroupRec{}}
 }
 
 // Allowed reports whether a caller holds permission on resource.
@@ -93,8 +95,8 @@ func (e *Engine) Decide(principals []string, permission string, resource grn.GRN
 }
 
 // decideLocked is Decide under the read lock; for a denial it also says why.
-func (e *Engine) decideLocked(principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
-	p, ok := e.perms[permission]
+func (v *view) decideLocked(principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
+	p, ok := v.perms[permission]
 	switch {
 	case !ok:
 		return Decision{}, DenyUnknownPermission
@@ -105,11 +107,15 @@ func (e *Engine) decideLocked(principals []string, permission string, resource g
 		return Decision{}, DenyNotApplicable
 	}
 	for _, pr := range principals {
-		if d, ok := e.decideFor(pr, p, permission, resource); ok {
+		id, ok := v.strs.find(pr)
+		if !ok {
+			continue // no assignment and no group names it
+		}
+		if d, ok := v.decideFor(id, p, permission, resource); ok {
 			return d, ""
 		}
-		for _, g := range e.memberOf[pr] {
-			if d, ok := e.decideFor(g, p, permission, resource); ok {
+		for _, g := range v.memberOf[id] {
+			if d, ok := v.decideFor(g, p, permission, resource); ok {
 				d.Via = pr
 				return d, ""
 			}
@@ -119,43 +125,41 @@ func (e *Engine) decideLocked(principals []string, permission string, resource g
 }
 
 // decideFor looks for an assignment of one subject that grants permission on resource.
-func (e *Engine) decideFor(subject string, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
-	for _, a := range e.bySubject[subject] {
-		if d, ok := e.grants(a, p, permission, resource); ok {
-			d.Principal, d.Deprecated = subject, p.deprecated
+func (v *view) decideFor(subject strID, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
+	for i := v.bySubject[subject]; i != 0; i = v.recs[i].next {
+		if d, ok := v.grants(&v.recs[i], p, permission, resource); ok {
+			d.Principal, d.Deprecated = v.strs.str(subject), p.deprecated
 			return d, true
 		}
 	}
 	return Decision{}, false
 }
 
-func (e *Engine) grants(a *assignInfo, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
-	r, ok := e.roles[a.roleID]
-	if !ok {
+func (v *view) grants(a *assignRec, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
+	r, ok := v.roles[v.strs.str(a.role)]
+	if !ok || !r.has(permission) {
 		return Decision{}, false
 	}
-	if _, ok := r.perms[permission]; !ok {
-		return Decision{}, false
-	}
-	for _, s := range a.scopes {
-		if id, ok := scopeGroupOf(s); ok {
-			if c, ok := e.groupCovers(id, s.Workspace, p, resource); ok {
-				return Decision{Allowed: true, AssignmentID: a.id, RoleID: a.roleID, Scope: c.String(), ScopeGroup: s.String()}, true
+	for _, s := range v.scopesOf(a) {
+		text := v.strs.str(s.text)
+		if s.kind == scopeScopeGroup {
+			if c, ok := v.groupCovers(s, text, p, resource); ok {
+				return Decision{Allowed: true, AssignmentID: v.strs.str(a.id), RoleID: r.id, Scope: c, ScopeGroup: text}, true
 			}
 			continue
 		}
-		if covers(s, p, resource) {
-			return Decision{Allowed: true, AssignmentID: a.id, RoleID: a.roleID, Scope: s.String()}, true
+		if covers(s, text, p, resource) {
+			return Decision{Allowed: true, AssignmentID: v.strs.str(a.id), RoleID: r.id, Scope: text}, true
 		}
 	}
 	return Decision{}, false
 }
 
-// covers reports whether scope s covers resource for permission p: a fixed-scope permission
-// only through a whole-workspace or platform scope.
-func covers(s grn.GRN, p *permInfo, resource grn.GRN) bool {
-	if p.fixedScope && !s.IsWorkspace() && !s.IsPlatform() {
+// covers reports whether scope s (whose text is text) covers resource for permission p: a
+// fixed-scope permission only through a whole-workspace or platform scope.
+func covers(s scopeRef, text string, p *permInfo, resource grn.GRN) bool {
+	if p.fixedScope && s.kind != scopeWorkspace && s.kind != scopePlatform {
 		return false
 	}
-	return s.Covers(resource)
+	return grn.CoversText(text, resource)
 }

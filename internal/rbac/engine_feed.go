@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/storage"
 )
@@ -27,8 +26,7 @@ func (e *Engine) Load(ctx context.Context, s storage.Store) error {
 		return err
 	}
 	e.mu.Lock()
-	e.perms, e.roles, e.bySubject, e.byID = fresh.perms, fresh.roles, fresh.bySubject, fresh.byID
-	e.memberOf, e.groupUsers, e.scopeGroups = fresh.memberOf, fresh.groupUsers, fresh.scopeGroups
+	e.view = fresh.view
 	e.mu.Unlock()
 	return nil
 }
@@ -52,7 +50,10 @@ func (e *Engine) loadAuthz(ctx context.Context, s storage.Store) error {
 	for i := range roles {
 		e.roles[roles[i].ID] = roleOf(&roles[i])
 	}
-	e.indexAssignments(assigns)
+	for i := range assigns {
+		e.putAssignment(&assigns[i])
+		assigns[i] = storage.Assignment{} // let the collector have it early
+	}
 	return nil
 }
 
@@ -61,7 +62,9 @@ func (e *Engine) loadGroups(ctx context.Context, s storage.Store) error {
 	if err != nil {
 		return err
 	}
-	e.indexMembers(members)
+	for _, m := range members {
+		e.addMember(m.GroupID, m.UserID)
+	}
 	groups, _, err := s.ListScopeGroups(ctx, storage.ScopeGroupQuery{})
 	if err != nil {
 		return err
@@ -75,7 +78,7 @@ func (e *Engine) loadGroups(ctx context.Context, s storage.Store) error {
 		byGroup[sc.GroupID] = append(byGroup[sc.GroupID], sc)
 	}
 	for i := range groups {
-		e.scopeGroups[groups[i].ID] = scopeGroupOfRecord(&groups[i], byGroup[groups[i].ID])
+		e.putScopeGroup(&groups[i], byGroup[groups[i].ID])
 	}
 	return nil
 }
@@ -91,7 +94,7 @@ func (e *Engine) Apply(ctx context.Context, s storage.Store, c storage.Change) e
 		return e.update(err, func() { e.roles[c.Key] = roleOf(r) }, func() { delete(e.roles, c.Key) })
 	case storage.KindAssignment:
 		a, err := s.GetAssignment(ctx, c.Key)
-		return e.update(err, func() { e.removeAssignment(c.Key); e.putAssignment(assignOf(a)) },
+		return e.update(err, func() { e.removeAssignment(c.Key); e.putAssignment(a) },
 			func() { e.removeAssignment(c.Key) })
 	case storage.KindScopeGroup:
 		return e.applyScopeGroup(ctx, s, c.Key)
@@ -115,8 +118,7 @@ func (e *Engine) applyScopeGroup(ctx context.Context, s storage.Store, id string
 	if err == nil {
 		scopes, _, err = s.ListGroupScopes(ctx, id, storage.Page{})
 	}
-	return e.update(err, func() { e.scopeGroups[id] = scopeGroupOfRecord(g, scopes) },
-		func() { delete(e.scopeGroups, id) })
+	return e.update(err, func() { e.putScopeGroup(g, scopes) }, func() { e.removeScopeGroup(id) })
 }
 
 // update applies put when the record was read, drop when it is gone.
@@ -134,25 +136,6 @@ func (e *Engine) update(err error, put, drop func()) error {
 	return nil
 }
 
-func (e *Engine) putAssignment(a *assignInfo) {
-	e.byID[a.id] = a
-	e.bySubject[a.subject] = append(e.bySubject[a.subject], a)
-}
-
-func (e *Engine) removeAssignment(id string) {
-	a, ok := e.byID[id]
-	if !ok {
-		return
-	}
-	delete(e.byID, id)
-	list := slices.DeleteFunc(e.bySubject[a.subject], func(x *assignInfo) bool { return x.id == id })
-	if len(list) == 0 {
-		delete(e.bySubject, a.subject)
-	} else {
-		e.bySubject[a.subject] = list
-	}
-}
-
 func permOf(p *storage.Permission) *permInfo {
 	return &permInfo{fixedScope: p.FixedScope, deprecated: p.ReleaseStage == StageDeprecated, types: p.ResourceTypes}
 }
@@ -165,44 +148,54 @@ func roleOf(r *storage.Role) *roleInfo {
 	return ri
 }
 
-// assignOf parses the stored scopes; a scope that no longer parses grants nothing.
-func assignOf(a *storage.Assignment) *assignInfo {
-	ai := &assignInfo{id: a.ID, subject: a.Subject, roleID: a.RoleID, scopes: make([]grn.GRN, 0, len(a.Scopes))}
-	for _, s := range a.Scopes {
-		if g, err := grn.Parse(s); err == nil {
-			ai.scopes = append(ai.scopes, g)
+// addMember records that user belongs to group (idempotent). Each membership holds one
+// reference to each principal.
+func (v *view) addMember(group, user string) {
+	u, g := principal.User(user), principal.Group(group)
+	if uid, ok := v.strs.find(u); ok {
+		if gid, ok := v.strs.find(g); ok && slices.Contains(v.memberOf[uid], gid) {
+			return
 		}
 	}
-	return ai
+	uid, gid := v.strs.intern(u), v.strs.intern(g)
+	v.memberOf[uid] = append(v.memberOf[uid], gid)
+	v.groupUsers[gid] = append(v.groupUsers[gid], uid)
 }
 
-// addMember records that user belongs to group (idempotent).
-func (e *Engine) addMember(group, user string) {
-	u, g := principal.User(user), principal.Group(group)
-	if !slices.Contains(e.memberOf[u], g) {
-		e.memberOf[u] = append(e.memberOf[u], g)
+// removeMember forgets that user belongs to group.
+func (v *view) removeMember(group, user string) {
+	uid, ok1 := v.strs.find(principal.User(user))
+	gid, ok2 := v.strs.find(principal.Group(group))
+	if !ok1 || !ok2 || !slices.Contains(v.memberOf[uid], gid) {
+		return
 	}
-	if !slices.Contains(e.groupUsers[group], u) {
-		e.groupUsers[group] = append(e.groupUsers[group], u)
-	}
+	v.unlinkMember(uid, gid)
 }
 
-func (e *Engine) removeMember(group, user string) {
-	u, g := principal.User(user), principal.Group(group)
-	e.memberOf[u] = slices.DeleteFunc(e.memberOf[u], func(x string) bool { return x == g })
-	if len(e.memberOf[u]) == 0 {
-		delete(e.memberOf, u)
-	}
-	e.groupUsers[group] = slices.DeleteFunc(e.groupUsers[group], func(x string) bool { return x == u })
-	if len(e.groupUsers[group]) == 0 {
-		delete(e.groupUsers, group)
+func (v *view) unlinkMember(uid, gid strID) {
+	dropFrom(v.memberOf, uid, gid)
+	dropFrom(v.groupUsers, gid, uid)
+	v.strs.release(uid)
+	v.strs.release(gid)
+}
+
+// dropFrom removes x from m[k], and m[k] when it empties.
+func dropFrom(m map[strID][]strID, k, x strID) {
+	list := slices.DeleteFunc(m[k], func(y strID) bool { return y == x })
+	if len(list) == 0 {
+		delete(m, k)
+	} else {
+		m[k] = list
 	}
 }
 
 // dropGroup forgets every membership of a deleted user group.
-func (e *Engine) dropGroup(group string) {
-	for _, u := range slices.Clone(e.groupUsers[group]) {
-		_, id, _ := strings.Cut(u, ":")
-		e.removeMember(group, id)
+func (v *view) dropGroup(group string) {
+	gid, ok := v.strs.find(principal.Group(group))
+	if !ok {
+		return
+	}
+	for _, uid := range slices.Clone(v.groupUsers[gid]) {
+		v.unlinkMember(uid, gid)
 	}
 }

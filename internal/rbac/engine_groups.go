@@ -20,20 +20,61 @@ func ScopeGroupGRN(workspaceID, groupID string) string {
 		AuthorizationProvider + "/" + ScopeGroupType + "/" + groupID
 }
 
-// scopeGroupInfo is a scope group as the engine needs it.
-type scopeGroupInfo struct {
-	workspace string // 32 hex, as in GRNs
-	scopes    []grn.GRN
+// scopeGroupRec is a scope group as the engine needs it: its workspace (32 hex, as in
+// GRNs) and scopes. It holds a reference to each of those strings and to its id.
+type scopeGroupRec struct {
+	workspace strID
+	scopes    []scopeRef
 }
 
-func scopeGroupOfRecord(g *storage.ScopeGroup, scopes []storage.GroupScope) *scopeGroupInfo {
-	info := &scopeGroupInfo{workspace: ids.Hex(g.WorkspaceID), scopes: make([]grn.GRN, 0, len(scopes))}
+// putScopeGroup adds or replaces a scope group.
+func (v *view) putScopeGroup(g *storage.ScopeGroup, scopes []storage.GroupScope) {
+	v.removeScopeGroup(g.ID)
+	rec := scopeGroupRec{workspace: v.strs.intern(ids.Hex(g.WorkspaceID)), scopes: make([]scopeRef, 0, len(scopes))}
 	for _, sc := range scopes {
-		if p, err := grn.Parse(sc.GRN); err == nil {
-			info.scopes = append(info.scopes, p)
+		if ref, ok := v.internScope(sc.GRN); ok {
+			rec.scopes = append(rec.scopes, ref)
 		}
 	}
-	return info
+	v.scopeGroups[v.strs.intern(g.ID)] = rec
+}
+
+// removeScopeGroup forgets scope group id, if held.
+func (v *view) removeScopeGroup(id string) {
+	sid, ok := v.strs.find(id)
+	if !ok {
+		return
+	}
+	rec, ok := v.scopeGroups[sid]
+	if !ok {
+		return
+	}
+	delete(v.scopeGroups, sid)
+	for _, s := range rec.scopes {
+		v.strs.release(s.text)
+	}
+	v.strs.release(rec.workspace)
+	v.strs.release(sid)
+}
+
+// groupCovers returns the text of the scope of the scope group that ref (with text text)
+// names which covers resource for permission p. The group must belong to the workspace its
+// GRN names: a GRN naming another workspace's group reaches nothing.
+func (v *view) groupCovers(ref scopeRef, text string, p *permInfo, resource grn.GRN) (string, bool) {
+	id, ok := v.strs.find(text[ref.last:])
+	if !ok {
+		return "", false
+	}
+	g, ok := v.scopeGroups[id]
+	if !ok || v.strs.str(g.workspace) != ref.workspaceOf(text) {
+		return "", false
+	}
+	for _, s := range g.scopes {
+		if c := v.strs.str(s.text); covers(s, c, p, resource) {
+			return c, true
+		}
+	}
+	return "", false
 }
 
 // scopeGroupOf returns the group id a scope names, if it is a scope-group GRN.
@@ -43,20 +84,4 @@ func scopeGroupOf(s grn.GRN) (string, bool) {
 		return "", false
 	}
 	return s.Path[0].ID, true
-}
-
-// groupCovers returns the scope of scope group id that covers resource for permission p. The
-// group must belong to the workspace its GRN names (wsHex): a GRN naming another workspace's
-// group reaches nothing.
-func (e *Engine) groupCovers(id, wsHex string, p *permInfo, resource grn.GRN) (grn.GRN, bool) {
-	g, ok := e.scopeGroups[id]
-	if !ok || g.workspace != wsHex {
-		return grn.GRN{}, false
-	}
-	for _, s := range g.scopes {
-		if covers(s, p, resource) {
-			return s, true
-		}
-	}
-	return grn.GRN{}, false
 }

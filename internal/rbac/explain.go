@@ -44,16 +44,20 @@ func (e *Engine) Permissions(principals []string, resource grn.GRN) []Grant {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	candidates := map[string]struct{}{}
-	collect := func(subject string) {
-		for _, a := range e.bySubject[subject] {
-			if r, ok := e.roles[a.roleID]; ok {
+	collect := func(subject strID) {
+		for i := e.bySubject[subject]; i != 0; i = e.recs[i].next {
+			if r, ok := e.roles[e.strs.str(e.recs[i].role)]; ok {
 				maps.Copy(candidates, r.perms)
 			}
 		}
 	}
 	for _, pr := range principals {
-		collect(pr)
-		for _, g := range e.memberOf[pr] {
+		id, ok := e.strs.find(pr)
+		if !ok {
+			continue
+		}
+		collect(id)
+		for _, g := range e.memberOf[id] {
 			collect(g)
 		}
 	}
@@ -70,7 +74,15 @@ func (e *Engine) Permissions(principals []string, resource grn.GRN) []Grant {
 func (e *Engine) GroupsOf(user string) []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return slices.Clone(e.memberOf[user])
+	id, ok := e.strs.find(user)
+	if !ok {
+		return nil
+	}
+	groups := make([]string, 0, len(e.memberOf[id]))
+	for _, g := range e.memberOf[id] {
+		groups = append(groups, e.strs.str(g))
+	}
+	return groups
 }
 
 // onlyFixedScope reports whether every one of perms is a registered fixed-scope permission

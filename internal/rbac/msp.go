@@ -37,15 +37,15 @@ func tenantGroupOf(s grn.GRN) (string, bool) {
 // reaches reports whether an assignment scope made in the MSP workspace reaches a tenant: the
 // MSP's whole-workspace GRN reaches every tenant, a tenant-group GRN the tenants in the group.
 // The caller has checked that tenant belongs to msp.
-func (e *Engine) reaches(s grn.GRN, mspHex, tenantID string) bool {
-	if s.Workspace != mspHex {
+func (v *view) reaches(groups GroupMembership, s scopeRef, mspHex, tenantID string) bool {
+	text := v.strs.str(s.text)
+	switch {
+	case s.workspaceOf(text) != mspHex:
 		return false
-	}
-	if s.IsWorkspace() {
+	case s.kind == scopeWorkspace:
 		return true
 	}
-	g, ok := tenantGroupOf(s)
-	return ok && e.Groups != nil && e.Groups.Contains(g, tenantID)
+	return s.kind == scopeTenantGroup && groups != nil && groups.Contains(text[s.last:], tenantID)
 }
 
 // Reaches reports whether any of principals holds an assignment made in the MSP workspace
@@ -55,9 +55,10 @@ func (e *Engine) Reaches(principals []string, mspID, tenantID string) bool {
 	defer e.mu.RUnlock()
 	mspHex := ids.Hex(mspID)
 	for _, pr := range principals {
-		for _, a := range e.bySubject[pr] {
-			for _, s := range a.scopes {
-				if e.reaches(s, mspHex, tenantID) {
+		id, _ := e.strs.find(pr)
+		for i := e.bySubject[id]; id != 0 && i != 0; i = e.recs[i].next {
+			for _, s := range e.scopesOf(&e.recs[i]) {
+				if e.reaches(e.Groups, s, mspHex, tenantID) {
 					return true
 				}
 			}
@@ -81,13 +82,16 @@ func (e *Engine) decideFrom(c *principal.Caller, permission string, resource grn
 	}
 	mspHex := ids.Hex(c.ActingFrom)
 	for _, pr := range c.Principals() {
-		for _, a := range e.bySubject[pr] {
-			if r, ok := e.roles[a.roleID]; !ok || !r.has(permission) {
+		id, _ := e.strs.find(pr)
+		for i := e.bySubject[id]; id != 0 && i != 0; i = e.recs[i].next {
+			a := &e.recs[i]
+			r, ok := e.roles[e.strs.str(a.role)]
+			if !ok || !r.has(permission) {
 				continue
 			}
-			for _, s := range a.scopes {
-				if e.reaches(s, mspHex, c.WorkspaceID) {
-					return Decision{Allowed: true, AssignmentID: a.id, RoleID: a.roleID, Scope: s.String(),
+			for _, s := range e.scopesOf(a) {
+				if e.reaches(e.Groups, s, mspHex, c.WorkspaceID) {
+					return Decision{Allowed: true, AssignmentID: e.strs.str(a.id), RoleID: r.id, Scope: e.strs.str(s.text),
 						Principal: pr, Deprecated: p.deprecated, External: true}
 				}
 			}

@@ -1,0 +1,165 @@
+package rbac
+
+import (
+	"strings"
+
+	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+// scopeRef is one scope of an assignment or scope group: its canonical text, and what the
+// engine needs of its shape, so that deciding never parses it again.
+type scopeRef struct {
+	text strID
+	kind scopeKind
+	// ws is the offset of the 32-hex workspace id in the text (0: none); last is the offset
+	// of its last segment (the id of a scope or tenant group).
+	ws, last uint16
+}
+
+// wsHexLen is the length of a workspace id as GRNs print it.
+const wsHexLen = 32
+
+// workspaceOf returns the workspace id in a scope's text, or "".
+func (s scopeRef) workspaceOf(text string) string {
+	if s.ws == 0 {
+		return ""
+	}
+	return text[s.ws : s.ws+wsHexLen]
+}
+
+// scopeRefOf describes scope g, whose canonical text is interned as id.
+func scopeRefOf(g grn.GRN, text string, id strID) scopeRef {
+	ref := scopeRef{text: id, kind: kindOf(g), last: uint16(strings.LastIndexByte(text, '/') + 1)}
+	if g.Workspace != "" {
+		ref.ws = uint16(len("grn:") + len(g.Platform) + len("/workspaces/"))
+	}
+	return ref
+}
+
+// assignRec is one role assignment.
+type assignRec struct {
+	id, subject, role strID
+	// scopes are scopes[scopeOff : scopeOff+scopeN] of the table.
+	scopeOff, scopeN uint32
+	// next is the index of the subject's next assignment (0 ends the list).
+	next uint32
+}
+
+// assignTable holds the assignments: records by index (recs[0] unused), indexes by id and by
+// subject (the head of a list through assignRec.next), and the scopes of all records in one
+// slice.
+type assignTable struct {
+	recs       []assignRec
+	freeRecs   []uint32
+	byID       map[strID]uint32
+	bySubject  map[strID]uint32
+	scopes     []scopeRef
+	deadScopes int
+}
+
+func newAssignTable() assignTable {
+	return assignTable{recs: make([]assignRec, 1), byID: map[strID]uint32{}, bySubject: map[strID]uint32{}}
+}
+
+// scopesOf returns a record's scopes.
+func (t *assignTable) scopesOf(a *assignRec) []scopeRef {
+	return t.scopes[a.scopeOff : a.scopeOff+a.scopeN]
+}
+
+// internScope adds a reference to a scope given as text. A scope that does not parse is
+// refused (it would grant nothing).
+func (v *view) internScope(text string) (scopeRef, bool) {
+	g, err := grn.Parse(text)
+	if err != nil {
+		return scopeRef{}, false
+	}
+	text = g.String()
+	return scopeRefOf(g, text, v.strs.intern(text)), true
+}
+
+// putAssignment adds an assignment (the caller has removed any older copy of it).
+func (v *view) putAssignment(a *storage.Assignment) {
+	off := uint32(len(v.scopes))
+	for _, text := range a.Scopes {
+		if ref, ok := v.internScope(text); ok {
+			v.scopes = append(v.scopes, ref)
+		}
+	}
+	rec := assignRec{id: v.strs.intern(a.ID), subject: v.strs.intern(a.Subject), role: v.strs.intern(a.RoleID),
+		scopeOff: off, scopeN: uint32(len(v.scopes)) - off}
+	rec.next = v.bySubject[rec.subject]
+	var i uint32
+	if n := len(v.freeRecs); n > 0 {
+		i, v.freeRecs = v.freeRecs[n-1], v.freeRecs[:n-1]
+		v.recs[i] = rec
+	} else {
+		i = uint32(len(v.recs))
+		v.recs = append(v.recs, rec)
+	}
+	v.byID[rec.id], v.bySubject[rec.subject] = i, i
+}
+
+// removeAssignment forgets the assignment with id, if held.
+func (v *view) removeAssignment(id string) {
+	sid, ok := v.strs.find(id)
+	if !ok {
+		return
+	}
+	i, ok := v.byID[sid]
+	if !ok {
+		return
+	}
+	a := v.recs[i]
+	v.unlinkSubject(a.subject, i)
+	delete(v.byID, sid)
+	for _, s := range v.scopesOf(&a) {
+		v.strs.release(s.text)
+	}
+	v.strs.release(a.id)
+	v.strs.release(a.subject)
+	v.strs.release(a.role)
+	v.recs[i] = assignRec{}
+	v.freeRecs = append(v.freeRecs, i)
+	v.deadScopes += int(a.scopeN)
+	v.maybeCompactScopes()
+}
+
+// unlinkSubject removes record i from its subject's list.
+func (v *view) unlinkSubject(subject strID, i uint32) {
+	head := v.bySubject[subject]
+	if head == i {
+		if next := v.recs[i].next; next != 0 {
+			v.bySubject[subject] = next
+		} else {
+			delete(v.bySubject, subject)
+		}
+		return
+	}
+	for p := head; p != 0; p = v.recs[p].next {
+		if v.recs[p].next == i {
+			v.recs[p].next = v.recs[i].next
+			return
+		}
+	}
+}
+
+// compactMinScopes is the least number of dead scopes worth compacting for (a variable for
+// tests).
+var compactMinScopes = 4096
+
+// maybeCompactScopes drops the scopes of removed records once they are more than half of
+// the slice.
+func (v *view) maybeCompactScopes() {
+	if v.deadScopes < compactMinScopes || v.deadScopes*2 < len(v.scopes) {
+		return
+	}
+	scopes := make([]scopeRef, 0, len(v.scopes)-v.deadScopes)
+	for i := range v.recs {
+		a := &v.recs[i]
+		off := uint32(len(scopes))
+		scopes = append(scopes, v.scopesOf(a)...)
+		a.scopeOff = off
+	}
+	v.scopes, v.deadScopes = scopes, 0
+}
