@@ -54,6 +54,7 @@ var authzenCases = []struct {
 	{"evaluations not an array", `{"evaluations":{}}`, true, nil},
 	{"an unknown member", `{"subjects":[]}`, true, nil},
 	{"a member in another case", `{"Subject":{"type":"user","id":"x"}}`, true, nil},
+	{"a nested member in another case", `{"subject":{"type":"user","id":"x"},"resource":{"Type":"t","id":"grn:glp"}}`, true, nil},
 	{"properties not an object", `{"subject":{"type":"user","id":"x","properties":[]}}`, true, nil},
 	{"null evaluation", `{"evaluations":[null]}`, false, map[int]bool{0: true}},
 	{"trailing data", `{} {}`, true, nil},

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/keyhold/keyhold/internal/apperr"
@@ -27,7 +28,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 			return &apperr.Error{Kind: apperr.UnsupportedMediaType, Message: "the request body must be application/json"}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), r.ContentLength)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -52,52 +53,171 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	return exactFields(body, reflect.TypeOf(dst))
 }
 
+// readBody reads r to its end. A declared length (trusted only up to maxBodyBytes, and r
+// is bounded anyway) sizes the buffer at once instead of growing it read by read.
+func readBody(r io.Reader, declared int64) ([]byte, error) {
+	size := 512
+	if declared > 0 && declared < maxBodyBytes {
+		size = int(declared) + 1 // room to read the EOF without growing
+	}
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
+}
+
 // exactFields refuses object keys that name a field of t only case-insensitively:
 // encoding/json matches "credentialname" to credentialName, and DisallowUnknownFields lets
-// it through. body has already been decoded into t, so it is valid JSON.
+// it through. body has already been decoded into t, so it is one valid JSON value. The keys
+// are compared where they lie in body, against field sets built once per type, so the check
+// allocates nothing unless a key is escaped or refused. It checks the objects that decode
+// into structs through fields and pointers, as the check always has; it does not look into
+// arrays or maps (where DisallowUnknownFields still refuses unknown names).
 func exactFields(body []byte, t reflect.Type) error {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		return apperr.Field("body", "is not valid JSON")
-	}
-	return exactKeys(v, t)
+	_, err := checkValue(body, skipSpace(body, 0), t)
+	return err
 }
 
-func exactKeys(v any, t reflect.Type) error {
-	for t.Kind() == reflect.Pointer {
+// checkValue checks the value that starts at body[i] against t (nil: anything) and returns
+// the index just after it.
+func checkValue(body []byte, i int, t reflect.Type) (int, error) {
+	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	obj, ok := v.(map[string]any)
-	if !ok || t.Kind() != reflect.Struct {
-		return nil
+	if body[i] != '{' || t == nil || t.Kind() != reflect.Struct {
+		return skipValue(body, i), nil
 	}
-	for key, val := range obj {
-		f, ok := fieldByJSONName(t, key)
+	fields := jsonFields(t)
+	i = skipSpace(body, i+1)
+	for body[i] != '}' {
+		end := skipString(body, i)
+		key, err := objectKey(body[i:end])
+		if err != nil {
+			return 0, err
+		}
+		ft, ok := fields[string(key)]
 		if !ok {
-			if len(key) > 64 {
-				key = key[:64]
-			}
-			return apperr.Field(key, "is not a known field")
+			return 0, unknownField(string(key))
 		}
-		if err := exactKeys(val, f.Type); err != nil {
-			return err
+		i = skipSpace(body, skipSpace(body, end)+1) // past the colon
+		if i, err = checkValue(body, i, ft); err != nil {
+			return 0, err
+		}
+		if i = skipSpace(body, i); body[i] == ',' {
+			i = skipSpace(body, i+1)
 		}
 	}
-	return nil
+	return i + 1, nil
 }
 
-func fieldByJSONName(t reflect.Type, key string) (reflect.StructField, bool) {
+// objectKey returns the text of a quoted key; only an escaped key costs an allocation.
+func objectKey(quoted []byte) ([]byte, error) {
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return quoted[1 : len(quoted)-1], nil
+	}
+	var s string
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return nil, apperr.Field("body", "is not valid JSON")
+	}
+	return []byte(s), nil
+}
+
+func unknownField(name string) error {
+	if name == "" {
+		return apperr.Field("body", "has a field with an empty name")
+	}
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	return apperr.Field(name, "is not a known field")
+}
+
+// fieldSets caches jsonFields per struct type.
+var fieldSets sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps the exact JSON names of struct t's exported fields to their types; where
+// two fields claim a name, the first one holds it.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldSets.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := make(map[string]reflect.Type, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if name == "" {
 			name = f.Name
 		}
-		if name == key && name != "-" && f.IsExported() {
-			return f, true
+		if _, taken := m[name]; !taken && name != "-" && f.IsExported() {
+			m[name] = f.Type
 		}
 	}
-	return reflect.StructField{}, false
+	fieldSets.Store(t, m)
+	return m
+}
+
+// The skip functions walk JSON that is known to be valid: each returns the index just after
+// the element that starts at body[i].
+
+func skipSpace(body []byte, i int) int {
+	for i < len(body) && (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+func skipString(body []byte, i int) int {
+	for i++; body[i] != '"'; i++ {
+		if body[i] == '\\' {
+			i++
+		}
+	}
+	return i + 1
+}
+
+func endsValue(c byte) bool {
+	switch c {
+	case ',', ':', ']', '}', ' ', '\t', '\n', '\r':
+		return true
+	}
+	return false
+}
+
+// skipValue skips any value without recursion: nesting can be as deep as the decoder allows.
+func skipValue(body []byte, i int) int {
+	depth := 0
+	for {
+		switch c := body[i]; {
+		case c == '"':
+			i = skipString(body, i)
+		case c == '{' || c == '[':
+			depth++
+			i++
+		case c == '}' || c == ']':
+			depth--
+			i++
+		case c == ',' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+			continue
+		default: // a number or a literal
+			for i < len(body) && !endsValue(body[i]) {
+				i++
+			}
+		}
+		if depth == 0 {
+			return i
+		}
+	}
 }
 
 func decodeError(err error) error {
