@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -52,10 +53,11 @@ type Verifier struct {
 }
 
 // cachedToken is a verified token's claims and the key that signed it: a cached token is
-// honoured only while that key is.
+// honoured only while that key is. ws is the canonical id of the claims' workspace.
 type cachedToken struct {
 	claims *Claims
 	kid    string
+	ws     string
 }
 
 // Verify returns the caller a token stands for, or an error wrapping ErrInvalid.
@@ -63,39 +65,44 @@ func (v *Verifier) Verify(raw string) (*principal.Caller, *Claims, error) {
 	if len(raw) == 0 || len(raw) > MaxTokenLen {
 		return nil, nil, invalid("token is empty or too long")
 	}
-	key := sha256.Sum256([]byte(raw))
+	key := tokenKey(raw)
 	v.mu.RLock()
 	ct, ok := v.cache[key]
 	v.mu.RUnlock()
-	c := ct.claims
 	if ok {
 		if _, live := v.Issuer.Keys.Key(ct.kid); !live {
 			return nil, nil, invalid("token is signed by an unknown key")
 		}
 	} else {
-		var kid string
 		var err error
-		if c, kid, err = v.parse(raw); err != nil {
+		if ct, err = v.parse(raw); err != nil {
 			return nil, nil, err
 		}
-		v.remember(key, cachedToken{c, kid})
+		v.remember(key, ct)
 	}
-	caller, err := v.live(c)
+	caller, err := v.live(ct.claims, ct.ws)
 	if err != nil {
 		return nil, nil, err
 	}
-	return caller, c, nil
+	return caller, ct.claims, nil
+}
+
+// tokenKey is the cache key of a raw token, its SHA-256. The hash reads the string's bytes
+// in place (it never writes to its input): converting raw to a []byte would copy the token,
+// an allocation on every authenticated request.
+func tokenKey(raw string) [sha256.Size]byte {
+	return sha256.Sum256(unsafe.Slice(unsafe.StringData(raw), len(raw)))
 }
 
 // parse checks signature, type, issuer, audience and times: everything that cannot change.
-func (v *Verifier) parse(raw string) (*Claims, string, error) {
+func (v *Verifier) parse(raw string) (cachedToken, error) {
 	tok, err := jwt.ParseSigned(raw, Algorithms)
 	if err != nil || len(tok.Headers) != 1 {
-		return nil, "", invalid("token is not a signed JWT")
+		return cachedToken{}, invalid("token is not a signed JWT")
 	}
 	h := tok.Headers[0]
 	if typ, _ := h.ExtraHeaders[jose.HeaderType].(string); !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
-		return nil, "", invalid("token is not an access token (typ at+jwt)")
+		return cachedToken{}, invalid("token is not an access token (typ at+jwt)")
 	}
 	key, ok := v.Issuer.Keys.Key(h.KeyID)
 	if !ok && v.Sync != nil && v.Sync() == nil {
@@ -104,36 +111,35 @@ func (v *Verifier) parse(raw string) (*Claims, string, error) {
 		key, ok = v.Issuer.Keys.Key(h.KeyID)
 	}
 	if !ok || key.Algorithm != h.Algorithm {
-		return nil, "", invalid("token is signed by an unknown key")
+		return cachedToken{}, invalid("token is signed by an unknown key")
 	}
 	var c Claims
 	if err := tok.Claims(key.Key, &c); err != nil {
-		return nil, "", invalid("token signature does not verify")
+		return cachedToken{}, invalid("token signature does not verify")
 	}
 	ws, ok := workspaceOf(&c)
 	if !ok || c.Issuer != v.Issuer.IssuerURL(ws) || c.Expiry == nil || c.ID == "" {
-		return nil, "", invalid("token issuer or claims are not keyhold's")
+		return cachedToken{}, invalid("token issuer or claims are not keyhold's")
 	}
 	exp := jwt.Expected{AnyAudience: jwt.Audience{v.Issuer.Audience}, Time: v.Issuer.Now()}
 	if err := (&jwt.Claims{Audience: c.Audience, Expiry: c.Expiry, NotBefore: c.NotBefore, IssuedAt: c.IssuedAt}).
 		ValidateWithLeeway(exp, leeway); err != nil {
-		return nil, "", invalid("token is expired, not yet valid or for another audience")
+		return cachedToken{}, invalid("token is expired, not yet valid or for another audience")
 	}
-	return &c, h.KeyID, nil
+	return cachedToken{&c, h.KeyID, ws}, nil
 }
 
 // live checks what can change after issuance: expiry, revocation, the credential's existence
 // and generation, the workspace's existence, and for a caller acting in a tenant from its MSP,
 // that the tenant still belongs to the MSP and (for exchanged tokens) that an MSP assignment
-// still reaches it.
-func (v *Verifier) live(c *Claims) (*principal.Caller, error) {
+// still reaches it. ws is the canonical id of c's workspace.
+func (v *Verifier) live(c *Claims, ws string) (*principal.Caller, error) {
 	if !v.Issuer.Now().Before(c.Expiry.Time()) {
 		return nil, invalid("token is expired")
 	}
 	if v.Revoked.Has(c.ID) {
 		return nil, invalid("token is revoked")
 	}
-	ws, _ := workspaceOf(c)
 	home := ws // the workspace the credential's tokens are scoped to
 	clientID := c.ClientID
 	if c.Act != nil {
