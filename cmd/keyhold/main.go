@@ -54,7 +54,7 @@ func (c *serveCmd) Run(g *globals) error {
 	defer stop()
 	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, Log: log, Stdout: g.stdout})
+		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, Log: log, AccessLog: logw, Stdout: g.stdout})
 	if err != nil {
 		return err
 	}

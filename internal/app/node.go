@@ -38,6 +38,9 @@ type Config struct {
 	// Platform is PlatformCloud (default) or PlatformDedicated, which lacks token exchange.
 	Platform string
 	Log      *slog.Logger
+	// AccessLog, when set, receives the access-log lines directly (see httpapi.API.AccessLog):
+	// Log's destination, when Log is a JSON handler writing there.
+	AccessLog io.Writer
 	// Stdout receives the one-time bootstrap line.
 	Stdout io.Writer
 	Now    func() time.Time

@@ -53,7 +53,7 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 	addrFailures := ratelimit.New(addrFailBurst, addrFailInterval)
 	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: n.Feed.Sync, Now: cfg.Now}
 	n.API = &httpapi.API{
-		BaseURL: cfg.BaseURL, Log: cfg.Log, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
+		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,
 			Sync: n.Feed.Sync, ClientFailures: ratelimit.New(clientFailBurst, clientFailInterval), AddrFailures: addrFailures,
 			Observer: metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -22,8 +23,13 @@ import (
 
 // API is keyhold's HTTP surface.
 type API struct {
-	BaseURL     string
-	Log         *slog.Logger
+	BaseURL string
+	Log     *slog.Logger
+	// AccessLog, when set, receives the access-log lines, one per Write and formatted as
+	// slog's JSON handler would format them, without slog's per-record work; it must be safe
+	// for concurrent use. Log still decides whether info lines are written. Nil: the lines go
+	// through Log.
+	AccessLog   io.Writer
 	Metrics     *telemetry.Metrics
 	Tokens      *token.Server
 	Authz       *rbac.Engine

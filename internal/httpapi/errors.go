@@ -33,7 +33,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.ErrorDetails = []errorDetail{{Type: "hpe.greenlake.bad_request", Issues: e.Issues}}
 	}
 	level := slog.LevelInfo
-	attrs := []any{"debug_id", body.DebugID, "status", status, "error_code", body.ErrorCode, "request_id", requestID(r)}
+	attrs := []any{"debug_id", body.DebugID, "status", status, "error_code", body.ErrorCode, "request_id", requestID(w)}
 	if e.Kind == apperr.Internal {
 		level = slog.LevelError
 		attrs = append(attrs, "cause", e.Error())

@@ -76,7 +76,7 @@ type batchError struct {
 	ErrorDetails   []map[string]any `json:"errorDetails,omitempty"`
 }
 
-func (h scopeGroupHandlers) itemError(r *http.Request, res *rbac.ScopeResult) batchError {
+func (h scopeGroupHandlers) itemError(w http.ResponseWriter, r *http.Request, res *rbac.ScopeResult) batchError {
 	e := res.Err
 	out := batchError{HTTPStatusCode: e.Kind.Status(), ErrorCode: e.ErrorCode(), Message: e.Message, DebugID: ids.New()}
 	switch {
@@ -92,7 +92,7 @@ func (h scopeGroupHandlers) itemError(r *http.Request, res *rbac.ScopeResult) ba
 		out.Message = "internal error"
 	}
 	h.a.Log.Log(r.Context(), level, "batch item failed", "debug_id", out.DebugID, "status", out.HTTPStatusCode,
-		"error", e.Error(), "request_id", requestID(r))
+		"error", e.Error(), "request_id", requestID(w))
 	return out
 }
 
@@ -123,7 +123,7 @@ func (h scopeGroupHandlers) addScopes(w http.ResponseWriter, r *http.Request, c 
 	successes, failures := []scopeJSON{}, []batchError{}
 	for i := range results {
 		if res := &results[i]; res.Err != nil {
-			failures = append(failures, h.itemError(r, res))
+			failures = append(failures, h.itemError(w, r, res))
 		} else {
 			successes = append(successes, scopeOut(res.Scope))
 		}
@@ -157,7 +157,7 @@ func (h scopeGroupHandlers) removeScopes(w http.ResponseWriter, r *http.Request,
 	successes, failures := []idJSON{}, []batchError{}
 	for i := range results {
 		if res := &results[i]; res.Err != nil {
-			be := h.itemError(r, res)
+			be := h.itemError(w, r, res)
 			be.ID = res.ID
 			failures = append(failures, be)
 		} else {

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -11,14 +9,16 @@ import (
 	"github.com/keyhold/keyhold/internal/ratelimit"
 )
 
-type ctxKey int
-
-const requestIDKey ctxKey = 0
-
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
+// requestID is the id the middleware gave the request. It travels in the X-Request-Id
+// response header, which the middleware sets before any handler runs: carrying it in the
+// request's context instead would copy the request.
+func requestID(w http.ResponseWriter) string {
+	return w.Header().Get("X-Request-Id")
 }
+
+// nosniff is the X-Content-Type-Options value of every response. Header slices are only
+// read once set, so one slice serves every response.
+var nosniff = []string{"nosniff"}
 
 // recorder remembers the status a handler wrote.
 type recorder struct {
@@ -50,9 +50,9 @@ func (a *API) middleware(next http.Handler) http.Handler {
 		if _, err := ids.Parse(id); err != nil {
 			id = ids.New()
 		}
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
-		w.Header().Set("X-Request-Id", id)
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h := w.Header()
+		h["X-Request-Id"] = []string{id}
+		h["X-Content-Type-Options"] = nosniff
 		rec := &recorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
@@ -62,12 +62,11 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			if route == "" {
 				route = "unmatched"
 			}
-			d := time.Since(start)
+			end := time.Now()
+			d := end.Sub(start)
 			a.Metrics.ObserveRequest(route, r.Method, rec.status, d)
-			a.Log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
-				slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.String("remote", ratelimit.SourceAddr(r)))
+			a.logAccess(r.Context(), &accessEntry{time: end, id: id, method: r.Method, route: route, path: r.URL.Path,
+				status: rec.status, duration: d, src: ratelimit.SourceAddr(r)})
 		}()
 		next.ServeHTTP(rec, r)
 	})

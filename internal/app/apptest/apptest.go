@@ -52,7 +52,7 @@ func (s *SafeBuffer) String() string {
 }
 
 // Start runs a node on a fresh store until the test ends. cfg may set anything but Listen,
-// DataDir, Stdout and Log.
+// DataDir, Stdout, Log and AccessLog.
 func Start(t testing.TB, cfg app.Config) *Env {
 	t.Helper()
 	var out bytes.Buffer
@@ -62,6 +62,7 @@ func Start(t testing.TB, cfg app.Config) *Env {
 		cfg.DataDir = t.TempDir()
 	}
 	cfg.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.AccessLog = logs
 	n, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

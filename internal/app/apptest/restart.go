@@ -26,6 +26,7 @@ func Reopen(t testing.TB, cfg app.Config) (*Env, string) {
 	}
 	cfg.Stdout = &out
 	cfg.Log = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg.AccessLog = logs
 	n, err := app.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
