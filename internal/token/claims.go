@@ -80,7 +80,7 @@ func (i *Issuer) Mint(c *Claims) (string, error) {
 	c.WorkspaceID = ids.Hex(c.WorkspaceID)
 	// The claims are a fixed struct, so they are encoded once and signed as is (go-jose's jwt
 	// builder would encode, decode and re-encode them to merge claim sets).
-	payload, err := json.Marshal(c)
+	payload, err := json.Marshal(c.wire())
 	if err != nil {
 		return "", err
 	}
@@ -89,6 +89,36 @@ func (i *Issuer) Mint(c *Claims) (string, error) {
 		return "", err
 	}
 	return jws.CompactSerialize()
+}
+
+// wireClaims is Claims as Mint encodes them: the same members in the same order, with the
+// registered claims Mint always sets (one audience, three times) as plain values. Encoded,
+// it is the same JSON as the Claims (TestWireClaims); encoding/json then calls no
+// MarshalJSON methods and need not re-validate their output.
+type wireClaims struct {
+	Issuer        string `json:"iss"`
+	Subject       string `json:"sub"`
+	Audience      string `json:"aud"`
+	IssuedAt      int64  `json:"iat"`
+	NotBefore     int64  `json:"nbf"`
+	Expiry        int64  `json:"exp"`
+	ID            string `json:"jti"`
+	ClientID      string `json:"client_id"`
+	TokenType     string `json:"hpe_token_type"`
+	WorkspaceID   string `json:"hpe_workspace_id"`
+	PrincipalType string `json:"hpe_principal_type"`
+	Generation    int64  `json:"hpe_credential_generation"`
+	ProvisionID   string `json:"hpe_service_manager_provision_id,omitempty"`
+	Scope         string `json:"scope,omitempty"`
+	Act           *Actor `json:"act,omitempty"`
+}
+
+// wire returns c's wireClaims; c has been filled in by Mint.
+func (c *Claims) wire() *wireClaims {
+	return &wireClaims{Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience[0], IssuedAt: int64(*c.IssuedAt),
+		NotBefore: int64(*c.NotBefore), Expiry: int64(*c.Expiry), ID: c.ID, ClientID: c.ClientID, TokenType: c.TokenType,
+		WorkspaceID: c.WorkspaceID, PrincipalType: c.PrincipalType, Generation: c.Generation, ProvisionID: c.ProvisionID,
+		Scope: c.Scope, Act: c.Act}
 }
 
 // workspaceOf returns the canonical workspace id of a token's hpe_workspace_id.

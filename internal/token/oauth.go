@@ -3,6 +3,7 @@ package token
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -55,12 +56,20 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.description})
 }
 
+// Header values of every OAuth response. Header slices are only read once set, so one slice
+// serves every response.
+var (
+	contentTypeJSON = []string{"application/json"}
+	noStore         = []string{"no-store"}
+	noCache         = []string{"no-cache"}
+)
+
 // writeJSON writes an OAuth response; every one of them is uncacheable (RFC 6749 §5.1).
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = contentTypeJSON
+	h["Cache-Control"] = noStore
+	h["Pragma"] = noCache
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
@@ -86,15 +95,21 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*form, *oauthError) {
 	if r.URL.RawQuery != "" {
 		return nil, badRequest(errInvalidRequest, "parameters must be sent in the body, not the URL")
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
+	// The body is parsed here rather than by r.ParseForm, which would parse the content type
+	// again and copy every value into r.Form as well.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, badRequest(errInvalidRequest, "the request body is too large")
 		}
 		return nil, badRequest(errInvalidRequest, "the request body is not a valid form")
 	}
-	f := &form{values: r.PostForm}
+	values, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, badRequest(errInvalidRequest, "the request body is not a valid form")
+	}
+	f := &form{values: values}
 	if oe := checkValues(f.values); oe != nil {
 		return nil, oe
 	}
