@@ -22,6 +22,8 @@ type Metrics struct {
 	// requests share one), methods outside HTTP's standard set share one label, and statuses
 	// are those keyhold writes.
 	series sync.Map
+	// issued caches the tokensIssued counter of each grant type keyhold issues tokens for.
+	issued sync.Map
 }
 
 // New registers keyhold's metrics and the Go runtime's on a fresh registry.
@@ -75,8 +77,14 @@ func (m *Metrics) ObserveRequest(route, method string, status int, d time.Durati
 	rs.latency.Observe(d.Seconds())
 }
 
-// TokenIssued counts one issued token.
-func (m *Metrics) TokenIssued(grant string) { m.tokensIssued.WithLabelValues(grant).Inc() }
+// TokenIssued counts one issued token; grant is one of keyhold's grant type names.
+func (m *Metrics) TokenIssued(grant string) {
+	c, ok := m.issued.Load(grant)
+	if !ok {
+		c, _ = m.issued.LoadOrStore(grant, m.tokensIssued.WithLabelValues(grant))
+	}
+	c.(prometheus.Counter).Inc()
+}
 
 // AuthFailed counts one failed authentication.
 func (m *Metrics) AuthFailed(kind, reason string) { m.authFailures.WithLabelValues(kind, reason).Inc() }
