@@ -74,7 +74,13 @@ func (a *API) listCredentials(w http.ResponseWriter, r *http.Request, c *princip
 	for i := range list {
 		items = append(items, a.credentialOut(&list[i], ""))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "count": len(items)})
+	writeJSON(w, http.StatusOK, credentialList{Count: len(items), Items: items})
+}
+
+// credentialList is the body of a credentials list.
+type credentialList struct {
+	Count int              `json:"count"`
+	Items []credentialJSON `json:"items"`
 }
 
 type createCredentialBody struct {

@@ -50,8 +50,12 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
+// contentTypeJSON is the Content-Type of every JSON response. Header slices are only read
+// once set, so one slice serves every response.
+var contentTypeJSON = []string{"application/json"}
+
 func writeJSON(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = contentTypeJSON
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }

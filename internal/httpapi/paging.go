@@ -18,6 +18,9 @@ const (
 // most once. (r.URL.Query() silently drops a malformed pair, such as a bad escape or a raw ';',
 // which would turn a filtered list into an unfiltered one.)
 func queryParams(r *http.Request, allowed ...string) (url.Values, error) {
+	if r.URL.RawQuery == "" {
+		return nil, nil // reads of a nil url.Values find nothing, as in an empty one
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return nil, apperr.Invalid(apperr.SourceQuery, "query", "is not a valid URL query string")
