@@ -69,7 +69,8 @@ func (i *Issuer) Mint(c *Claims) (string, error) {
 		return "", err
 	}
 	now := i.Now().Truncate(time.Second)
-	c.Issuer = i.IssuerURL(c.WorkspaceID)
+	c.WorkspaceID = ids.Hex(c.WorkspaceID)
+	c.Issuer = i.IssuerURL(c.WorkspaceID) // of the hex form: nothing left to convert
 	c.Audience = jwt.Audience{i.Audience}
 	c.IssuedAt, c.NotBefore = jwt.NewNumericDate(now), jwt.NewNumericDate(now)
 	if c.Expiry == nil || c.Expiry.Time().After(now.Add(i.TTL)) {
@@ -77,7 +78,6 @@ func (i *Issuer) Mint(c *Claims) (string, error) {
 	}
 	c.ID = newJTI()
 	c.TokenType = TokenTypeHPE
-	c.WorkspaceID = ids.Hex(c.WorkspaceID)
 	// The claims are a fixed struct, so they are encoded once and signed as is (go-jose's jwt
 	// builder would encode, decode and re-encode them to merge claim sets).
 	payload, err := json.Marshal(c.wire())
