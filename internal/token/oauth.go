@@ -76,14 +76,27 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 
 // form is a parsed request body of the token, introspection or revocation endpoint.
 type form struct {
-	values url.Values
+	params []param // in body order; each name once
 	// Client authentication, by whichever single method the client used.
 	clientID     string
 	clientSecret string
 	basic        bool
+	// room holds the params of an ordinary request, saving their slice an allocation.
+	room [6]param
 }
 
-func (f *form) get(name string) string { return f.values.Get(name) }
+// param is one name=value pair of a form, unescaped.
+type param struct{ name, value string }
+
+// get returns the value of the parameter name, or "" if the form has none.
+func (f *form) get(name string) string {
+	for _, p := range f.params {
+		if p.name == name {
+			return p.value
+		}
+	}
+	return ""
+}
 
 // parseForm reads a form-encoded POST body with limits and the rules RFC 6749 sets on it:
 // form encoding only, no parameter twice, credentials never in the URL, one authentication
@@ -96,7 +109,8 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*form, *oauthError) {
 		return nil, badRequest(errInvalidRequest, "parameters must be sent in the body, not the URL")
 	}
 	// The body is parsed here rather than by r.ParseForm, which would parse the content type
-	// again and copy every value into r.Form as well.
+	// again, build two maps of slices (r.PostForm and its copy r.Form) and leave repeated
+	// names to be found by a third pass.
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -105,34 +119,83 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*form, *oauthError) {
 		}
 		return nil, badRequest(errInvalidRequest, "the request body is not a valid form")
 	}
-	values, err := url.ParseQuery(string(body))
-	if err != nil {
+	f := &form{}
+	f.params = f.room[:0]
+	if !f.parse(string(body)) {
 		return nil, badRequest(errInvalidRequest, "the request body is not a valid form")
 	}
-	f := &form{values: values}
-	if oe := checkValues(f.values); oe != nil {
+	if oe := f.check(); oe != nil {
 		return nil, oe
 	}
 	return f, f.clientAuth(r)
 }
 
-func checkValues(v url.Values) *oauthError {
-	for name, vals := range v {
-		if len(vals) > 1 {
-			return badRequest(errInvalidRequest, "parameter "+quoteName(name)+" is repeated")
+// parse splits a form-encoded body into f.params as url.ParseQuery does (pairs separated by
+// '&', empty pairs skipped, a pair without '=' has an empty value, names and values
+// unescaped) and reports false where url.ParseQuery would fail: a raw ';' or a bad escape.
+func (f *form) parse(body string) bool {
+	for body != "" {
+		var pair string
+		pair, body, _ = strings.Cut(body, "&")
+		if strings.Contains(pair, ";") {
+			return false
 		}
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		name, err1 := url.QueryUnescape(name)
+		value, err2 := url.QueryUnescape(value)
+		if err1 != nil || err2 != nil {
+			return false
+		}
+		f.params = append(f.params, param{name, value})
+	}
+	return true
+}
+
+// check applies RFC 6749's rules to the parameters: none repeated, bounded lengths, UTF-8.
+func (f *form) check() *oauthError {
+	if name, ok := repeatedName(f.params); ok {
+		return badRequest(errInvalidRequest, "parameter "+quoteName(name)+" is repeated")
+	}
+	for _, p := range f.params {
 		limit := maxParamLen
-		if name == "subject_token" || name == "actor_token" || name == "token" {
+		if p.name == "subject_token" || p.name == "actor_token" || p.name == "token" {
 			limit = MaxTokenLen
 		}
-		if len(vals[0]) > limit {
-			return badRequest(errInvalidRequest, "parameter "+quoteName(name)+" is too long")
+		if len(p.value) > limit {
+			return badRequest(errInvalidRequest, "parameter "+quoteName(p.name)+" is too long")
 		}
-		if !utf8.ValidString(vals[0]) || !utf8.ValidString(name) {
+		if !utf8.ValidString(p.value) || !utf8.ValidString(p.name) {
 			return badRequest(errInvalidRequest, "parameters must be valid UTF-8")
 		}
 	}
 	return nil
+}
+
+// repeatedName returns a name that ps holds twice. Small forms are compared pair by pair;
+// a large one (a body may hold thousands of pairs) goes through a set, so that no body costs
+// quadratic time.
+func repeatedName(ps []param) (string, bool) {
+	if len(ps) <= 8 {
+		for i := range ps {
+			for _, q := range ps[:i] {
+				if q.name == ps[i].name {
+					return q.name, true
+				}
+			}
+		}
+		return "", false
+	}
+	seen := make(map[string]struct{}, len(ps))
+	for _, p := range ps {
+		if _, ok := seen[p.name]; ok {
+			return p.name, true
+		}
+		seen[p.name] = struct{}{}
+	}
+	return "", false
 }
 
 func quoteName(name string) string {

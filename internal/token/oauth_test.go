@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -218,4 +219,30 @@ func TestValidScope(t *testing.T) {
 			t.Errorf("validScope(%q) = %v, want %v", s, got, want)
 		}
 	}
+}
+
+// FuzzFormParse holds form.parse to url.ParseQuery: the same bodies refused, the same
+// pairs in the same order otherwise.
+func FuzzFormParse(f *testing.F) {
+	for _, s := range []string{"", "a=1&b=2", "a=1;b=2", "&&a&=x&b=%41+c", "a=%zz", "%=1", "a=1&a=2", "x=%ff&%ff=x", "a==b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var fm form
+		ok := fm.parse(body)
+		want, err := url.ParseQuery(body)
+		if ok != (err == nil) {
+			t.Fatalf("%q: parse %v, url.ParseQuery error %v", body, ok, err)
+		}
+		if !ok {
+			return
+		}
+		got := url.Values{}
+		for _, p := range fm.params {
+			got.Add(p.name, p.value)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: parsed %v, url.ParseQuery %v", body, got, want)
+		}
+	})
 }
