@@ -11,6 +11,8 @@
 # Environment (all optional):
 #   DURATION=10        seconds measured per scenario
 #   CONNS=64           wrk connections (-c)
+#   CONNS_<scenario>=N connections for one scenario, e.g. CONNS_keyhold_authzen=8 (latency at
+#                      a load the cores can serve without a queue; see bench/README.md)
 #   THREADS=2          wrk threads (-t)
 #   WARMUP=2           seconds of warm-up before each scenario (0 disables it)
 #   SCENARIOS="..."    which scenarios, in order (default: all; see ALL_SCENARIOS)
@@ -253,7 +255,7 @@ start_minsigner() {
 # ----------------------------------------------------------------------------------------
 # Measuring
 # ----------------------------------------------------------------------------------------
-declare -A RPS=() P50=() P99=() ERRORS=() ERROR_DETAIL=()
+declare -A RPS=() P50=() P99=() ERRORS=() ERROR_DETAIL=() CONNS_OF=()
 RAN=()
 
 # to_ms VALUE: wrk's time ("412.00us", "1.41ms", "2.03s", "1.50m") in milliseconds.
@@ -299,15 +301,23 @@ parse_wrk() {
 	ERROR_DETAIL[$name]=${detail%; }
 }
 
-# wrk_once OUTFILE SECONDS URL SCRIPT [NAME=VALUE...]: one wrk run in the background (so the
-# traps can stop it), the NAME=VALUE pairs exported to it only (not on its command line).
+# conns_for NAME: the wrk connections of scenario NAME: CONNS_<NAME> if set, else CONNS.
+conns_for() {
+	local v="CONNS_$1"
+	v=${!v:-$CONNS}
+	is_uint "$v" && ((v >= THREADS)) || die "CONNS_$1=$v: want a whole number >= THREADS ($THREADS)"
+	printf '%s' "$v"
+}
+
+# wrk_once OUTFILE SECONDS URL SCRIPT CONNS [NAME=VALUE...]: one wrk run in the background (so
+# the traps can stop it), the NAME=VALUE pairs exported to it only (not on its command line).
 wrk_once() {
-	local out=$1 secs=$2 url=$3 script=$4
-	shift 4
+	local out=$1 secs=$2 url=$3 script=$4 conns=$5
+	shift 5
 	is_loopback_url "$url" || die "$url is not a loopback address; refusing to load it"
 	(
 		for kv in "$@"; do export "${kv?}"; done
-		exec "$WRK" -t"$THREADS" -c"$CONNS" -d"${secs}s" --latency -s "$script" "$url"
+		exec "$WRK" -t"$THREADS" -c"$conns" -d"${secs}s" --latency -s "$script" "$url"
 	) >"$out" 2>&1 &
 	local pid=$! rc=0
 	PIDS+=("$pid")
@@ -321,14 +331,16 @@ wrk_once() {
 
 # run_wrk NAME URL SCRIPT [NAME=VALUE...]: warm-up, then the measured run, then parse.
 run_wrk() {
-	local name=$1 url=$2 script=$3
+	local name=$1 url=$2 script=$3 conns
 	shift 3
+	conns=$(conns_for "$name")
+	CONNS_OF[$name]=$conns
 	if ((WARMUP > 0)); then
 		log "$name: warm-up ${WARMUP}s"
-		wrk_once "$TMP/$name.warmup.txt" "$WARMUP" "$url" "$script" "$@"
+		wrk_once "$TMP/$name.warmup.txt" "$WARMUP" "$url" "$script" "$conns" "$@"
 	fi
-	log "$name: measuring ${DURATION}s (wrk -t$THREADS -c$CONNS) against $url"
-	wrk_once "$TMP/$name.wrk.txt" "$DURATION" "$url" "$script" "$@"
+	log "$name: measuring ${DURATION}s (wrk -t$THREADS -c$conns) against $url"
+	wrk_once "$TMP/$name.wrk.txt" "$DURATION" "$url" "$script" "$conns" "$@"
 	parse_wrk "$name" "$TMP/$name.wrk.txt"
 	RAN+=("$name")
 	log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, errors ${ERRORS[$name]}"
@@ -522,12 +534,12 @@ print_report() {
 	fi
 	printf '## keyhold load test\n\n'
 	printf -- '- commit %s, %s, %s cores, %s\n' "$commit" "$(go env GOVERSION)" "$(nproc)" "$(uname -sm)"
-	printf -- '- wrk -t%s -c%s, %ss measured after %ss warm-up, on 127.0.0.1; wrk shares the cores with the server\n\n' \
-		"$THREADS" "$CONNS" "$DURATION" "$WARMUP"
-	printf '| scenario | requests/s | p50 (ms) | p99 (ms) | errors |\n'
-	printf '| --- | ---: | ---: | ---: | ---: |\n'
+	printf -- '- wrk -t%s, %ss measured after %ss warm-up, on 127.0.0.1; wrk shares the cores with the server\n\n' \
+		"$THREADS" "$DURATION" "$WARMUP"
+	printf '| scenario | connections | requests/s | p50 (ms) | p99 (ms) | errors |\n'
+	printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
 	for name in "${RAN[@]}"; do
-		printf '| %s | %s | %s | %s | %s |\n' "${SCENARIO_LABEL[$name]}" "${RPS[$name]}" \
+		printf '| %s | %s | %s | %s | %s | %s |\n' "${SCENARIO_LABEL[$name]}" "${CONNS_OF[$name]}" "${RPS[$name]}" \
 			"${P50[$name]}" "${P99[$name]}" "${ERRORS[$name]}"
 		total_errors=$((total_errors + ERRORS[$name]))
 	done
@@ -573,6 +585,7 @@ main() {
 	for name in "${SELECTED[@]}"; do
 		[[ -n ${SCENARIO_LABEL[$name]:-} ]] || die "unknown scenario $name (known: ${ALL_SCENARIOS[*]})"
 		[[ -n ${SCENARIO_NEEDS_KEYHOLD[$name]:-} ]] && needs_keyhold=1
+		conns_for "$name" >/dev/null
 	done
 
 	build_tools
