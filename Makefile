@@ -28,7 +28,7 @@ fmt: ## Format the code
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	@for t in "FuzzParse ./internal/grn" "FuzzCoversText ./internal/grn" "FuzzCompile ./internal/odata" "FuzzParse ./internal/odata" \
-	          "FuzzTokenEndpoint ./internal/token" "FuzzVerify ./internal/token" \
+	          "FuzzTokenEndpoint ./internal/token" "FuzzVerify ./internal/token" "FuzzFormParse ./internal/token" \
 	          "FuzzDecodeCreateCredential ./internal/httpapi" "FuzzDecodeDecisionRequest ./internal/httpapi" \
 	          "FuzzDecide ./internal/rbac"; do \
 	  set -- $$t; echo "== $$1 $$2"; go test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-30s} $$2 || exit 1; done
