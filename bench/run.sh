@@ -44,7 +44,7 @@ AUTHZEN_BATCH=${AUTHZEN_BATCH:-10}
 # ----------------------------------------------------------------------------------------
 # Scenario registry. Order here is the default run order and the table order.
 # ----------------------------------------------------------------------------------------
-ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange keyhold_authzen keyhold_authzen_batch)
+ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange keyhold_authzen keyhold_authzen_batch keyhold_authzen_latency)
 declare -A SCENARIO_LABEL=(
 	[minsigner]="a. minimal signer: POST /token (${MINSIGNER_ALG}, no auth, no storage)"
 	[keyhold_token]="b. keyhold: POST tokenUrl (client_credentials, client_secret_post)"
@@ -52,6 +52,11 @@ declare -A SCENARIO_LABEL=(
 	[keyhold_token_exchange]="d. keyhold: POST tenant tokenUrl (RFC 8693 token exchange of an MSP token)"
 	[keyhold_authzen]="e. keyhold: POST /access/v1/evaluation (AuthZEN, 1 decision per request, IAM data set)"
 	[keyhold_authzen_batch]="f. keyhold: POST /access/v1/evaluations (AuthZEN, ${AUTHZEN_BATCH} decisions per request, IAM data set)"
+	[keyhold_authzen_latency]="g. keyhold: POST /access/v1/evaluation as e, with few connections (latency without a queue)"
+)
+# Connections of a scenario when CONNS_<scenario> is not set (otherwise CONNS).
+declare -A SCENARIO_CONNS=(
+	[keyhold_authzen_latency]=2
 )
 # Scenarios that need keyhold running. keyhold is started before any scenario runs, so the
 # minimal signer can sign with keyhold's issuer and workspace id (same token size).
@@ -61,6 +66,7 @@ declare -A SCENARIO_NEEDS_KEYHOLD=(
 	[keyhold_token_exchange]=1
 	[keyhold_authzen]=1
 	[keyhold_authzen_batch]=1
+	[keyhold_authzen_latency]=1
 )
 read -r -a SELECTED <<<"${SCENARIOS:-${ALL_SCENARIOS[*]}}"
 
@@ -301,10 +307,11 @@ parse_wrk() {
 	ERROR_DETAIL[$name]=${detail%; }
 }
 
-# conns_for NAME: the wrk connections of scenario NAME: CONNS_<NAME> if set, else CONNS.
+# conns_for NAME: the wrk connections of scenario NAME: CONNS_<NAME> if set, else the
+# scenario's own default, else CONNS.
 conns_for() {
 	local v="CONNS_$1"
-	v=${!v:-$CONNS}
+	v=${!v:-${SCENARIO_CONNS[$1]:-$CONNS}}
 	is_uint "$v" && ((v >= THREADS)) || die "CONNS_$1=$v: want a whole number >= THREADS ($THREADS)"
 	printf '%s' "$v"
 }
@@ -505,6 +512,18 @@ scenario_keyhold_authzen_batch() {
 	run_wrk keyhold_authzen_batch "$KEYHOLD_BASE/access/v1/evaluations" "$BENCH_DIR/wrk/authzen.lua" \
 		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=$AUTHZEN_BATCH"
 	NOTES+=("f: $((RPS[keyhold_authzen_batch] * AUTHZEN_BATCH)) evaluations/s (${RPS[keyhold_authzen_batch]} requests/s of $AUTHZEN_BATCH), p99 ${P99[keyhold_authzen_batch]} ms per request")
+}
+
+# g. e with few connections: what one evaluation costs a caller when requests do not queue
+# behind each other (with 64 connections, latency is mostly queueing; see bench/README.md).
+scenario_keyhold_authzen_latency() {
+	local token
+	load_iam_data
+	token=$(authzen_token)
+	authzen_preflight keyhold_authzen_latency "$token"
+	run_wrk keyhold_authzen_latency "$KEYHOLD_BASE/access/v1/evaluation" "$BENCH_DIR/wrk/authzen.lua" \
+		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=0"
+	NOTES+=("g: ${RPS[keyhold_authzen_latency]} evaluations/s with ${CONNS_OF[keyhold_authzen_latency]} connections, p50 ${P50[keyhold_authzen_latency]} ms, p99 ${P99[keyhold_authzen_latency]} ms")
 }
 
 # ----------------------------------------------------------------------------------------
