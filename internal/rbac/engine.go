@@ -54,7 +54,8 @@ type Engine struct {
 // view is what the engine decides from; Load swaps in a fresh one.
 type view struct {
 	perms map[string]*permInfo
-	roles map[string]*roleInfo
+	// roles maps a role id (which it holds a reference to) to the role.
+	roles map[strID]*roleInfo
 	// strs holds every string below: ids, principals, role ids and scope texts.
 	strs *strTable
 	assignTable
@@ -72,7 +73,7 @@ func NewEngine() *Engine {
 }
 
 func newView() *view {
-	return &view{perms: map[string]*permInfo{}, roles: map[string]*roleInfo{}, strs: newStrTable(),
+	return &view{perms: map[string]*permInfo{}, roles: map[strID]*roleInfo{}, strs: newStrTable(),
 		assignTable: newAssignTable(), memberOf: map[strID][]strID{}, groupUsers: map[strID][]strID{},
 		scopeGroups: map[strID]scopeGroupRec{}}
 }
@@ -126,7 +127,7 @@ func (v *view) decideLocked(principals []string, permission string, resource grn
 
 // decideFor looks for an assignment of one subject that grants permission on resource.
 func (v *view) decideFor(subject strID, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
-	for i := v.bySubject[subject]; i != 0; i = v.recs[i].next {
+	for i := v.firstOf(subject); i != 0; i = v.recs[i].next {
 		if d, ok := v.grants(&v.recs[i], p, permission, resource); ok {
 			d.Principal, d.Deprecated = v.strs.str(subject), p.deprecated
 			return d, true
@@ -136,7 +137,7 @@ func (v *view) decideFor(subject strID, p *permInfo, permission string, resource
 }
 
 func (v *view) grants(a *assignRec, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
-	r, ok := v.roles[v.strs.str(a.role)]
+	r, ok := v.roles[a.role]
 	if !ok || !r.has(permission) {
 		return Decision{}, false
 	}

@@ -46,21 +46,23 @@ type assignRec struct {
 	next uint32
 }
 
-// assignTable holds the assignments: records by index (recs[0] unused), indexes by id and by
-// subject (the head of a list through assignRec.next), and the scopes of all records in one
-// slice.
+// assignTable holds the assignments: records by index (recs[0] unused), an index by id, and
+// the scopes of all records in one slice. A subject's assignments are a list through
+// assignRec.next whose head is in the subject's strEnt.
 type assignTable struct {
 	recs       []assignRec
 	freeRecs   []uint32
 	byID       map[strID]uint32
-	bySubject  map[strID]uint32
 	scopes     []scopeRef
 	deadScopes int
 }
 
 func newAssignTable() assignTable {
-	return assignTable{recs: make([]assignRec, 1), byID: map[strID]uint32{}, bySubject: map[strID]uint32{}}
+	return assignTable{recs: make([]assignRec, 1), byID: map[strID]uint32{}}
 }
+
+// firstOf returns the index of subject's first assignment (0: none).
+func (v *view) firstOf(subject strID) uint32 { return v.strs.ents[subject].head }
 
 // scopesOf returns a record's scopes.
 func (t *assignTable) scopesOf(a *assignRec) []scopeRef {
@@ -78,8 +80,12 @@ func (v *view) internScope(text string) (scopeRef, bool) {
 	return scopeRefOf(g, text, v.strs.intern(text)), true
 }
 
-// putAssignment adds an assignment (the caller has removed any older copy of it).
+// putAssignment adds an assignment (the caller has removed any older copy of it). One
+// without an id or subject (which the store never holds) would grant nothing and is skipped.
 func (v *view) putAssignment(a *storage.Assignment) {
+	if a.ID == "" || a.Subject == "" {
+		return
+	}
 	off := uint32(len(v.scopes))
 	for _, text := range a.Scopes {
 		if ref, ok := v.internScope(text); ok {
@@ -88,7 +94,7 @@ func (v *view) putAssignment(a *storage.Assignment) {
 	}
 	rec := assignRec{id: v.strs.intern(a.ID), subject: v.strs.intern(a.Subject), role: v.strs.intern(a.RoleID),
 		scopeOff: off, scopeN: uint32(len(v.scopes)) - off}
-	rec.next = v.bySubject[rec.subject]
+	rec.next = v.firstOf(rec.subject)
 	var i uint32
 	if n := len(v.freeRecs); n > 0 {
 		i, v.freeRecs = v.freeRecs[n-1], v.freeRecs[:n-1]
@@ -97,7 +103,7 @@ func (v *view) putAssignment(a *storage.Assignment) {
 		i = uint32(len(v.recs))
 		v.recs = append(v.recs, rec)
 	}
-	v.byID[rec.id], v.bySubject[rec.subject] = i, i
+	v.byID[rec.id], v.strs.ents[rec.subject].head = i, i
 }
 
 // removeAssignment forgets the assignment with id, if held.
@@ -127,13 +133,9 @@ func (v *view) removeAssignment(id string) {
 
 // unlinkSubject removes record i from its subject's list.
 func (v *view) unlinkSubject(subject strID, i uint32) {
-	head := v.bySubject[subject]
+	head := v.firstOf(subject)
 	if head == i {
-		if next := v.recs[i].next; next != 0 {
-			v.bySubject[subject] = next
-		} else {
-			delete(v.bySubject, subject)
-		}
+		v.strs.ents[subject].head = v.recs[i].next
 		return
 	}
 	for p := head; p != 0; p = v.recs[p].next {

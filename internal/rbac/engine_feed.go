@@ -48,7 +48,7 @@ func (e *Engine) loadAuthz(ctx context.Context, s storage.Store) error {
 		e.perms[perms[i].Name] = permOf(&perms[i])
 	}
 	for i := range roles {
-		e.roles[roles[i].ID] = roleOf(&roles[i])
+		e.putRole(&roles[i])
 	}
 	for i := range assigns {
 		e.putAssignment(&assigns[i])
@@ -91,7 +91,7 @@ func (e *Engine) Apply(ctx context.Context, s storage.Store, c storage.Change) e
 		return e.update(err, func() { e.perms[c.Key] = permOf(p) }, func() { delete(e.perms, c.Key) })
 	case storage.KindRole:
 		r, err := s.GetRole(ctx, c.Key)
-		return e.update(err, func() { e.roles[c.Key] = roleOf(r) }, func() { delete(e.roles, c.Key) })
+		return e.update(err, func() { e.putRole(r) }, func() { e.removeRole(c.Key) })
 	case storage.KindAssignment:
 		a, err := s.GetAssignment(ctx, c.Key)
 		return e.update(err, func() { e.removeAssignment(c.Key); e.putAssignment(a) },
@@ -134,6 +134,25 @@ func (e *Engine) update(err error, put, drop func()) error {
 		put()
 	}
 	return nil
+}
+
+// putRole adds or replaces a role; the entry holds one reference to the role's id.
+func (v *view) putRole(r *storage.Role) {
+	id := v.strs.intern(r.ID)
+	if _, ok := v.roles[id]; ok {
+		v.strs.release(id) // replacing: the entry holds its reference already
+	}
+	v.roles[id] = roleOf(r)
+}
+
+// removeRole forgets role id, if held.
+func (v *view) removeRole(roleID string) {
+	if id, ok := v.strs.find(roleID); ok {
+		if _, ok := v.roles[id]; ok {
+			delete(v.roles, id)
+			v.strs.release(id)
+		}
+	}
 }
 
 func permOf(p *storage.Permission) *permInfo {

@@ -121,8 +121,8 @@ func TestAssignTableModel(t *testing.T) {
 		delete(ref, id)
 	}
 	checkAssignTable(t, -1, v, ref)
-	if len(v.strs.index) != 0 || len(v.byID) != 0 || len(v.bySubject) != 0 {
-		t.Fatalf("empty table still holds %d strings, %d ids, %d subjects", len(v.strs.index), len(v.byID), len(v.bySubject))
+	if len(v.strs.index) != 0 || len(v.byID) != 0 {
+		t.Fatalf("empty table still holds %d strings, %d ids", len(v.strs.index), len(v.byID))
 	}
 }
 
@@ -133,8 +133,9 @@ func checkAssignTable(t *testing.T, step int, v *view, ref map[string]storage.As
 		want[a.Subject] = append(want[a.Subject], fmt.Sprint(a.ID, a.RoleID, a.Scopes))
 	}
 	got := map[string][]string{}
-	for subject, head := range v.bySubject {
-		for i := head; i != 0; i = v.recs[i].next {
+	for s := range v.strs.ents {
+		subject := strID(s)
+		for i := v.firstOf(subject); i != 0; i = v.recs[i].next {
 			a := &v.recs[i]
 			if a.subject != subject {
 				t.Fatalf("step %d: record %d of subject %q says subject %q", step, i, v.strs.str(subject), v.strs.str(a.subject))

@@ -45,8 +45,8 @@ func (e *Engine) Permissions(principals []string, resource grn.GRN) []Grant {
 	defer e.mu.RUnlock()
 	candidates := map[string]struct{}{}
 	collect := func(subject strID) {
-		for i := e.bySubject[subject]; i != 0; i = e.recs[i].next {
-			if r, ok := e.roles[e.strs.str(e.recs[i].role)]; ok {
+		for i := e.firstOf(subject); i != 0; i = e.recs[i].next {
+			if r, ok := e.roles[e.recs[i].role]; ok {
 				maps.Copy(candidates, r.perms)
 			}
 		}

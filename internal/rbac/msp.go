@@ -56,7 +56,7 @@ func (e *Engine) Reaches(principals []string, mspID, tenantID string) bool {
 	mspHex := ids.Hex(mspID)
 	for _, pr := range principals {
 		id, _ := e.strs.find(pr)
-		for i := e.bySubject[id]; id != 0 && i != 0; i = e.recs[i].next {
+		for i := e.firstOf(id); i != 0; i = e.recs[i].next {
 			for _, s := range e.scopesOf(&e.recs[i]) {
 				if e.reaches(e.Groups, s, mspHex, tenantID) {
 					return true
@@ -83,9 +83,9 @@ func (e *Engine) decideFrom(c *principal.Caller, permission string, resource grn
 	mspHex := ids.Hex(c.ActingFrom)
 	for _, pr := range c.Principals() {
 		id, _ := e.strs.find(pr)
-		for i := e.bySubject[id]; id != 0 && i != 0; i = e.recs[i].next {
+		for i := e.firstOf(id); i != 0; i = e.recs[i].next {
 			a := &e.recs[i]
-			r, ok := e.roles[e.strs.str(a.role)]
+			r, ok := e.roles[a.role]
 			if !ok || !r.has(permission) {
 				continue
 			}

@@ -15,12 +15,14 @@ import (
 // strID names a string of a strTable; 0 names none.
 type strID uint32
 
-// strEnt is one string of the table: where its bytes are, how many records refer to it, and
-// the next entry with the same hash.
+// strEnt is one string of the table: where its bytes are, how many records refer to it, the
+// next entry with the same hash, and, for a principal, its first assignment: lookups read it
+// from the entry that finding the string has just brought into the cache.
 type strEnt struct {
 	off, n uint32
 	refs   uint32
 	next   strID
+	head   uint32 // index of the first assignment whose subject this is (0: none)
 }
 
 // strTable interns reference-counted strings in an append-only arena (of up to 4 GiB, far

@@ -155,14 +155,20 @@ func (f *form) parse(body string) bool {
 }
 
 // check applies RFC 6749's rules to the parameters: none repeated, bounded lengths, UTF-8.
+// The token of introspection and revocation is bounded by the body alone: RFC 7662 and
+// RFC 7009 answer a token the server cannot have issued with {"active":false} and 200, not
+// an error, and the verifier refuses anything over MaxTokenLen before parsing it.
 func (f *form) check() *oauthError {
 	if name, ok := repeatedName(f.params); ok {
 		return badRequest(errInvalidRequest, "parameter "+quoteName(name)+" is repeated")
 	}
 	for _, p := range f.params {
 		limit := maxParamLen
-		if p.name == "subject_token" || p.name == "actor_token" || p.name == "token" {
+		switch p.name {
+		case "subject_token", "actor_token":
 			limit = MaxTokenLen
+		case "token":
+			limit = maxFormBytes
 		}
 		if len(p.value) > limit {
 			return badRequest(errInvalidRequest, "parameter "+quoteName(p.name)+" is too long")
