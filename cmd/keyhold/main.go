@@ -44,6 +44,7 @@ type serveCmd struct {
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
 	Platform        string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
+	TrustedProxies  []string      `help:"Load balancers (IP addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client." env:"KEYHOLD_TRUSTED_PROXIES" sep:","`
 }
 
 func (c *serveCmd) Run(g *globals) error {
@@ -54,7 +55,7 @@ func (c *serveCmd) Run(g *globals) error {
 	defer stop()
 	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, Log: log, AccessLog: logw, Stdout: g.stdout})
+		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies, Log: log, AccessLog: logw, Stdout: g.stdout})
 	if err != nil {
 		return err
 	}
@@ -177,18 +178,26 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	var c cli
+	// kong asks to exit after printing help (with any command: `keyhold serve --help`);
+	// run returns that code instead of exiting, so that tests can call it, and must not go on
+	// to run the command.
+	exit := -1
 	parser, err := kong.New(&c, kong.Name("keyhold"),
 		kong.Description("Identity and access for multi-tenant API platforms, wire-compatible with HPE GreenLake IAM."),
-		kong.Writers(stdout, stderr), kong.Exit(func(int) {}))
+		kong.Writers(stdout, stderr), kong.Exit(func(code int) {
+			if exit < 0 {
+				exit = code
+			}
+		}))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
 	ctx, err := parser.Parse(args)
-	if err != nil {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h") {
-			return 0
-		}
+	switch {
+	case exit >= 0:
+		return exit
+	case err != nil:
 		fmt.Fprintf(stderr, "keyhold: %v\n", err)
 		return 2
 	}

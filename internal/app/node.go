@@ -17,6 +17,7 @@ import (
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/httpapi"
+	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/token"
@@ -37,7 +38,10 @@ type Config struct {
 	ShutdownTimeout        time.Duration
 	// Platform is PlatformCloud (default) or PlatformDedicated, which lacks token exchange.
 	Platform string
-	Log      *slog.Logger
+	// TrustedProxies are the load balancers whose X-Forwarded-For names the client (addresses
+	// or CIDR prefixes); failure budgets and access logs then key on the client.
+	TrustedProxies []string
+	Log            *slog.Logger
 	// AccessLog, when set, receives the access-log lines directly (see httpapi.API.AccessLog):
 	// Log's destination, when Log is a JSON handler writing there.
 	AccessLog io.Writer
@@ -99,6 +103,7 @@ type Node struct {
 	verifier *token.Verifier
 	revoked  *token.Revoked
 	handler  http.Handler
+	proxies  ratelimit.Proxies
 	ln       net.Listener
 }
 
@@ -111,6 +116,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Platform != PlatformCloud && cfg.Platform != PlatformDedicated {
 		return nil, fmt.Errorf("platform %q: expected cloud or dedicated", cfg.Platform)
 	}
+	proxies, err := ratelimit.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	alg, err := token.ParseAlgorithm(cfg.SigningAlg)
 	if err != nil {
 		return nil, err
@@ -119,7 +128,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, Store: st}
+	n := &Node{cfg: cfg, Store: st, proxies: proxies}
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		st.Close()
 		return nil, err

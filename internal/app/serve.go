@@ -65,7 +65,7 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 		Identity:         &identity.Service{Store: n.Store, Sync: n.Feed.Sync, Now: cfg.Now},
 		Ready:            func(ctx context.Context) error { _, err := n.Store.LatestSeq(ctx); return err },
 	}
-	n.handler = n.API.Handler()
+	n.handler = n.proxies.Handler(n.API.Handler())
 }
 
 // Handler is the node's HTTP handler (for in-process tests).
