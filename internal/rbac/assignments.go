@@ -326,11 +326,85 @@ func (m *Manager) ListAssignments(ctx context.Context, c *principal.Caller, subj
 	if len(f["role"]) > 0 && len(q.RoleIDs) == 0 {
 		return []AssignmentView{}, 0, nil // no role named exists: nothing matches
 	}
+	ext, err := m.externalAssignments(ctx, c, q)
+	if err != nil {
+		return nil, 0, err
+	}
 	list, total, err := m.Store.QueryAssignments(ctx, q)
 	if err != nil {
 		return nil, 0, apperr.Wrap(err, "list assignments")
 	}
-	return m.views(ctx, c, list, total)
+	out, _, err := m.views(ctx, c, list, total)
+	if err != nil {
+		return nil, 0, err
+	}
+	return appendPage(out, ext, total, p), total + len(ext), nil
+}
+
+// appendPage continues a page of the local assignments (of total in all) with the external
+// ones, which come after every local one: the page of offset p.Offset and limit p.Limit over
+// both.
+func appendPage(local, ext []AssignmentView, total int, p storage.Page) []AssignmentView {
+	start := max(0, p.Offset-total)
+	if start >= len(ext) {
+		return local
+	}
+	end := len(ext)
+	if p.Limit > 0 {
+		room := p.Limit - len(local)
+		if room <= 0 {
+			return local
+		}
+		end = min(end, start+room)
+	}
+	return append(local, ext[start:end]...)
+}
+
+// externalAssignments lists, for a caller in an MSP tenant, the assignments of the MSP
+// workspace whose scope reaches the tenant (the MSP's whole workspace, or a tenant group that
+// holds the tenant), as the tenant sees them: source EXTERNAL, scope the tenant's whole
+// workspace (where they apply), read-only. q narrows them as it narrows the local ones. Other
+// callers get none.
+func (m *Manager) externalAssignments(ctx context.Context, c *principal.Caller, q storage.AssignmentQuery) ([]AssignmentView, error) {
+	ws, err := m.Store.GetWorkspace(ctx, c.WorkspaceID)
+	if err != nil {
+		return nil, notFoundOr(err, apperr.New(apperr.NotFound, "no workspace with this id"), "read workspace")
+	}
+	tenantScope := workspaceGRN(c).String()
+	if ws.Type != storage.WorkspaceTenant || ws.ParentID == "" || (len(q.Scopes) > 0 && !slices.Contains(q.Scopes, tenantScope)) {
+		return nil, nil
+	}
+	reach, err := m.reachingScopes(ctx, ws.ParentID, ws.ID)
+	if err != nil {
+		return nil, err
+	}
+	list, _, err := m.Store.QueryAssignments(ctx, storage.AssignmentQuery{WorkspaceID: ws.ParentID,
+		Subjects: q.Subjects, RoleIDs: q.RoleIDs, Scopes: reach})
+	if err != nil {
+		return nil, apperr.Wrap(err, "list the MSP's assignments")
+	}
+	out, _, err := m.views(ctx, &principal.Caller{WorkspaceID: ws.ParentID}, list, len(list))
+	for i := range out {
+		out[i].WorkspaceID, out[i].Source, out[i].Scopes = ws.ID, SourceExternal, []string{tenantScope}
+	}
+	return out, err
+}
+
+// reachingScopes lists the GRNs of MSP workspace msp whose assignments reach tenant: the
+// MSP's whole workspace and each of its tenant groups that holds the tenant.
+func (m *Manager) reachingScopes(ctx context.Context, msp, tenant string) ([]string, error) {
+	mspGRN, _ := grn.Workspace(grn.DefaultPlatform, msp)
+	out := []string{mspGRN.String()}
+	groups, _, err := m.Store.ListTenantGroups(ctx, msp, storage.Page{})
+	if err != nil {
+		return nil, apperr.Wrap(err, "list tenant groups")
+	}
+	for _, g := range groups {
+		if m.Engine.Groups != nil && m.Engine.Groups.Contains(g.ID, tenant) {
+			out = append(out, TenantGroupGRN(msp, g.ID))
+		}
+	}
+	return out, nil
 }
 
 func (m *Manager) views(ctx context.Context, c *principal.Caller, list []storage.Assignment, total int) ([]AssignmentView, int, error) {
