@@ -95,14 +95,7 @@ func (v *view) putAssignment(a *storage.Assignment) {
 	rec := assignRec{id: v.strs.intern(a.ID), subject: v.strs.intern(a.Subject), role: v.strs.intern(a.RoleID),
 		scopeOff: off, scopeN: uint32(len(v.scopes)) - off}
 	rec.next = v.firstOf(rec.subject)
-	var i uint32
-	if n := len(v.freeRecs); n > 0 {
-		i, v.freeRecs = v.freeRecs[n-1], v.freeRecs[:n-1]
-		v.recs[i] = rec
-	} else {
-		i = uint32(len(v.recs))
-		v.recs = append(v.recs, rec)
-	}
+	i := place(&v.recs, &v.freeRecs, rec)
 	v.byID[rec.id], v.strs.ents[rec.subject].head = i, i
 }
 

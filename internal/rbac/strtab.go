@@ -83,16 +83,21 @@ func (t *strTable) intern(s string) strID {
 	t.arena = append(t.arena, s...)
 	h := t.hash(s)
 	e.next = t.index[h]
-	var id strID
-	if n := len(t.free); n > 0 {
-		id, t.free = t.free[n-1], t.free[:n-1]
-		t.ents[id] = e
-	} else {
-		id = strID(len(t.ents))
-		t.ents = append(t.ents, e)
-	}
+	id := place(&t.ents, &t.free, e)
 	t.index[h] = id
 	return id
+}
+
+// place stores v in a slot of *items that *free lists, or appends it, and returns its index.
+func place[T any, I ~uint32](items *[]T, free *[]I, v T) I {
+	if n := len(*free); n > 0 {
+		i := (*free)[n-1]
+		*free = (*free)[:n-1]
+		(*items)[i] = v
+		return i
+	}
+	*items = append(*items, v)
+	return I(len(*items) - 1)
 }
 
 // release drops one reference to id; the last one removes the string (its bytes stay in the
