@@ -33,8 +33,14 @@ func (f *storeFlags) open(ctx context.Context) (*sqlstore.Store, error) {
 	return app.OpenStore(ctx, f.Database, f.DataDir)
 }
 
+// kekFlag names the key-encryption key that seals signing keys at rest.
+type kekFlag struct {
+	KeyEncryptionKeyFile []string `help:"File holding 64 hex digits (openssl rand -hex 32): the key that encrypts signing keys in the store; the same on every node. More files, comma-separated: the first seals, all open (to change the key)." env:"KEYHOLD_KEY_ENCRYPTION_KEY_FILE" sep:"," type:"path"`
+}
+
 type serveCmd struct {
 	storeFlags
+	kekFlag
 	Listen          string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"KEYHOLD_LISTEN"`
 	BaseURL         string        `help:"Public base URL used in issuers and Location headers (default: http://<listen>)." env:"KEYHOLD_BASE_URL"`
 	TokenTTL        time.Duration `help:"Access token lifetime." default:"15m" env:"KEYHOLD_TOKEN_TTL"`
@@ -55,7 +61,8 @@ func (c *serveCmd) Run(g *globals) error {
 	defer stop()
 	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies, Log: log, AccessLog: logw, Stdout: g.stdout})
+		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
+		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, Log: log, AccessLog: logw, Stdout: g.stdout})
 	if err != nil {
 		return err
 	}
@@ -96,6 +103,7 @@ func (c *workspaceCreateCmd) Run(g *globals) error {
 
 type keysRotateCmd struct {
 	storeFlags
+	kekFlag
 	SigningAlg string        `help:"Algorithm of the new key." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
 	Overlap    time.Duration `help:"How long the previous keys keep verifying tokens; must exceed the token TTL." default:"1h"`
 }
@@ -106,12 +114,16 @@ func (c *keysRotateCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
+	sealer, err := token.LoadSealer(c.KeyEncryptionKeyFile...)
+	if err != nil {
+		return err
+	}
 	st, err := c.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	kid, err := token.Rotate(ctx, st, alg, c.Overlap, time.Now())
+	kid, err := token.Rotate(ctx, st, alg, c.Overlap, time.Now(), sealer)
 	if err != nil {
 		return err
 	}

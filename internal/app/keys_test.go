@@ -28,7 +28,7 @@ func oaKid(t testing.TB, tok string) string {
 func oaRotate(t testing.TB, e *apptest.Env, overlap time.Duration) string {
 	t.Helper()
 	ctx := context.Background()
-	kid, err := token.Rotate(ctx, e.Node.Store, jose.ES256, overlap, time.Now())
+	kid, err := token.Rotate(ctx, e.Node.Store, jose.ES256, overlap, time.Now(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,10 @@ type Config struct {
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the client (addresses
 	// or CIDR prefixes); failure budgets and access logs then key on the client.
 	TrustedProxies []string
-	Log            *slog.Logger
+	// KeyEncryptionKeyFiles, when set, name files of 64 hex digits: the keys that seal
+	// signing keys at rest, the first sealing, all opening (see token.Sealer).
+	KeyEncryptionKeyFiles []string
+	Log                   *slog.Logger
 	// AccessLog, when set, receives the access-log lines directly (see httpapi.API.AccessLog):
 	// Log's destination, when Log is a JSON handler writing there.
 	AccessLog io.Writer
@@ -104,6 +107,7 @@ type Node struct {
 	revoked  *token.Revoked
 	handler  http.Handler
 	proxies  ratelimit.Proxies
+	sealer   *token.Sealer
 	ln       net.Listener
 }
 
@@ -120,6 +124,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	sealer, err := token.LoadSealer(cfg.KeyEncryptionKeyFiles...)
+	if err != nil {
+		return nil, err
+	}
 	alg, err := token.ParseAlgorithm(cfg.SigningAlg)
 	if err != nil {
 		return nil, err
@@ -128,7 +136,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, Store: st, proxies: proxies}
+	n := &Node{cfg: cfg, Store: st, proxies: proxies, sealer: sealer}
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		st.Close()
 		return nil, err
@@ -141,6 +149,25 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
+// warnClearKeys logs each signing key stored in the clear while a key-encryption key is
+// configured: keys made before it was. `keyhold keys rotate` replaces them.
+func (n *Node) warnClearKeys(ctx context.Context) error {
+	if n.sealer == nil {
+		return nil
+	}
+	keys, err := n.Store.ListSigningKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("signing keys: %w", err)
+	}
+	for _, k := range keys {
+		if !token.Sealed(k.PrivateKey) {
+			n.cfg.Log.Warn("a signing key is stored unencrypted although a key-encryption key is configured; run `keyhold keys rotate` with it to replace the key",
+				"kid", k.KID)
+		}
+	}
+	return nil
+}
+
 // Addr is the bound address.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
@@ -149,8 +176,11 @@ func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
 	if err := rbac.EnsureBuiltins(ctx, n.Store, now); err != nil {
 		return fmt.Errorf("built-in roles: %w", err)
 	}
-	if err := token.EnsureKey(ctx, n.Store, alg, n.cfg.TokenTTL+5*time.Minute, now); err != nil {
+	if err := token.EnsureKey(ctx, n.Store, alg, n.cfg.TokenTTL+5*time.Minute, now, n.sealer); err != nil {
 		return fmt.Errorf("signing key: %w", err)
+	}
+	if err := n.warnClearKeys(ctx); err != nil {
+		return err
 	}
 	if n.cfg.BaseURL == "" {
 		n.cfg.BaseURL = "http://" + n.ln.Addr().String()

@@ -36,7 +36,7 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 	creds := credential.NewIndex()
 	dir := workspace.NewDirectory()
 	groups := workspace.NewTenantGroups()
-	keys := token.NewKeySet(alg, cfg.Now)
+	keys := token.NewKeySet(alg, cfg.Now, n.sealer)
 	n.revoked = token.NewRevoked(cfg.Now)
 	engine := rbac.NewEngine()
 	engine.Groups = groups

@@ -49,11 +49,11 @@ func newTestServer(t testing.TB) *testServer {
 	if err := rbac.EnsureBuiltins(ctx, st, now); err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureKey(ctx, st, jose.ES256, time.Hour, now); err != nil {
+	if err := EnsureKey(ctx, st, jose.ES256, time.Hour, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	keys := NewKeySet(jose.ES256, time.Now)
+	keys := NewKeySet(jose.ES256, time.Now, nil)
 	iss := &Issuer{BaseURL: "https://keyhold.test", Audience: "https://keyhold.test", TTL: 15 * time.Minute, Keys: keys, Now: time.Now}
 	created, err := workspace.Create(ctx, st, workspace.CreateInput{Name: "fuzz", Type: storage.WorkspaceStandard,
 		IssuerURL: iss.IssuerURL, Now: now})

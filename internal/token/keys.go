@@ -63,9 +63,10 @@ func NewKey(alg jose.SignatureAlgorithm, now time.Time) (*storage.SigningKey, er
 		PrivateKey: der, CreatedAt: now.UTC().Truncate(time.Microsecond)}, nil
 }
 
-// EnsureKey makes sure an active key of alg exists, creating one (and retiring the others
-// after overlap) when it does not. Safe to run on several nodes at once.
-func EnsureKey(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time) error {
+// EnsureKey makes sure an active key of alg exists, creating one (sealed by sealer, which may
+// be nil) and retiring the others after overlap when it does not. Safe to run on several
+// nodes at once.
+func EnsureKey(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time, sealer *Sealer) error {
 	return s.WithTx(ctx, func(tx storage.Store) error {
 		keys, err := tx.ListSigningKeys(ctx)
 		if err != nil {
@@ -76,26 +77,29 @@ func EnsureKey(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm
 				return nil
 			}
 		}
-		_, err = rotate(ctx, tx, alg, overlap, now)
+		_, err = rotate(ctx, tx, alg, overlap, now, sealer)
 		return err
 	})
 }
 
-// Rotate creates a new active key of alg; the previous keys keep verifying tokens for overlap
-// (at least the token lifetime) and are then deleted.
-func Rotate(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time) (string, error) {
+// Rotate creates a new active key of alg, sealed by sealer (nil: in the clear); the previous
+// keys keep verifying tokens for overlap (at least the token lifetime) and are then deleted.
+func Rotate(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time, sealer *Sealer) (string, error) {
 	var kid string
 	err := s.WithTx(ctx, func(tx storage.Store) error {
 		var err error
-		kid, err = rotate(ctx, tx, alg, overlap, now)
+		kid, err = rotate(ctx, tx, alg, overlap, now, sealer)
 		return err
 	})
 	return kid, err
 }
 
-func rotate(ctx context.Context, tx storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time) (string, error) {
+func rotate(ctx context.Context, tx storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time, sealer *Sealer) (string, error) {
 	k, err := NewKey(alg, now)
 	if err != nil {
+		return "", err
+	}
+	if k.PrivateKey, err = sealer.seal(k.KID, k.PrivateKey); err != nil {
 		return "", err
 	}
 	if err := tx.CreateSigningKey(ctx, k); err != nil {
@@ -111,8 +115,9 @@ type publicKey struct {
 
 // KeySet is the in-memory view of the signing keys: the active signer and the public keys.
 type KeySet struct {
-	alg jose.SignatureAlgorithm
-	now func() time.Time
+	alg    jose.SignatureAlgorithm
+	now    func() time.Time
+	sealer *Sealer
 
 	mu     sync.RWMutex
 	signer jose.Signer
@@ -120,9 +125,10 @@ type KeySet struct {
 	public map[string]publicKey
 }
 
-// NewKeySet signs with the newest active key of alg once loaded by the change feed.
-func NewKeySet(alg jose.SignatureAlgorithm, now func() time.Time) *KeySet {
-	return &KeySet{alg: alg, now: now, public: map[string]publicKey{}}
+// NewKeySet signs with the newest active key of alg once loaded by the change feed; sealer
+// (nil: none) opens the keys stored sealed.
+func NewKeySet(alg jose.SignatureAlgorithm, now func() time.Time, sealer *Sealer) *KeySet {
+	return &KeySet{alg: alg, now: now, sealer: sealer, public: map[string]publicKey{}}
 }
 
 // Signer returns the active signer.
@@ -178,7 +184,11 @@ func (ks *KeySet) Load(ctx context.Context, s storage.Store) error {
 	var signer jose.Signer
 	var kid string
 	for _, k := range keys { // newest first
-		priv, err := x509.ParsePKCS8PrivateKey(k.PrivateKey)
+		der, err := ks.sealer.open(k.KID, k.PrivateKey)
+		if err != nil {
+			return fmt.Errorf("signing key %s: %w", k.KID, err)
+		}
+		priv, err := x509.ParsePKCS8PrivateKey(der)
 		if err != nil {
 			return fmt.Errorf("signing key %s: %w", k.KID, err)
 		}

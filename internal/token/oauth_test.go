@@ -190,7 +190,7 @@ func TestVerifierRefusesCachedTokenOfRetiredKey(t *testing.T) {
 	if _, _, err := s.Verifier.Verify(tok); err != nil {
 		t.Fatalf("fresh token: %v", err)
 	}
-	if _, err := Rotate(ctx, s.Store, jose.ES256, -time.Second, time.Now()); err != nil {
+	if _, err := Rotate(ctx, s.Store, jose.ES256, -time.Second, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Issuer.Keys.Load(ctx, s.Store); err != nil {

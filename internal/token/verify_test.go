@@ -97,9 +97,9 @@ func newTokenEnv(t testing.TB, alg jose.SignatureAlgorithm) *tokenEnv {
 	e.secret, hash = credential.NewSecret()
 	tmust(t, st.CreateCredential(ctx, &storage.Credential{ID: e.cred, WorkspaceID: e.ws, OwnerID: e.user, Name: "ci",
 		SecretHash: hash, Generation: 1, CreatedAt: start, UpdatedAt: start}, 7))
-	tmust(t, EnsureKey(ctx, st, alg, testTTL+5*time.Minute, start))
+	tmust(t, EnsureKey(ctx, st, alg, testTTL+5*time.Minute, start, nil))
 
-	e.keys = NewKeySet(alg, e.clk.Now)
+	e.keys = NewKeySet(alg, e.clk.Now, nil)
 	e.creds = credential.NewIndex()
 	e.revoked = NewRevoked(e.clk.Now)
 	e.dir = workspace.NewDirectory()
@@ -620,7 +620,7 @@ func TestVerifyLiveChecks(t *testing.T) {
 	t.Run("signing key retired", func(t *testing.T) {
 		e := newTokenEnv(t, jose.ES256)
 		old, _ := e.mint(t)
-		_, err := Rotate(ctx, e.store, jose.ES256, time.Minute, e.start)
+		_, err := Rotate(ctx, e.store, jose.ES256, time.Minute, e.start, nil)
 		tmust(t, err)
 		tmust(t, e.keys.Load(ctx, e.store))
 		if _, _, err := e.v.Verify(old); err != nil {
