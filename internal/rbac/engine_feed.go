@@ -40,21 +40,16 @@ func (e *Engine) loadAuthz(ctx context.Context, s storage.Store) error {
 	if err != nil {
 		return err
 	}
-	assigns, err := s.ListAssignments(ctx, "")
-	if err != nil {
-		return err
-	}
 	for i := range perms {
 		e.perms[perms[i].Name] = permOf(&perms[i])
 	}
 	for i := range roles {
 		e.putRole(&roles[i])
 	}
-	for i := range assigns {
-		e.putAssignment(&assigns[i])
-		assigns[i] = storage.Assignment{} // let the collector have it early
-	}
-	return nil
+	return s.EachAssignment(ctx, func(a *storage.Assignment) error {
+		e.putAssignment(a)
+		return nil
+	})
 }
 
 func (e *Engine) loadGroups(ctx context.Context, s storage.Store) error {

@@ -206,6 +206,11 @@ type Authorization interface {
 	CreateAssignment(ctx context.Context, a *Assignment) error
 	GetAssignment(ctx context.Context, id string) (*Assignment, error)
 	ListAssignments(ctx context.Context, workspaceID string) ([]Assignment, error)
+	// EachAssignment calls fn with every assignment and its scopes, in id order, streaming
+	// them instead of building a list (a node's start-up load of a million assignments holds
+	// one at a time). fn must not use the store; an error from fn ends the walk and is
+	// returned.
+	EachAssignment(ctx context.Context, fn func(*Assignment) error) error
 	DeleteAssignment(ctx context.Context, id string) error
 }
 

@@ -214,6 +214,45 @@ func (s *Store) listAssignments(ctx context.Context, where, scopeWhere string, a
 	return as, err
 }
 
+// EachAssignment implements storage.Store: one ordered join, one row per scope.
+func (s *Store) EachAssignment(ctx context.Context, fn func(*storage.Assignment) error) error {
+	rows, err := s.query(ctx, `SELECT ra.id, ra.workspace_id, ra.subject, ra.role_id, ra.source, ra.generation,
+		ra.created_at, ra.updated_at, sc.scope
+		FROM role_assignments ra LEFT JOIN assignment_scopes sc ON sc.assignment_id = ra.id
+		ORDER BY ra.id, sc.scope`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var cur *storage.Assignment
+	for rows.Next() {
+		var a storage.Assignment
+		var scope sql.NullString
+		if err := rows.Scan(&a.ID, &a.WorkspaceID, &a.Subject, &a.RoleID, &a.Source, &a.Generation,
+			timeField{&a.CreatedAt}, timeField{&a.UpdatedAt}, &scope); err != nil {
+			return s.translate(err)
+		}
+		if cur == nil || a.ID != cur.ID {
+			if cur != nil {
+				if err := fn(cur); err != nil {
+					return err
+				}
+			}
+			cur = &a
+		}
+		if scope.Valid {
+			cur.Scopes = append(cur.Scopes, scope.String)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.translate(err)
+	}
+	if cur != nil {
+		return fn(cur)
+	}
+	return nil
+}
+
 // DeleteAssignment removes an assignment and its scopes.
 func (s *Store) DeleteAssignment(ctx context.Context, id string) error {
 	return s.write(ctx, func(s *Store) error {

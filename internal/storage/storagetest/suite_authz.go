@@ -3,7 +3,9 @@ package storagetest
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -55,11 +57,48 @@ func testAuthorization(t *testing.T, s storage.Store) {
 	if len(list) != 1 || len(list[0].Scopes) != 2 {
 		t.Fatalf("ListAssignments = %+v", list)
 	}
+	testEachAssignment(t, s, a)
 	mustNil(t, s.DeleteAssignment(ctx, a.ID))
 	mustIs(t, s.DeleteAssignment(ctx, a.ID), storage.ErrNotFound)
 	list, _ = s.ListAssignments(ctx, "")
 	if len(list) != 0 {
 		t.Fatalf("assignments after delete = %+v", list)
+	}
+}
+
+// testEachAssignment streams the assignments (a and two more) and compares them with
+// GetAssignment's, and checks that an error from the callback ends the walk.
+func testEachAssignment(t *testing.T, s storage.Store, a *storage.Assignment) {
+	ctx := context.Background()
+	more := []*storage.Assignment{}
+	for _, scopes := range [][]string{{"grn:glp/workspaces/c"}, {"grn:glp/workspaces/e", "grn:glp/workspaces/d", "grn:glp/workspaces/f"}} {
+		b := *a
+		b.ID, b.Subject, b.Scopes = ids.New(), "user:"+ids.New(), scopes
+		mustNil(t, s.CreateAssignment(ctx, &b))
+		more = append(more, &b)
+	}
+	var seen []*storage.Assignment
+	mustNil(t, s.EachAssignment(ctx, func(got *storage.Assignment) error {
+		seen = append(seen, got)
+		return nil
+	}))
+	if len(seen) != 3 || !slices.IsSortedFunc(seen, func(x, y *storage.Assignment) int { return strings.Compare(x.ID, y.ID) }) {
+		t.Fatalf("EachAssignment walked %d assignments, want 3 in id order", len(seen))
+	}
+	for _, got := range seen {
+		want, err := s.GetAssignment(ctx, got.ID)
+		mustNil(t, err)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("EachAssignment gave %+v, GetAssignment %+v", got, want)
+		}
+	}
+	stop := errors.New("stop")
+	calls := 0
+	if err := s.EachAssignment(ctx, func(*storage.Assignment) error { calls++; return stop }); err != stop || calls != 1 {
+		t.Fatalf("EachAssignment after an error from fn: %v after %d calls", err, calls)
+	}
+	for _, b := range more {
+		mustNil(t, s.DeleteAssignment(ctx, b.ID))
 	}
 }
 
