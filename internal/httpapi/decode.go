@@ -76,13 +76,14 @@ func readBody(r io.Reader, declared int64) ([]byte, error) {
 	}
 }
 
-// exactFields refuses object keys that name a field of t only case-insensitively:
-// encoding/json matches "credentialname" to credentialName, and DisallowUnknownFields lets
-// it through. body has already been decoded into t, so it is one valid JSON value. The keys
-// are compared where they lie in body, against field sets built once per type, so the check
-// allocates nothing unless a key is escaped or refused. It checks the objects that decode
-// into structs through fields and pointers, as the check always has; it does not look into
-// arrays or maps (where DisallowUnknownFields still refuses unknown names).
+// exactFields refuses object keys that name a field of t only case-insensitively
+// (encoding/json matches "credentialname" to credentialName, and DisallowUnknownFields lets
+// it through) and keys given twice (encoding/json keeps the last). body has already been
+// decoded into t, so it is one valid JSON value. The keys are compared where they lie in
+// body, against field sets built once per type, so the check allocates nothing unless a key
+// is escaped or refused. It checks every object that decodes into a struct, through fields,
+// pointers, slices and arrays; objects that decode into maps or interfaces (free-form
+// properties) are not checked.
 func exactFields(body []byte, t reflect.Type) error {
 	_, err := checkValue(body, skipSpace(body, 0), t)
 	return err
@@ -94,23 +95,54 @@ func checkValue(body []byte, i int, t reflect.Type) (int, error) {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if body[i] != '{' || t == nil || t.Kind() != reflect.Struct {
-		return skipValue(body, i), nil
+	switch {
+	case t == nil:
+	case body[i] == '{' && t.Kind() == reflect.Struct:
+		return checkObject(body, i, t)
+	case body[i] == '[' && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		return checkArray(body, i, t.Elem())
 	}
+	return skipValue(body, i), nil
+}
+
+// checkArray checks each element of the array that starts at body[i] against elem.
+func checkArray(body []byte, i int, elem reflect.Type) (int, error) {
+	var err error
+	for i = skipSpace(body, i+1); body[i] != ']'; {
+		if i, err = checkValue(body, i, elem); err != nil {
+			return 0, err
+		}
+		if i = skipSpace(body, i); body[i] == ',' {
+			i = skipSpace(body, i+1)
+		}
+	}
+	return i + 1, nil
+}
+
+// checkObject checks the keys of the object that starts at body[i] against struct t: each
+// must name a field exactly, and only once (encoding/json would keep the last of two, where
+// another reader of the same body may take the first).
+func checkObject(body []byte, i int, t reflect.Type) (int, error) {
 	fields := jsonFields(t)
-	i = skipSpace(body, i+1)
-	for body[i] != '}' {
+	var seen uint64
+	for i = skipSpace(body, i+1); body[i] != '}'; {
 		end := skipString(body, i)
 		key, err := objectKey(body[i:end])
 		if err != nil {
 			return 0, err
 		}
-		ft, ok := fields[string(key)]
+		f, ok := fields[string(key)]
 		if !ok {
 			return 0, unknownField(string(key))
 		}
+		if f.index < 64 { // keyhold's request structs have a few fields; wider ones go unchecked
+			if seen&(1<<f.index) != 0 {
+				return 0, apperr.Field(string(key), "appears more than once")
+			}
+			seen |= 1 << f.index
+		}
 		i = skipSpace(body, skipSpace(body, end)+1) // past the colon
-		if i, err = checkValue(body, i, ft); err != nil {
+		if i, err = checkValue(body, i, f.typ); err != nil {
 			return 0, err
 		}
 		if i = skipSpace(body, i); body[i] == ',' {
@@ -142,16 +174,22 @@ func unknownField(name string) error {
 	return apperr.Field(name, "is not a known field")
 }
 
-// fieldSets caches jsonFields per struct type.
-var fieldSets sync.Map // reflect.Type -> map[string]reflect.Type
+// jsonField is a field of a struct as JSON names it: its type and its position.
+type jsonField struct {
+	typ   reflect.Type
+	index int
+}
 
-// jsonFields maps the exact JSON names of struct t's exported fields to their types; where
-// two fields claim a name, the first one holds it.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
+// fieldSets caches jsonFields per struct type.
+var fieldSets sync.Map // reflect.Type -> map[string]jsonField
+
+// jsonFields maps the exact JSON names of struct t's exported fields to them; where two
+// fields claim a name, the first one holds it.
+func jsonFields(t reflect.Type) map[string]jsonField {
 	if m, ok := fieldSets.Load(t); ok {
-		return m.(map[string]reflect.Type)
+		return m.(map[string]jsonField)
 	}
-	m := make(map[string]reflect.Type, t.NumField())
+	m := make(map[string]jsonField, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -159,7 +197,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 			name = f.Name
 		}
 		if _, taken := m[name]; !taken && name != "-" && f.IsExported() {
-			m[name] = f.Type
+			m[name] = jsonField{f.Type, i}
 		}
 	}
 	fieldSets.Store(t, m)
