@@ -15,7 +15,7 @@
 //
 // The engine answers from memory; the change feed keeps it fresh (see package changefeed),
 // and every Manager write syncs it before returning, so the next decision on the node
-// reflects the write. Its bulk (assignments, memberships, scope groups) holds no Go pointers
-// (strtab.go says how and why), so that the garbage collector does not trace a million
-// assignments on every cycle.
+// reflects the write. Its assignments hold no Go pointers, and its memberships and scope
+// groups one per entry (strtab.go says how and why), so that the garbage collector does not
+// trace a million assignments on every cycle.
 package rbac
