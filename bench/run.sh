@@ -493,45 +493,36 @@ authzen_token() {
 	"$JSONFIELD" access_token <"$TMP/authzen-token.json"
 }
 
-scenario_keyhold_authzen() {
-	local token
+# run_authzen NAME PATH BATCH: the AuthZEN scenarios: data set, token, one preflight, wrk.
+run_authzen() {
+	local name=$1 path=$2 batch=$3 token
 	load_iam_data
 	token=$(authzen_token)
-	authzen_preflight keyhold_authzen "$token"
-	run_wrk keyhold_authzen "$KEYHOLD_BASE/access/v1/evaluation" "$BENCH_DIR/wrk/authzen.lua" \
-		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=0"
+	authzen_preflight "$name" "$token"
+	run_wrk "$name" "$KEYHOLD_BASE$path" "$BENCH_DIR/wrk/authzen.lua" \
+		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=$batch"
+}
+
+scenario_keyhold_authzen() {
+	run_authzen keyhold_authzen /access/v1/evaluation 0
 	NOTES+=("e: ${RPS[keyhold_authzen]} evaluations/s (one per request), p99 ${P99[keyhold_authzen]} ms")
 }
 
 scenario_keyhold_authzen_batch() {
-	local token
 	is_uint "$AUTHZEN_BATCH" && ((AUTHZEN_BATCH > 0)) || die "AUTHZEN_BATCH=$AUTHZEN_BATCH: want a whole number > 0"
-	load_iam_data
-	token=$(authzen_token)
-	authzen_preflight keyhold_authzen_batch "$token"
-	run_wrk keyhold_authzen_batch "$KEYHOLD_BASE/access/v1/evaluations" "$BENCH_DIR/wrk/authzen.lua" \
-		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=$AUTHZEN_BATCH"
+	run_authzen keyhold_authzen_batch /access/v1/evaluations "$AUTHZEN_BATCH"
 	NOTES+=("f: $((RPS[keyhold_authzen_batch] * AUTHZEN_BATCH)) evaluations/s (${RPS[keyhold_authzen_batch]} requests/s of $AUTHZEN_BATCH), p99 ${P99[keyhold_authzen_batch]} ms per request")
 }
 
 # g. e with few connections: what one evaluation costs a caller when requests do not queue
 # behind each other (with 64 connections, latency is mostly queueing; see bench/README.md).
 scenario_keyhold_authzen_latency() {
-	local token
-	load_iam_data
-	token=$(authzen_token)
-	authzen_preflight keyhold_authzen_latency "$token"
-	run_wrk keyhold_authzen_latency "$KEYHOLD_BASE/access/v1/evaluation" "$BENCH_DIR/wrk/authzen.lua" \
-		"TOKEN=$token" "WORKSPACES=$IAM_WORKSPACES" "BATCH=0"
+	run_authzen keyhold_authzen_latency /access/v1/evaluation 0
 	NOTES+=("g: ${RPS[keyhold_authzen_latency]} evaluations/s with ${CONNS_OF[keyhold_authzen_latency]} connections, p50 ${P50[keyhold_authzen_latency]} ms, p99 ${P99[keyhold_authzen_latency]} ms")
 }
 
 # ----------------------------------------------------------------------------------------
-# EXTENSION POINT: further scenarios go here.
-#
-# Planned, once keyhold serves them: token exchange (RFC 8693, grant_type
-# urn:ietf:params:oauth:grant-type:token-exchange on tokenUrl) and AuthZEN evaluations
-# (POST /access/v1/evaluation and /access/v1/evaluations). To add one:
+# EXTENSION POINT: further scenarios go here. To add one:
 #   1. write bench/wrk/<name>.lua; require("report") as token.lua does, so non-2xx
 #      responses are counted and printed;
 #   2. write scenario_<name>() here: get what it needs (a token, ids), preflight ONE request

@@ -69,10 +69,12 @@ func TestHandlerRewritesTheSource(t *testing.T) {
 	if r.RemoteAddr != "127.0.0.1:4000" {
 		t.Errorf("the caller's request was modified: %q", r.RemoteAddr)
 	}
+	// Without proxies the header is ignored.
 	var none Proxies
-	next := http.NotFoundHandler()
-	if got := none.Handler(next); got == nil {
-		t.Error("no handler")
+	h = none.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { seen = SourceAddr(r) }))
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if seen != "127.0.0.1" {
+		t.Errorf("source without trusted proxies: %q", seen)
 	}
 }
 

@@ -384,10 +384,13 @@ func (m *Manager) externalAssignments(ctx context.Context, c *principal.Caller, 
 		return nil, apperr.Wrap(err, "list the MSP's assignments")
 	}
 	out, _, err := m.views(ctx, &principal.Caller{WorkspaceID: ws.ParentID}, list, len(list))
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
 		out[i].WorkspaceID, out[i].Source, out[i].Scopes = ws.ID, SourceExternal, []string{tenantScope}
 	}
-	return out, err
+	return out, nil
 }
 
 // reachingScopes lists the GRNs of MSP workspace msp whose assignments reach tenant: the

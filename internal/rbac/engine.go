@@ -42,8 +42,8 @@ type Decision struct {
 }
 
 // Engine decides access from an in-memory copy of permissions, roles, assignments, user
-// group memberships and scope groups. Its bulk (assignments, memberships, scope groups) is
-// held without pointers; see strtab.go.
+// group memberships and scope groups. Its assignments hold no pointers, its memberships and
+// scope groups one per entry; see strtab.go.
 type Engine struct {
 	mu sync.RWMutex
 	*view
