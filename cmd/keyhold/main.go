@@ -29,8 +29,10 @@ type storeFlags struct {
 	Database string `help:"PostgreSQL URL (postgres://...) to use instead of the SQLite store." env:"KEYHOLD_DATABASE"`
 }
 
+// open opens the existing store; only serve creates one, so that a mistyped --data-dir or
+// --database fails instead of filling a new, empty store nobody reads.
 func (f *storeFlags) open(ctx context.Context) (*sqlstore.Store, error) {
-	return app.OpenStore(ctx, f.Database, f.DataDir)
+	return app.OpenExistingStore(ctx, f.Database, f.DataDir)
 }
 
 // kekFlag names the key-encryption key that seals signing keys at rest.
@@ -157,7 +159,7 @@ type backupCmd struct {
 // Run writes an online, consistent copy of the SQLite store.
 func (c *backupCmd) Run(g *globals) error {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, c.DataDir)
+	st, err := app.OpenExistingStore(ctx, "", c.DataDir)
 	if err != nil {
 		return err
 	}

@@ -132,9 +132,12 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := OpenStore(ctx, cfg.Database, cfg.DataDir)
+	st, created, err := openStore(ctx, cfg.Database, cfg.DataDir, true)
 	if err != nil {
 		return nil, err
+	}
+	if created {
+		cfg.Log.Info("created a new store at "+storeLocation(cfg.Database, cfg.DataDir), "store", storeLocation(cfg.Database, cfg.DataDir))
 	}
 	n := &Node{cfg: cfg, Store: st, proxies: proxies, sealer: sealer}
 	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {

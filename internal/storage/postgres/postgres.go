@@ -54,34 +54,54 @@ func sqlState(err error) string {
 
 // Open connects to url (postgres://...), detects CockroachDB, and applies migrations.
 func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
+	st, _, err := OpenMode(ctx, url, true)
+	return st, err
+}
+
+// OpenMode is Open that, when create is false, refuses a database without keyhold's tables
+// (sqlstore.ErrNoStore) instead of creating them; created reports whether this call found
+// the database without them (and so created the store).
+func OpenMode(ctx context.Context, url string, create bool) (st *sqlstore.Store, created bool, err error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	if st, created, err = open(ctx, db, create); err != nil {
+		db.Close()
+		return nil, false, err
+	}
+	return st, created, nil
+}
+
+func open(ctx context.Context, db *sql.DB, create bool) (*sqlstore.Store, bool, error) {
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(16)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return nil, false, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	var version string
 	if err := db.QueryRowContext(ctx, `SELECT version()`).Scan(&version); err != nil {
-		db.Close()
-		return nil, err
+		return nil, false, err
+	}
+	// The change counter is the first migration's; a database without it holds no store.
+	var exists bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('change_counter') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, false, err
+	}
+	if !exists && !create {
+		return nil, false, sqlstore.ErrNoStore
 	}
 	st := sqlstore.New(db, Dialect(!strings.Contains(version, "CockroachDB")))
 	locker, err := lock.NewPostgresTableLocker(lock.WithTableName("keyhold_migration_lock"),
 		lock.WithTableLockTimeout(500*time.Millisecond, 600))
 	if err != nil {
-		db.Close()
-		return nil, err
+		return nil, false, err
 	}
 	if err := st.Migrate(ctx, goose.WithLocker(locker)); err != nil {
-		db.Close()
-		return nil, err
+		return nil, false, err
 	}
-	return st, nil
+	return st, !exists, nil
 }
 
 // Listen wakes the change feed whenever a commit on any node announces a change, until ctx

@@ -38,10 +38,29 @@ func Dialect() *sqlstore.Dialect {
 
 // Open opens (creating if needed) the store in dataDir and applies migrations.
 func Open(ctx context.Context, dataDir string) (*sqlstore.Store, error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	st, _, err := OpenMode(ctx, dataDir, true)
+	return st, err
+}
+
+// OpenMode opens the store in dataDir and applies migrations. When create is false and
+// dataDir holds no store, it returns sqlstore.ErrNoStore and creates nothing (no directory,
+// no file); created reports whether this call made a new store.
+func OpenMode(ctx context.Context, dataDir string, create bool) (st *sqlstore.Store, created bool, err error) {
+	path := filepath.Join(dataDir, FileName)
+	switch _, err := os.Stat(path); {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist) && create:
+		created = true
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false, sqlstore.ErrNoStore
+	default:
+		return nil, false, fmt.Errorf("data directory: %w", err)
 	}
-	return OpenFile(ctx, filepath.Join(dataDir, FileName))
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, false, fmt.Errorf("data directory: %w", err)
+	}
+	st, err = OpenFile(ctx, path)
+	return st, created, err
 }
 
 // OpenFile opens the store in one database file and applies migrations.

@@ -36,6 +36,10 @@ type Store struct {
 
 var _ storage.Store = (*Store)(nil)
 
+// ErrNoStore is returned by the backends' open functions, when asked not to create a store,
+// for a location that holds none (a missing SQLite file, a database without keyhold's tables).
+var ErrNoStore = errors.New("no keyhold store there")
+
 // New wraps an open database. Call Migrate before use.
 func New(db *sql.DB, d *Dialect) *Store {
 	return &Store{db: db, q: db, d: d, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}
