@@ -315,7 +315,11 @@ func TestAssignmentIsolationAndPermissions(t *testing.T) {
 	w.call(t, http.MethodGet, assignmentsV2, observer, nil, http.StatusOK)
 	resp, raw := w.e.Do(t, http.MethodPost, assignmentsV2, observer, map[string]any{"subject": "user:" + u, "role": role, "scope": []string{wsGRN(w.ws)}})
 	wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
-	w.assign(t, operator, "user:"+u, role, wsGRN(w.ws))
+	// The operator holds no svc permission, so it cannot grant one (nobody grants more than
+	// it holds); the observer role's permissions it holds.
+	resp, raw = w.e.Do(t, http.MethodPost, assignmentsV2, operator, map[string]any{"subject": "user:" + u, "role": role, "scope": []string{wsGRN(w.ws)}})
+	wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
+	w.assign(t, operator, "user:"+u, rbac.PredefinedRoleGRN(rbac.RoleWorkspaceObserver), wsGRN(w.ws))
 	resp, raw = w.e.Do(t, http.MethodDelete, assignmentsV2+"/"+id, operator, nil)
 	wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
 	resp, raw = w.e.Do(t, http.MethodGet, assignmentsV2, "", nil)

@@ -51,6 +51,7 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 		Reach: engine.Reaches, Sync: syncNow}
 	metrics := telemetry.New()
 	addrFailures := ratelimit.New(addrFailBurst, addrFailInterval)
+	guard := &rbac.Guard{Store: n.Store, Engine: engine}
 	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: n.Feed.Sync, Now: cfg.Now}
 	n.API = &httpapi.API{
 		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
@@ -58,11 +59,11 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 			Sync: n.Feed.Sync, ClientFailures: ratelimit.New(clientFailBurst, clientFailInterval), AddrFailures: addrFailures,
 			Observer: metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: n.Feed.Sync, Now: cfg.Now,
-			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists},
+			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},
 		WorkspaceService: workspaces,
 		TenantGroups:     groups,
 		IAM:              &rbac.Manager{Store: n.Store, Engine: engine, Sync: n.Feed.Sync, Now: cfg.Now},
-		Identity:         &identity.Service{Store: n.Store, Sync: n.Feed.Sync, Now: cfg.Now},
+		Identity:         &identity.Service{Store: n.Store, Sync: n.Feed.Sync, Now: cfg.Now, Guard: guard},
 		Ready:            func(ctx context.Context) error { _, err := n.Store.LatestSeq(ctx); return err },
 	}
 	n.handler = n.proxies.Handler(n.API.Handler())

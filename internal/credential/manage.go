@@ -60,7 +60,9 @@ func mentions(e odata.Expr, prop string) bool {
 }
 
 // visible reads a credential the caller may manage. Anything else, including a credential
-// of another workspace, is "not found": the caller learns nothing about it.
+// of another workspace, is "not found": the caller learns nothing about it. Another owner's
+// credential, which the caller sees, is refused (403) when its owner or the credential
+// itself holds a permission the caller lacks.
 func (s *Service) visible(ctx context.Context, c *principal.Caller, rawID string) (*storage.Credential, error) {
 	notFound := apperr.New(apperr.NotFound, "no credential with this id")
 	id, err := ids.Parse(rawID)
@@ -77,6 +79,12 @@ func (s *Service) visible(ctx context.Context, c *principal.Caller, rawID string
 		return nil, notFound
 	case cred.OwnerID != c.OwnerID && !s.managesOthers(c):
 		return nil, notFound
+	case cred.OwnerID != c.OwnerID:
+		// Resetting hands over the secret of a client that acts with the owner's rights and
+		// its own; deleting takes them away. Either needs every one of them.
+		if err := s.Escalation.MayActFor(ctx, c, cred.OwnerID, cred.ID); err != nil {
+			return nil, err
+		}
 	}
 	return cred, nil
 }

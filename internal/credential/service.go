@@ -32,6 +32,13 @@ type Authorizer interface {
 	Allowed(c *principal.Caller, permission string, resource grn.GRN) bool
 }
 
+// Escalation keeps a caller from taking over, or taking away, rights it does not hold.
+type Escalation interface {
+	// MayActFor refuses (403) unless the caller holds every permission that the user ownerID
+	// and, when clientID is not "", the API client clientID hold in the caller's workspace.
+	MayActFor(ctx context.Context, c *principal.Caller, ownerID, clientID string) error
+}
+
 // ProvisionExists reports whether a service-manager provision exists in a workspace.
 type ProvisionExists func(ctx context.Context, workspaceID, provisionID string) (bool, error)
 
@@ -44,6 +51,9 @@ type Service struct {
 	MaxPerUser int
 	// Provisions checks provision references; nil means no provision exists.
 	Provisions ProvisionExists
+	// Escalation checks every act on another owner's credential (create, reset, delete): the
+	// caller must hold everything the owner holds in the workspace.
+	Escalation Escalation
 }
 
 // CreateInput is the body of a create request.
@@ -167,6 +177,9 @@ func (s *Service) otherOwner(ctx context.Context, c *principal.Caller, raw strin
 	}
 	if !member {
 		return "", apperr.Field("ownerId", "no user with this id in the workspace")
+	}
+	if err := s.Escalation.MayActFor(ctx, c, id, ""); err != nil {
+		return "", err
 	}
 	return id, nil
 }

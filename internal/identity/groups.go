@@ -150,7 +150,8 @@ func (s *Service) ListGroupMembers(ctx context.Context, c *principal.Caller, gro
 	return out, total, nil
 }
 
-// AddGroupMember adds a member of the caller's workspace to one of its groups.
+// AddGroupMember adds a member of the caller's workspace to one of its groups. The caller
+// must hold everything the group's role assignments grant (rbac.Guard): the new member gets it.
 func (s *Service) AddGroupMember(ctx context.Context, c *principal.Caller, groupID, rawUserID string) (*Member, error) {
 	g, err := s.GetGroup(ctx, c, groupID)
 	if err != nil {
@@ -167,6 +168,9 @@ func (s *Service) AddGroupMember(ctx context.Context, c *principal.Caller, group
 	if !member {
 		return nil, apperr.Field("userId", "no user with this id in the workspace")
 	}
+	if err := s.Guard.MayGrantHoldings(ctx, c, []string{principal.Group(g.ID)}, "adding a member to this user group"); err != nil {
+		return nil, err
+	}
 	m := &storage.UserGroupMember{GroupID: g.ID, UserID: userID, CreatedAt: s.now()}
 	switch err := s.Store.AddUserGroupMember(ctx, m); {
 	case errors.Is(err, storage.ErrConflict):
@@ -182,7 +186,8 @@ func (s *Service) AddGroupMember(ctx context.Context, c *principal.Caller, group
 }
 
 // RemoveGroupMember removes a user from a group; the next decision on this node no longer
-// grants it what the group holds.
+// grants it what the group holds. Removing the last member of a group that makes the
+// workspace's last administrator is refused (rbac.KeepAdministrator: 412).
 func (s *Service) RemoveGroupMember(ctx context.Context, c *principal.Caller, groupID, rawUserID string) error {
 	g, err := s.GetGroup(ctx, c, groupID)
 	if err != nil {
@@ -192,7 +197,10 @@ func (s *Service) RemoveGroupMember(ctx context.Context, c *principal.Caller, gr
 	if err != nil {
 		return apperr.Invalid(apperr.SourcePath, "userId", "must be a UUID")
 	}
-	if err := s.Store.RemoveUserGroupMember(ctx, g.ID, userID); err != nil {
+	err = rbac.KeepAdministrator(ctx, s.Store, c.WorkspaceID, func(tx storage.Store) error {
+		return tx.RemoveUserGroupMember(ctx, g.ID, userID)
+	})
+	if err != nil {
 		return notFoundOr(err, errMemberNotFound, "remove member")
 	}
 	return s.synced(ctx)

@@ -11,6 +11,7 @@ import (
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/odata"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -23,6 +24,8 @@ type Service struct {
 	Store storage.Store
 	Sync  func(context.Context) error
 	Now   func() time.Time
+	// Guard applies the escalation rule to adding group members and removing users.
+	Guard *rbac.Guard
 }
 
 // userFilter is what GET /identity/v1/users accepts in filter. userStatus compares with the
@@ -120,7 +123,8 @@ func (s *Service) GetUser(ctx context.Context, c *principal.Caller, rawID string
 // made there (and their role assignments), its role assignments and group memberships there,
 // and its membership; a user left without any workspace is deleted with its remaining
 // credentials. Its tokens are refused from the moment RemoveUser returns. Callers cannot
-// remove themselves.
+// remove themselves, nor a user holding a permission they lack (rbac.Guard), nor the last
+// administrator (rbac.KeepAdministrator: 412).
 func (s *Service) RemoveUser(ctx context.Context, c *principal.Caller, rawID string) error {
 	u, err := s.GetUser(ctx, c, rawID)
 	if err != nil {
@@ -129,7 +133,10 @@ func (s *Service) RemoveUser(ctx context.Context, c *principal.Caller, rawID str
 	if u.ID == c.OwnerID {
 		return apperr.New(apperr.PreconditionFailed, "a user cannot remove itself from the workspace")
 	}
-	err = s.Store.WithTx(ctx, func(tx storage.Store) error {
+	if err := s.Guard.MayActFor(ctx, c, u.ID, ""); err != nil {
+		return err
+	}
+	err = rbac.KeepAdministrator(ctx, s.Store, c.WorkspaceID, func(tx storage.Store) error {
 		if err := removeFromWorkspace(ctx, tx, c.WorkspaceID, u.ID); err != nil {
 			return err
 		}

@@ -47,7 +47,7 @@ func (m *Manager) CreateAssignment(ctx context.Context, c *principal.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	scopes, err := m.checkScopes(ctx, c, role, in.Scopes)
+	scopes, err := m.assignable(ctx, c, role, in.Scopes)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +63,38 @@ func (m *Manager) CreateAssignment(ctx context.Context, c *principal.Caller, in 
 	slices.Sort(a.Scopes)
 	return &AssignmentView{Assignment: *a, RoleGRN: RoleGRN(role)}, m.synced(ctx)
 }
+
+// assignable validates the scopes of an assignment of role and applies the escalation rule
+// (Guard): the caller must hold every permission of the role on every scope. The platform
+// administrator role is assignable on grn:glp only (so only by a platform administrator).
+func (m *Manager) assignable(ctx context.Context, c *principal.Caller, role *storage.Role, raw []string) ([]string, error) {
+	var scopes []string
+	if role.ID == PredefinedRoleID(RolePlatformAdmin) {
+		platform := grn.Platform(grn.DefaultPlatform)
+		if len(raw) != 1 || !isPlatformScope(raw[0]) {
+			return nil, apperr.Field("scope", "the role %s is assignable on %s only", RolePlatformAdmin, platform.String())
+		}
+		scopes = []string{platform.String()}
+	} else {
+		var err error
+		if scopes, err = m.checkScopes(ctx, c, role, raw); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.guard().MayAssign(ctx, c, role, scopes); err != nil {
+		return nil, err
+	}
+	return scopes, nil
+}
+
+// isPlatformScope reports whether text is the GRN grn:glp.
+func isPlatformScope(text string) bool {
+	g, err := grn.Parse(text)
+	return err == nil && g.IsPlatform() && g.Platform == grn.DefaultPlatform
+}
+
+// guard is the escalation guard over the manager's store and engine.
+func (m *Manager) guard() *Guard { return &Guard{Store: m.Store, Engine: m.Engine} }
 
 // checkSubject requires a principal of the caller's workspace: a member user, a user group
 // of the workspace, or an API client (credential) of the workspace.
@@ -268,11 +300,16 @@ func (m *Manager) UpdateAssignment(ctx context.Context, c *principal.Caller, id 
 	if err != nil || role.ID != a.RoleID {
 		return nil, apperr.Field("role", "is immutable: it must repeat the assignment's role")
 	}
-	scopes, err := m.checkScopes(ctx, c, role, in.Scopes)
+	scopes, err := m.assignable(ctx, c, role, in.Scopes)
 	if err != nil {
 		return nil, err
 	}
-	up, err := m.Store.UpdateAssignmentScopes(ctx, a.ID, scopes, m.now())
+	var up *storage.Assignment
+	err = KeepAdministrator(ctx, m.Store, c.WorkspaceID, func(tx storage.Store) error {
+		var err error
+		up, err = tx.UpdateAssignmentScopes(ctx, a.ID, scopes, m.now())
+		return err
+	})
 	switch {
 	case errors.Is(err, storage.ErrConflict):
 		return nil, conflict(CodeAlreadyCreated, "an identical role assignment already exists")
@@ -292,7 +329,10 @@ func (m *Manager) DeleteAssignment(ctx context.Context, c *principal.Caller, id,
 	if err := CheckGeneration(ifMatch, a.Generation); err != nil {
 		return err
 	}
-	if err := m.Store.DeleteAssignment(ctx, a.ID); err != nil {
+	err = KeepAdministrator(ctx, m.Store, c.WorkspaceID, func(tx storage.Store) error {
+		return tx.DeleteAssignment(ctx, a.ID)
+	})
+	if err != nil {
 		return notFoundOr(err, errAssignmentNotFound, "delete assignment")
 	}
 	return m.synced(ctx)

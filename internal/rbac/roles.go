@@ -59,6 +59,9 @@ func (m *Manager) CreateRole(ctx context.Context, c *principal.Caller, in RoleIn
 	if err := m.fillRole(ctx, r, in); err != nil {
 		return nil, err
 	}
+	if err := m.mayDefine(ctx, c, r, nil); err != nil {
+		return nil, err
+	}
 	max := m.MaxCustomRoles
 	if max == 0 {
 		max = DefaultMaxCustomRoles
@@ -74,6 +77,17 @@ func (m *Manager) CreateRole(ctx context.Context, c *principal.Caller, in RoleIn
 		return nil, apperr.Wrap(err, "create role")
 	}
 	return r, m.synced(ctx)
+}
+
+// mayDefine applies the escalation rule to the permissions that a custom role's create or
+// update adds to old (Guard.MayDefine): once assigned, the role grants them on every scope
+// of its assignments. Predefined roles are the platform administrators' to define.
+func (m *Manager) mayDefine(ctx context.Context, c *principal.Caller, r *storage.Role, old []string) error {
+	if r.Kind != KindCustom {
+		return nil
+	}
+	added := slices.DeleteFunc(slices.Clone(r.Permissions), func(p string) bool { return slices.Contains(old, p) })
+	return m.guard().MayDefine(ctx, c, added)
 }
 
 // checkSlug requires <provider>.<name> for a registered provider other than keyhold's own.
@@ -203,7 +217,11 @@ func (m *Manager) UpdateRole(ctx context.Context, c *principal.Caller, id string
 	if err := CheckGeneration(ifMatch, r.Generation); err != nil {
 		return nil, err
 	}
+	old := slices.Clone(r.Permissions)
 	if err := m.fillRole(ctx, r, in); err != nil {
+		return nil, err
+	}
+	if err := m.mayDefine(ctx, c, r, old); err != nil {
 		return nil, err
 	}
 	r.UpdatedAt = m.now()

@@ -22,6 +22,10 @@ func (m *Manager) AddScopes(ctx context.Context, c *principal.Caller, groupID st
 	if len(items) == 0 || len(items) > MaxScopeBatch {
 		return nil, apperr.Field("items", "must list 1 to %d scopes", MaxScopeBatch)
 	}
+	mayAdd, err := m.guard().MayExtendScopeGroup(ctx, c, ScopeGroupGRN(c.WorkspaceID, g.ID))
+	if err != nil {
+		return nil, err
+	}
 	results := make([]ScopeResult, len(items))
 	var valid []storage.GroupScope
 	var at []int // index in items of each valid scope
@@ -29,6 +33,9 @@ func (m *Manager) AddScopes(ctx context.Context, c *principal.Caller, groupID st
 	for i, it := range items {
 		results[i].GRN, results[i].Description = it.GRN, it.Description
 		canon, err := checkGroupScope(c, i, it)
+		if err == nil {
+			err = mayAdd(canon)
+		}
 		if err != nil {
 			results[i].Err = apperr.As(err)
 			continue
