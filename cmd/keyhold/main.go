@@ -180,6 +180,7 @@ type cli struct {
 	Keys struct {
 		Rotate keysRotateCmd `cmd:"" help:"Create a new signing key; the old ones keep verifying for --overlap."`
 	} `cmd:"" help:"Manage token signing keys."`
+	Admin adminCmd `cmd:"" help:"Operator's recovery commands (need access to the store, no token)."`
 }
 
 type globals struct {
