@@ -97,11 +97,21 @@ func TestClearKeysKeepWorkingUnderAKeyEncryptionKey(t *testing.T) {
 	if err := e.Node.Feed.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The key of the first run stays in the clear (it verifies until it retires); the node
+	// never signs with it under a key-encryption key: it sealed a new key when it started,
+	// and the rotation's key is sealed too.
+	oldKID := oaKid(t, old)
 	keys, _ := e.Node.Store.ListSigningKeys(ctx)
+	if len(keys) != 3 {
+		t.Errorf("%d keys, want the clear one, the one sealed at start and the rotated one", len(keys))
+	}
 	for _, k := range keys {
-		if token.Sealed(k.PrivateKey) != (k.KID == kid) {
-			t.Errorf("key %s (rotated: %v) sealed: %v", k.KID, k.KID == kid, token.Sealed(k.PrivateKey))
+		if token.Sealed(k.PrivateKey) != (k.KID != oldKID) {
+			t.Errorf("key %s (the first run's: %v) sealed: %v", k.KID, k.KID == oldKID, token.Sealed(k.PrivateKey))
 		}
+	}
+	if k := e.Node.Issuer.Keys.SignerKID(); k != kid {
+		t.Errorf("signs with %s, want the rotated key %s", k, kid)
 	}
 	if got := status(t, e, "GET", "/workspaces/v1/credentials", old, nil); got != 200 {
 		t.Errorf("a token of the clear key after the rotation (within the overlap): %d", got)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -105,10 +106,13 @@ type Node struct {
 	Issuer   *token.Issuer
 	verifier *token.Verifier
 	revoked  *token.Revoked
+	keys     *token.KeySet
 	handler  http.Handler
 	proxies  ratelimit.Proxies
 	sealer   *token.Sealer
 	ln       net.Listener
+	// syncAfterWriteFailures counts writes whose views could not be updated at once.
+	syncAfterWriteFailures atomic.Int64
 }
 
 // Open prepares a node: store, built-ins, signing key, first workspace, views.
@@ -188,7 +192,7 @@ func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
 	if n.cfg.BaseURL == "" {
 		n.cfg.BaseURL = "http://" + n.ln.Addr().String()
 	}
-	n.assemble(alg)
+	n.assemble()
 	created, err := workspace.Bootstrap(ctx, n.Store, workspace.CreateInput{Name: "default",
 		Type: storage.WorkspaceStandard, IssuerURL: n.Issuer.IssuerURL, Now: now})
 	switch {
@@ -201,5 +205,21 @@ func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
 		n.cfg.Log.Info("created the first workspace; its administrator's credential was printed once on stdout",
 			"workspace_id", created.WorkspaceID, "client_id", created.ClientID)
 	}
-	return n.Feed.Load(ctx)
+	if err := n.Feed.Load(ctx); err != nil {
+		return err
+	}
+	// Running, a key this node cannot use is skipped and reported; starting, it is refused
+	// (a node that cannot sign with the active key is misconfigured: a missing or wrong
+	// key-encryption key).
+	if err := n.keys.Healthy(); err != nil {
+		return fmt.Errorf("signing key: %w", err)
+	}
+	if st := n.keys.Status(); len(st.Unusable) > 0 {
+		n.cfg.Log.Warn("some signing keys are unusable on this node; tokens they signed are refused here if their public key is unknown", "keys", st.Unusable)
+	}
+	if a := n.keys.SignerAlgorithm(); a != string(alg) {
+		n.cfg.Log.Info("the store's active signing key decides the algorithm; --signing-alg applies to a store without one (change it with `keyhold keys rotate --signing-alg`)",
+			"key_algorithm", a, "signing_alg", string(alg))
+	}
+	return nil
 }

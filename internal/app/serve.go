@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/credential"
@@ -31,12 +31,14 @@ const (
 )
 
 // assemble builds the views, the change feed and the HTTP surface.
-func (n *Node) assemble(alg jose.SignatureAlgorithm) {
+func (n *Node) assemble() {
 	cfg := &n.cfg
 	creds := credential.NewIndex()
 	dir := workspace.NewDirectory()
 	groups := workspace.NewTenantGroups()
-	keys := token.NewKeySet(alg, cfg.Now, n.sealer)
+	keys := token.NewKeySet(cfg.Now, n.sealer)
+	keys.Log = cfg.Log
+	n.keys = keys
 	n.revoked = token.NewRevoked(cfg.Now)
 	engine := rbac.NewEngine()
 	engine.Groups = groups
@@ -46,27 +48,84 @@ func (n *Node) assemble(alg jose.SignatureAlgorithm) {
 		defer cancel()
 		return n.Feed.Sync(ctx)
 	}
+	// committed brings the views up to date after a write has committed. The write stands
+	// whatever happens here, so a failure must not turn into an error answer (a created
+	// credential's secret would be lost, a client would retry what succeeded): it is logged,
+	// and the next poll catches up.
+	committed := func(ctx context.Context) error {
+		if err := n.Feed.Sync(ctx); err != nil {
+			n.syncAfterWriteFailures.Add(1)
+			cfg.Log.Warn("a write committed but this node's views could not be brought up to date at once; the next poll will", "error", err)
+		}
+		return nil
+	}
 	n.Issuer = &token.Issuer{BaseURL: cfg.BaseURL, Audience: cfg.BaseURL, TTL: cfg.TokenTTL, Keys: keys, Now: cfg.Now}
 	n.verifier = &token.Verifier{Issuer: n.Issuer, Creds: creds, Revoked: n.revoked, Workspaces: dir,
 		Reach: engine.Reaches, Sync: syncNow}
 	metrics := telemetry.New()
+	n.registerMetrics(metrics)
 	addrFailures := ratelimit.New(addrFailBurst, addrFailInterval)
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
-	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: n.Feed.Sync, Now: cfg.Now}
+	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now}
 	n.API = &httpapi.API{
 		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,
 			Sync: n.Feed.Sync, ClientFailures: ratelimit.New(clientFailBurst, clientFailInterval), AddrFailures: addrFailures,
 			Observer: metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},
-		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: n.Feed.Sync, Now: cfg.Now,
+		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},
 		WorkspaceService: workspaces,
 		TenantGroups:     groups,
-		IAM:              &rbac.Manager{Store: n.Store, Engine: engine, Sync: n.Feed.Sync, Now: cfg.Now},
-		Identity:         &identity.Service{Store: n.Store, Sync: n.Feed.Sync, Now: cfg.Now, Guard: guard},
-		Ready:            func(ctx context.Context) error { _, err := n.Store.LatestSeq(ctx); return err },
+		IAM:              &rbac.Manager{Store: n.Store, Engine: engine, Sync: committed, Now: cfg.Now},
+		Identity:         &identity.Service{Store: n.Store, Sync: committed, Now: cfg.Now, Guard: guard},
+		Ready:            n.ready,
+		ReadyDetail:      n.readyDetail,
 	}
 	n.handler = n.proxies.Handler(n.API.Handler())
+}
+
+// ready: the store answers and the node has a key to sign with.
+func (n *Node) ready(ctx context.Context) error {
+	if _, err := n.Store.LatestSeq(ctx); err != nil {
+		return err
+	}
+	_, err := n.keys.Signer()
+	return err
+}
+
+// readyDetail is what /readyz adds for the operator: the signing keys when one is unusable
+// here, the change-log entries skipped.
+func (n *Node) readyDetail() map[string]any {
+	d := map[string]any{}
+	if st := n.keys.Status(); len(st.Unusable) > 0 || st.Signer == "" || st.SignerRetiresAt != nil {
+		d["signingKeys"] = st
+	}
+	if c := n.Feed.SkippedCount(); c > 0 {
+		d["changeFeed"] = map[string]any{"skippedEntries": c, "lastSkipped": n.Feed.LastSkipped()}
+	}
+	return d
+}
+
+func (n *Node) registerMetrics(m *telemetry.Metrics) {
+	m.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keyhold_signing_keys_unusable",
+			Help: "Signing keys this node cannot use: it cannot open them, or they are stored unencrypted under a key-encryption key (see /readyz)."},
+			func() float64 { return float64(len(n.keys.Problems())) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keyhold_signing_key_usable",
+			Help: "1 when this node signs with the active key, 0 when with a previous one or none (see /readyz)."},
+			func() float64 {
+				if n.keys.Healthy() != nil {
+					return 0
+				}
+				return 1
+			}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_changefeed_skipped_entries_total",
+			Help: "Change-log entries skipped because a view kept failing to apply them (see /readyz and the log)."},
+			func() float64 { return float64(n.Feed.SkippedCount()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_sync_after_write_failures_total",
+			Help: "Writes that committed but could not be brought into this node's views at once (the next poll did)."},
+			func() float64 { return float64(n.syncAfterWriteFailures.Load()) }),
+	)
 }
 
 // Handler is the node's HTTP handler (for in-process tests).

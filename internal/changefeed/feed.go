@@ -24,20 +24,46 @@ type Handler interface {
 	Apply(ctx context.Context, s storage.Store, c storage.Change) error
 }
 
+// An entry some view keeps failing to apply is skipped once it has failed this many syncs
+// in a row, over at least this long (so that a moment's database trouble skips nothing).
+const (
+	DefaultSkipAfter = 3
+	DefaultSkipAge   = 2 * time.Second
+)
+
+// Skipped is a log entry a view failed to apply and the feed went past.
+type Skipped struct {
+	Seq   int64  `json:"seq"`
+	Kind  string `json:"kind"`
+	Key   string `json:"key"`
+	Error string `json:"error"`
+}
+
 // Feed dispatches change log entries to handlers.
 type Feed struct {
 	store    storage.Store
 	byKind   map[string][]Handler
 	handlers []Handler
 	log      *slog.Logger
+	// SkipAfter and SkipAge say when a failing entry is skipped (see DefaultSkipAfter).
+	SkipAfter int
+	SkipAge   time.Duration
 
-	mu  sync.Mutex // one sync at a time
-	seq atomic.Int64
+	mu      sync.Mutex // one sync at a time; guards failing
+	seq     atomic.Int64
+	failing struct {
+		seq   int64
+		count int
+		since time.Time
+	}
+	skipped  atomic.Int64
+	lastSkip atomic.Pointer[Skipped]
 }
 
 // New builds a feed over store for handlers.
 func New(store storage.Store, log *slog.Logger, handlers ...Handler) *Feed {
-	f := &Feed{store: store, byKind: map[string][]Handler{}, handlers: handlers, log: log}
+	f := &Feed{store: store, byKind: map[string][]Handler{}, handlers: handlers, log: log,
+		SkipAfter: DefaultSkipAfter, SkipAge: DefaultSkipAge}
 	for _, h := range handlers {
 		for _, k := range h.Kinds() {
 			f.byKind[k] = append(f.byKind[k], h)
@@ -67,8 +93,18 @@ func (f *Feed) Load(ctx context.Context) error {
 // Seq is the last sequence number applied.
 func (f *Feed) Seq() int64 { return f.seq.Load() }
 
-// Sync applies every change written so far. On error the entries not applied are retried by
-// the next Sync.
+// SkippedCount is how many entries the feed went past because a view failed them.
+func (f *Feed) SkippedCount() int64 { return f.skipped.Load() }
+
+// LastSkipped is the last entry skipped, nil when none was.
+func (f *Feed) LastSkipped() *Skipped { return f.lastSkip.Load() }
+
+// Sync applies every change written so far. An entry is given to every view that consumes
+// its kind, even when one of them fails it. On error the entries not applied are retried by
+// the next Sync; an entry that keeps failing (a poison entry: SkipAfter syncs in a row, over
+// SkipAge) is skipped, logged and counted, so that one view's trouble with one record cannot
+// stop every later write from reaching every view. The view that failed it stays stale for
+// that record until the record is written again.
 func (f *Feed) Sync(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -78,10 +114,8 @@ func (f *Feed) Sync(ctx context.Context) error {
 			return fmt.Errorf("changefeed: read: %w", err)
 		}
 		for _, c := range changes {
-			for _, h := range f.byKind[c.Kind] {
-				if err := h.Apply(ctx, f.store, c); err != nil {
-					return fmt.Errorf("changefeed: apply %s %s: %w", c.Kind, c.Key, err)
-				}
+			if err := f.apply(ctx, c); err != nil {
+				return err
 			}
 			f.seq.Store(c.Seq)
 		}
@@ -89,6 +123,33 @@ func (f *Feed) Sync(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// apply gives c to its views; it returns an error only when c is to be retried.
+func (f *Feed) apply(ctx context.Context, c storage.Change) error {
+	var failed error
+	for _, h := range f.byKind[c.Kind] {
+		if err := h.Apply(ctx, f.store, c); err != nil && failed == nil {
+			failed = fmt.Errorf("changefeed: apply %s %s: %w", c.Kind, c.Key, err)
+		}
+	}
+	if failed == nil || ctx.Err() != nil {
+		return failed
+	}
+	now := time.Now()
+	if f.failing.seq != c.Seq {
+		f.failing.seq, f.failing.count, f.failing.since = c.Seq, 0, now
+	}
+	f.failing.count++
+	if f.failing.count < f.SkipAfter || now.Sub(f.failing.since) < f.SkipAge {
+		return failed
+	}
+	sk := &Skipped{Seq: c.Seq, Kind: c.Kind, Key: c.Key, Error: failed.Error()}
+	f.skipped.Add(1)
+	f.lastSkip.Store(sk)
+	f.log.Error("change feed skipped an entry a view keeps failing to apply; that view is stale for this record until it is written again",
+		"seq", c.Seq, "kind", c.Kind, "key", c.Key, "attempts", f.failing.count, "error", failed)
+	return nil
 }
 
 // Run polls the log every interval until ctx ends. wake, when it receives, triggers an

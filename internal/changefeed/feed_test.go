@@ -345,3 +345,70 @@ func TestRunSurvivesHandlerErrors(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// A poison entry (one view fails it every time) is skipped after SkipAfter syncs over
+// SkipAge: later entries reach every view, other views get the poison entry itself, and the
+// skip is counted and reported.
+func TestSyncSkipsAPoisonEntry(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "data"))
+	failing := &recorder{kinds: []string{storage.KindRevocation}}
+	other := &recorder{kinds: []string{storage.KindRevocation}}
+	f := changefeed.New(st, quiet, failing, other)
+	f.SkipAfter, f.SkipAge = 3, 0
+	must(t, f.Load(ctx))
+	failing.setFail("poison")
+	revoke(t, st, "ok1")
+	revoke(t, st, "poison")
+	revoke(t, st, "ok2")
+	for i := 1; i < 3; i++ {
+		if err := f.Sync(ctx); err == nil {
+			t.Fatalf("sync %d went past the failing entry before SkipAfter", i)
+		}
+	}
+	if f.SkippedCount() != 0 || f.LastSkipped() != nil {
+		t.Fatal("skipped before SkipAfter")
+	}
+	must(t, f.Sync(ctx))
+	if got := failing.keys(); !slices.Equal(got, []string{"ok1", "ok2"}) {
+		t.Errorf("the failing view got %v, want ok1 and ok2", got)
+	}
+	if got := other.keys(); !slices.Equal(got, []string{"ok1", "poison", "poison", "poison", "ok2"}) {
+		t.Errorf("the other view got %v, want every entry (poison once per attempt)", got)
+	}
+	if f.Seq() != latest(t, st) {
+		t.Errorf("seq %d, want %d", f.Seq(), latest(t, st))
+	}
+	sk := f.LastSkipped()
+	if f.SkippedCount() != 1 || sk == nil || sk.Key != "poison" || sk.Kind != storage.KindRevocation || sk.Error == "" {
+		t.Errorf("skipped %d, last %+v", f.SkippedCount(), sk)
+	}
+	// Later writes keep flowing.
+	revoke(t, st, "ok3")
+	must(t, f.Sync(ctx))
+	if got := failing.keys(); !slices.Equal(got, []string{"ok1", "ok2", "ok3"}) {
+		t.Errorf("after the skip: %v", got)
+	}
+}
+
+// A failure that lasts less than SkipAge skips nothing, however many syncs see it.
+func TestSyncDoesNotSkipABriefFailure(t *testing.T) {
+	ctx := context.Background()
+	st := open(t, filepath.Join(t.TempDir(), "data"))
+	revs := &recorder{kinds: []string{storage.KindRevocation}}
+	f := changefeed.New(st, quiet, revs)
+	f.SkipAfter, f.SkipAge = 1, time.Hour
+	must(t, f.Load(ctx))
+	revs.setFail("flaky")
+	revoke(t, st, "flaky")
+	for range 5 {
+		if err := f.Sync(ctx); err == nil {
+			t.Fatal("a brief failure was skipped")
+		}
+	}
+	revs.setFail("")
+	must(t, f.Sync(ctx))
+	if got := revs.keys(); !slices.Equal(got, []string{"flaky"}) || f.SkippedCount() != 0 {
+		t.Errorf("applied %v, skipped %d", got, f.SkippedCount())
+	}
+}

@@ -45,6 +45,9 @@ type API struct {
 	AddrFailures *ratelimit.Limiter
 	// Ready reports whether the node can serve (views loaded, store reachable).
 	Ready func(context.Context) error
+	// ReadyDetail, when set, adds what an operator should know to /readyz's answer (keys this
+	// node cannot use, change-log entries skipped), ready or not.
+	ReadyDetail func() map[string]any
 
 	mux      *http.ServeMux
 	draining atomic.Bool
@@ -71,16 +74,23 @@ func (a *API) Drain() { a.draining.Store(true) }
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	body := map[string]any{}
+	if a.ReadyDetail != nil {
+		body = a.ReadyDetail()
+	}
 	if a.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		body["status"] = "draining"
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
 	if err := a.Ready(ctx); err != nil {
 		a.Log.Warn("not ready", "error", err)
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+		body["status"] = "unavailable"
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	body["status"] = "ready"
+	writeJSON(w, http.StatusOK, body)
 }
 
 // dispatch routes a request. The mux answers unknown paths and methods itself, in plain

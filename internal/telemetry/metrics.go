@@ -46,6 +46,9 @@ func New() *Metrics {
 	return m
 }
 
+// MustRegister adds collectors of other packages (gauges read from a view, say).
+func (m *Metrics) MustRegister(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})

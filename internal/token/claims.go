@@ -64,7 +64,7 @@ func newJTI() string {
 
 // Mint fills in the registered claims of c (issuer, audience, times, id) and signs it.
 func (i *Issuer) Mint(c *Claims) (string, error) {
-	signer, err := i.Keys.Signer()
+	signer, until, err := i.Keys.active()
 	if err != nil {
 		return "", err
 	}
@@ -75,6 +75,10 @@ func (i *Issuer) Mint(c *Claims) (string, error) {
 	c.IssuedAt, c.NotBefore = jwt.NewNumericDate(now), jwt.NewNumericDate(now)
 	if c.Expiry == nil || c.Expiry.Time().After(now.Add(i.TTL)) {
 		c.Expiry = jwt.NewNumericDate(now.Add(i.TTL))
+	}
+	if !until.IsZero() && c.Expiry.Time().After(until) {
+		// Signed by a key on its way out (see KeySet): the token must not outlive it.
+		c.Expiry = jwt.NewNumericDate(until.Truncate(time.Second))
 	}
 	c.ID = newJTI()
 	c.TokenType = TokenTypeHPE

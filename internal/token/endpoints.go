@@ -86,11 +86,19 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// revoke stores the revocation; an error means it did not commit. Once it has, this node
+// refuses the token at once (the revocation is added to its view directly), and a failure to
+// sync the views is only logged: answering an error for a revocation that stands would be
+// wrong, and the next poll catches up.
 func (s *Server) revoke(r *http.Request, c *Claims) error {
 	if err := s.Store.RevokeToken(r.Context(), storage.RevokedToken{JTI: c.ID, ExpiresAt: c.Expiry.Time()}); err != nil {
 		return err
 	}
-	return s.Sync(r.Context())
+	s.Verifier.Revoked.Add(c.ID, c.Expiry.Time())
+	if err := s.Sync(r.Context()); err != nil {
+		s.Log.Warn("a revocation committed but this node's views could not be brought up to date at once; the next poll will", "error", err)
+	}
+	return nil
 }
 
 // authenticatedForm resolves the issuer, parses the form and authenticates the client.

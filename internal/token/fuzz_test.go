@@ -53,7 +53,7 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	keys := NewKeySet(jose.ES256, time.Now, nil)
+	keys := NewKeySet(time.Now, nil)
 	iss := &Issuer{BaseURL: "https://keyhold.test", Audience: "https://keyhold.test", TTL: 15 * time.Minute, Keys: keys, Now: time.Now}
 	created, err := workspace.Create(ctx, st, workspace.CreateInput{Name: "fuzz", Type: storage.WorkspaceStandard,
 		IssuerURL: iss.IssuerURL, Now: now})

@@ -13,6 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,9 +66,12 @@ func NewKey(alg jose.SignatureAlgorithm, now time.Time) (*storage.SigningKey, er
 		PrivateKey: der, CreatedAt: now.UTC().Truncate(time.Microsecond)}, nil
 }
 
-// EnsureKey makes sure an active key of alg exists, creating one (sealed by sealer, which may
-// be nil) and retiring the others after overlap when it does not. Safe to run on several
-// nodes at once.
+// EnsureKey makes sure the store holds an active key this node may sign with, creating one
+// of alg (sealed by sealer, which may be nil) and retiring the others after overlap when it
+// does not. alg matters only then: a store whose active key has another algorithm keeps it
+// (the algorithm is a property of the key, changed by Rotate). An active key this node
+// cannot open is left alone (another node may hold its key-encryption key; replacing it here
+// would take its signer away): Load reports it. Safe to run on several nodes at once.
 func EnsureKey(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time, sealer *Sealer) error {
 	return s.WithTx(ctx, func(tx storage.Store) error {
 		keys, err := tx.ListSigningKeys(ctx)
@@ -73,7 +79,9 @@ func EnsureKey(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm
 			return err
 		}
 		for _, k := range keys {
-			if k.RetireAt.IsZero() && k.Algorithm == string(alg) {
+			// With a key-encryption key a node never signs with a key stored in the clear:
+			// such a key (made before the key-encryption key was configured) is replaced.
+			if k.RetireAt.IsZero() && (sealer == nil || Sealed(k.PrivateKey)) {
 				return nil
 			}
 		}
@@ -94,6 +102,34 @@ func Rotate(ctx context.Context, s storage.Store, alg jose.SignatureAlgorithm, o
 	return kid, err
 }
 
+// CheckRotation refuses a rotation that would leave nodes unable to sign or verify: sealed
+// keys exist but no key-encryption key is given (the new key would be stored in the clear),
+// or the given key-encryption keys cannot open a key still in use (a typo, or not the key the
+// nodes run with: they could not open the new key). Keys past their retirement are ignored.
+func CheckRotation(ctx context.Context, s storage.Store, now time.Time, sealer *Sealer) error {
+	keys, err := s.ListSigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if !k.RetireAt.IsZero() && !now.Before(k.RetireAt) || !Sealed(k.PrivateKey) {
+			continue
+		}
+		if sealer == nil {
+			return fmt.Errorf("signing key %s is sealed with a key-encryption key: give it with --key-encryption-key-file (the new key would otherwise be stored unencrypted)", k.KID)
+		}
+		if _, err := sealer.open(k.KID, k.PrivateKey); err != nil {
+			return fmt.Errorf("the key-encryption key given cannot open signing key %s, which is in use: give the key the nodes run with (to change it: --key-encryption-key-file new,old)", k.KID)
+		}
+	}
+	return nil
+}
+
+// MinOverlap is the shortest overlap a rotation accepts for tokens of lifetime ttl: a token
+// signed just before the rotation lives ttl after it, and nodes pick up the new key within a
+// sync interval, their clocks a little apart.
+func MinOverlap(ttl time.Duration) time.Duration { return ttl + time.Minute }
+
 func rotate(ctx context.Context, tx storage.Store, alg jose.SignatureAlgorithm, overlap time.Duration, now time.Time, sealer *Sealer) (string, error) {
 	k, err := NewKey(alg, now)
 	if err != nil {
@@ -113,32 +149,119 @@ type publicKey struct {
 	retireAt time.Time
 }
 
-// KeySet is the in-memory view of the signing keys: the active signer and the public keys.
-type KeySet struct {
-	alg    jose.SignatureAlgorithm
-	now    func() time.Time
-	sealer *Sealer
-
-	mu     sync.RWMutex
-	signer jose.Signer
-	kid    string
-	public map[string]publicKey
+// KeyProblem is a stored key this node cannot use, and why.
+type KeyProblem struct {
+	KID    string `json:"kid"`
+	Reason string `json:"reason"`
 }
 
-// NewKeySet signs with the newest active key of alg once loaded by the change feed; sealer
-// (nil: none) opens the keys stored sealed.
-func NewKeySet(alg jose.SignatureAlgorithm, now func() time.Time, sealer *Sealer) *KeySet {
-	return &KeySet{alg: alg, now: now, sealer: sealer, public: map[string]publicKey{}}
+// KeySet is the in-memory view of the signing keys: the signer and the public keys.
+//
+// It signs with the newest active key whatever its algorithm (nodes configured with other
+// algorithms agree on one signer). A key it cannot open (sealed with a key-encryption key
+// not configured here, or damaged), or a key stored in the clear while a key-encryption key
+// is configured, is never its signer: it is skipped and reported (Problems), and the node
+// signs with the newest usable key still within its overlap, tokens capped at its
+// retirement. Loading never fails because of one key, so one bad key cannot stop the change
+// feed. Keys sealed by this version carry their public key in the clear, so even a key this
+// node cannot open verifies the tokens other nodes sign with it.
+type KeySet struct {
+	now    func() time.Time
+	sealer *Sealer
+	// Log, when set, receives a warning for each key skipped by a load.
+	Log *slog.Logger
+
+	mu       sync.RWMutex
+	signer   jose.Signer
+	kid      string
+	alg      string
+	until    time.Time // the signer's retirement; zero: none scheduled
+	public   map[string]publicKey
+	problems []KeyProblem
+}
+
+// NewKeySet makes an empty key set, loaded by the change feed; sealer (nil: none) opens the
+// keys stored sealed.
+func NewKeySet(now func() time.Time, sealer *Sealer) *KeySet {
+	return &KeySet{now: now, sealer: sealer, public: map[string]publicKey{}}
 }
 
 // Signer returns the active signer.
 func (ks *KeySet) Signer() (jose.Signer, error) {
+	s, _, err := ks.active()
+	return s, err
+}
+
+// active returns the signer and the time its key retires (zero: not scheduled).
+func (ks *KeySet) active() (jose.Signer, time.Time, error) {
 	ks.mu.RLock()
 	defer ks.mu.RUnlock()
-	if ks.signer == nil {
-		return nil, errors.New("no active signing key")
+	if ks.signer == nil || (!ks.until.IsZero() && !ks.now().Before(ks.until)) {
+		return nil, time.Time{}, errors.New("no usable signing key")
 	}
-	return ks.signer, nil
+	return ks.signer, ks.until, nil
+}
+
+// SignerKID is the key id of the signer ("" when there is none).
+func (ks *KeySet) SignerKID() string {
+	ks.mu.RLock()
+	defer ks.mu.RUnlock()
+	return ks.kid
+}
+
+// SignerAlgorithm is the algorithm of the signer ("" when there is none).
+func (ks *KeySet) SignerAlgorithm() string {
+	ks.mu.RLock()
+	defer ks.mu.RUnlock()
+	return ks.alg
+}
+
+// Problems lists the keys the last load could not use, newest first.
+func (ks *KeySet) Problems() []KeyProblem {
+	ks.mu.RLock()
+	defer ks.mu.RUnlock()
+	return slices.Clone(ks.problems)
+}
+
+// KeyStatus is what /readyz reports of the signing keys.
+type KeyStatus struct {
+	// Signer is the key id tokens are signed with ("" when none is usable).
+	Signer string `json:"signer"`
+	// SignerRetiresAt is set when the signer is a previous key on its way out, used because
+	// the active key is unusable here: issuance stops then.
+	SignerRetiresAt *time.Time   `json:"signerRetiresAt,omitempty"`
+	Unusable        []KeyProblem `json:"unusable,omitempty"`
+}
+
+// Status reports the signer and the unusable keys.
+func (ks *KeySet) Status() KeyStatus {
+	ks.mu.RLock()
+	defer ks.mu.RUnlock()
+	st := KeyStatus{Signer: ks.kid, Unusable: slices.Clone(ks.problems)}
+	if ks.signer != nil && !ks.until.IsZero() {
+		t := ks.until.UTC()
+		st.SignerRetiresAt = &t
+	}
+	return st
+}
+
+// Healthy is nil when the node signs with an active key; otherwise it says why not (no
+// usable key, or only a previous one, with the unusable keys and their reasons).
+func (ks *KeySet) Healthy() error {
+	st := ks.Status()
+	if st.Signer != "" && st.SignerRetiresAt == nil {
+		return nil
+	}
+	var b strings.Builder
+	if st.Signer == "" {
+		b.WriteString("no usable signing key")
+	} else {
+		fmt.Fprintf(&b, "the active signing key is unusable; signing with the previous key %s until %s", st.Signer, st.SignerRetiresAt.Format(time.RFC3339))
+	}
+	for _, p := range st.Unusable {
+		fmt.Fprintf(&b, "; key %s: %s", p.KID, p.Reason)
+	}
+	return errors.New(b.String())
 }
 
 // Key returns a public key usable for verification now.
@@ -174,40 +297,64 @@ func (ks *KeySet) Apply(ctx context.Context, s storage.Store, _ storage.Change) 
 	return ks.Load(ctx, s)
 }
 
-// Load implements changefeed.Handler.
+// Load implements changefeed.Handler. It fails only when the store cannot be read.
 func (ks *KeySet) Load(ctx context.Context, s storage.Store) error {
 	keys, err := s.ListSigningKeys(ctx)
 	if err != nil {
 		return err
 	}
+	now := ks.now()
 	public := make(map[string]publicKey, len(keys))
+	var problems []KeyProblem
 	var signer jose.Signer
-	var kid string
+	var kid, alg string
+	var until time.Time
 	for _, k := range keys { // newest first
-		der, err := ks.sealer.open(k.KID, k.PrivateKey)
-		if err != nil {
-			return fmt.Errorf("signing key %s: %w", k.KID, err)
+		if !k.RetireAt.IsZero() && !now.Before(k.RetireAt) {
+			continue // retired: neither signs nor verifies
 		}
-		priv, err := x509.ParsePKCS8PrivateKey(der)
-		if err != nil {
-			return fmt.Errorf("signing key %s: %w", k.KID, err)
+		priv, pub, err := ks.sealer.openKey(k)
+		if pub != nil {
+			public[k.KID] = publicKey{jose.JSONWebKey{Key: pub, KeyID: k.KID, Algorithm: k.Algorithm, Use: "sig"}, k.RetireAt}
 		}
-		pub := priv.(crypto.Signer).Public()
-		public[k.KID] = publicKey{jose.JSONWebKey{Key: pub, KeyID: k.KID, Algorithm: k.Algorithm, Use: "sig"}, k.RetireAt}
-		if signer == nil && k.RetireAt.IsZero() && k.Algorithm == string(ks.alg) {
-			if signer, err = newSigner(k, priv); err != nil {
-				return err
+		switch {
+		case err != nil:
+			problems = append(problems, KeyProblem{k.KID, err.Error()})
+			continue
+		case ks.sealer != nil && !Sealed(k.PrivateKey):
+			if k.RetireAt.IsZero() {
+				problems = append(problems, KeyProblem{k.KID, "stored unencrypted although a key-encryption key is configured: never used to sign here; run `keyhold keys rotate` with the key-encryption key"})
 			}
-			kid = k.KID
+			continue
+		}
+		// An active key beats one on its way out (a fallback), whatever their order.
+		if signer == nil || (!until.IsZero() && k.RetireAt.IsZero()) {
+			s, err := newSigner(k, priv)
+			if err != nil {
+				problems = append(problems, KeyProblem{k.KID, err.Error()})
+				continue
+			}
+			signer, kid, alg, until = s, k.KID, k.Algorithm, k.RetireAt
 		}
 	}
 	ks.mu.Lock()
-	ks.signer, ks.kid, ks.public = signer, kid, public
+	ks.signer, ks.kid, ks.alg, ks.until, ks.public, ks.problems = signer, kid, alg, until, public, problems
 	ks.mu.Unlock()
+	if ks.Log != nil {
+		for _, p := range problems {
+			ks.Log.Warn("signing key unusable on this node", "kid", p.KID, "reason", p.Reason)
+		}
+		if signer == nil {
+			ks.Log.Error("no usable signing key: this node cannot issue tokens")
+		} else if !until.IsZero() {
+			ks.Log.Warn("signing with a previous key until it retires: the active key is unusable on this node",
+				"kid", kid, "retire_at", until.UTC().Format(time.RFC3339))
+		}
+	}
 	return nil
 }
 
-func newSigner(k storage.SigningKey, priv any) (jose.Signer, error) {
+func newSigner(k storage.SigningKey, priv crypto.Signer) (jose.Signer, error) {
 	opts := (&jose.SignerOptions{}).WithType("at+jwt")
 	return jose.NewSigner(jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Algorithm),
 		Key: jose.JSONWebKey{Key: priv, KeyID: k.KID}}, opts)

@@ -42,6 +42,13 @@ func (r *Revoked) Prune() {
 	r.mu.Unlock()
 }
 
+// Add records a revocation this node has just committed, before the change feed brings it.
+func (r *Revoked) Add(jti string, expiresAt time.Time) {
+	r.mu.Lock()
+	r.jtis[jti] = expiresAt
+	r.mu.Unlock()
+}
+
 // Kinds implements changefeed.Handler.
 func (r *Revoked) Kinds() []string { return []string{storage.KindRevocation} }
 

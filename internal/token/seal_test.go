@@ -2,12 +2,20 @@ package token
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/keyhold/keyhold/internal/storage"
 )
 
 func testSealer(t *testing.T) *Sealer {
@@ -23,9 +31,19 @@ func testSealer(t *testing.T) *Sealer {
 	return s
 }
 
+// testKey is a fresh ES256 signing key as stored in the clear.
+func testKey(t *testing.T) storage.SigningKey {
+	t.Helper()
+	k, err := NewKey(jose.ES256, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *k
+}
+
 func TestSealRoundTrip(t *testing.T) {
 	s, other := testSealer(t), testSealer(t)
-	der := []byte("\x30\x82 a PKCS#8 key, as far as sealing cares")
+	der := testKey(t).PrivateKey
 	sealed, err := s.seal("kid-1", der)
 	if err != nil {
 		t.Fatal(err)
@@ -72,12 +90,13 @@ func TestSealerWithAnEarlierKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	onlyNew, _ := NewSealer(newKEK)
-	byOld, _ := old.seal("k", []byte("old key"))
-	byBoth, _ := both.seal("k", []byte("new key"))
-	if got, err := both.open("k", byOld); err != nil || string(got) != "old key" {
+	oldDER, newDER := testKey(t).PrivateKey, testKey(t).PrivateKey
+	byOld, _ := old.seal("k", oldDER)
+	byBoth, _ := both.seal("k", newDER)
+	if got, err := both.open("k", byOld); err != nil || !bytes.Equal(got, oldDER) {
 		t.Errorf("old key through both: %q, %v", got, err)
 	}
-	if got, err := onlyNew.open("k", byBoth); err != nil || string(got) != "new key" {
+	if got, err := onlyNew.open("k", byBoth); err != nil || !bytes.Equal(got, newDER) {
 		t.Errorf("both seal with the first key: %q, %v", got, err)
 	}
 	if _, err := old.open("k", byBoth); !errors.Is(err, ErrSealed) {
@@ -114,5 +133,78 @@ func TestLoadSealer(t *testing.T) {
 	}
 	if _, err := LoadSealer(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing file: accepted")
+	}
+}
+
+// A key-encryption key file that the group or others may read is refused, as ssh refuses
+// such a private key, with the command that fixes it.
+func TestLoadSealerRefusesAnOpenFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes are not Unix permissions on Windows")
+	}
+	good := hex.EncodeToString(bytes.Repeat([]byte{7}, KEKSize))
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660, 0o602} {
+		p := filepath.Join(t.TempDir(), "kek")
+		if err := os.WriteFile(p, []byte(good), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, err := LoadSealer(p)
+		if err == nil || !strings.Contains(err.Error(), "chmod 600 "+p) {
+			t.Errorf("mode %04o: %v, want a refusal naming `chmod 600 %s`", mode, err, p)
+		}
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400} {
+		p := filepath.Join(t.TempDir(), "kek")
+		if err := os.WriteFile(p, []byte(good), mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadSealer(p); err != nil {
+			t.Errorf("mode %04o: %v", mode, err)
+		}
+	}
+}
+
+// A sealed key carries its public key, so that a node without the key-encryption key still
+// verifies the tokens it signs; one that does not hash to the key id is ignored. Keys sealed
+// in the first form (without it) still open.
+func TestSealedKeyCarriesItsPublicKey(t *testing.T) {
+	s := testSealer(t)
+	k := testKey(t)
+	der := k.PrivateKey
+	var err error
+	if k.PrivateKey, err = s.seal(k.KID, der); err != nil {
+		t.Fatal(err)
+	}
+	priv, pub, err := (*Sealer)(nil).openKey(k)
+	if !errors.Is(err, ErrSealed) || priv != nil || pub == nil {
+		t.Fatalf("without the key-encryption key: %v, %v, %v", priv, pub, err)
+	}
+	priv, pub2, err := s.openKey(k)
+	if err != nil || priv == nil {
+		t.Fatalf("with it: %v", err)
+	}
+	if !priv.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub) || pub2 == nil {
+		t.Error("the public key in the clear is not the sealed key's")
+	}
+	other := testKey(t)
+	moved := storage.SigningKey{KID: other.KID, PrivateKey: k.PrivateKey}
+	if _, pub, _ := (*Sealer)(nil).openKey(moved); pub != nil {
+		t.Error("a public key that does not hash to the key id was accepted")
+	}
+	// The first form: magic, nonce, ciphertext.
+	aead := s.aeads[0]
+	nonce := make([]byte, aead.NonceSize())
+	v1 := aead.Seal(append(bytes.Clone(sealedMagicV1), nonce...), nonce, der, []byte(k.KID))
+	if !Sealed(v1) {
+		t.Fatal("the first form is not recognised as sealed")
+	}
+	if got, err := s.open(k.KID, v1); err != nil || !bytes.Equal(got, der) {
+		t.Errorf("first form: %v", err)
+	}
+	if _, pub, err := (*Sealer)(nil).openKey(storage.SigningKey{KID: k.KID, PrivateKey: v1}); !errors.Is(err, ErrSealed) || pub != nil {
+		t.Errorf("first form without the key: %v, %v", pub, err)
 	}
 }

@@ -99,7 +99,7 @@ func newTokenEnv(t testing.TB, alg jose.SignatureAlgorithm) *tokenEnv {
 		SecretHash: hash, Generation: 1, CreatedAt: start, UpdatedAt: start}, 7))
 	tmust(t, EnsureKey(ctx, st, alg, testTTL+5*time.Minute, start, nil))
 
-	e.keys = NewKeySet(alg, e.clk.Now, nil)
+	e.keys = NewKeySet(e.clk.Now, nil)
 	e.creds = credential.NewIndex()
 	e.revoked = NewRevoked(e.clk.Now)
 	e.dir = workspace.NewDirectory()
