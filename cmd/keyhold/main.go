@@ -46,7 +46,7 @@ type serveCmd struct {
 	Listen          string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"KEYHOLD_LISTEN"`
 	BaseURL         string        `help:"Public base URL used in issuers and Location headers (default: http://<listen>)." env:"KEYHOLD_BASE_URL"`
 	TokenTTL        time.Duration `help:"Access token lifetime." default:"15m" env:"KEYHOLD_TOKEN_TTL"`
-	SigningAlg      string        `help:"Token signing algorithm: ES256, EdDSA or RS256." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
+	SigningAlg      string        `help:"Algorithm of the signing key created when the store has none: ES256, EdDSA or RS256 (then keys rotate --signing-alg changes it)." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
 	MaxCredentials  int           `help:"Credentials one owner may hold in one workspace." default:"7" env:"KEYHOLD_MAX_CREDENTIALS_PER_OWNER" name:"max-credentials-per-owner"`
 	SyncInterval    time.Duration `help:"How often in-memory views poll the store for writes made by other processes." default:"1s" env:"KEYHOLD_SYNC_INTERVAL"`
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
@@ -106,8 +106,9 @@ func (c *workspaceCreateCmd) Run(g *globals) error {
 type keysRotateCmd struct {
 	storeFlags
 	kekFlag
-	SigningAlg string        `help:"Algorithm of the new key." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
-	Overlap    time.Duration `help:"How long the previous keys keep verifying tokens; must exceed the token TTL." default:"1h"`
+	SigningAlg string        `help:"Algorithm of the new key: ES256, EdDSA or RS256. Every node signs with the new key whatever its own --signing-alg." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
+	Overlap    time.Duration `help:"How long the previous keys keep verifying tokens: at least the token lifetime plus 1m." default:"1h"`
+	TokenTTL   time.Duration `help:"The access token lifetime the servers use (serve's --token-ttl), which the overlap must cover." default:"15m" env:"KEYHOLD_TOKEN_TTL"`
 }
 
 func (c *keysRotateCmd) Run(g *globals) error {
@@ -115,6 +116,9 @@ func (c *keysRotateCmd) Run(g *globals) error {
 	alg, err := token.ParseAlgorithm(c.SigningAlg)
 	if err != nil {
 		return err
+	}
+	if min := token.MinOverlap(c.TokenTTL); c.Overlap < min {
+		return fmt.Errorf("--overlap %s is shorter than %s, the token lifetime (--token-ttl %s) plus 1m: tokens signed before the rotation would be refused before they expire", c.Overlap, min, c.TokenTTL)
 	}
 	sealer, err := token.LoadSealer(c.KeyEncryptionKeyFile...)
 	if err != nil {
@@ -125,12 +129,16 @@ func (c *keysRotateCmd) Run(g *globals) error {
 		return err
 	}
 	defer st.Close()
-	kid, err := token.Rotate(ctx, st, alg, c.Overlap, time.Now(), sealer)
+	now := time.Now()
+	if err := token.CheckRotation(ctx, st, now, sealer); err != nil {
+		return fmt.Errorf("keys rotate: %w", err)
+	}
+	kid, err := token.Rotate(ctx, st, alg, c.Overlap, now, sealer)
 	if err != nil {
 		return err
 	}
-	return printJSON(g.stdout, map[string]string{"kid": kid, "algorithm": c.SigningAlg,
-		"previousKeysRetireAt": time.Now().Add(c.Overlap).UTC().Format(time.RFC3339)})
+	return printJSON(g.stdout, map[string]any{"kid": kid, "algorithm": c.SigningAlg, "sealed": sealer != nil,
+		"previousKeysRetireAt": now.Add(c.Overlap).UTC().Format(time.RFC3339)})
 }
 
 type migrateCmd struct {
