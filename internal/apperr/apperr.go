@@ -23,6 +23,10 @@ const (
 	PayloadTooLarge
 	UnsupportedMediaType
 	MethodNotAllowed
+	// Unavailable is a dependency that cannot serve now (the store's disk is full, its
+	// database is unreachable): 503 with Retry-After. Nothing was changed; the client may
+	// retry the same request.
+	Unavailable
 )
 
 var table = map[Kind]struct {
@@ -40,6 +44,7 @@ var table = map[Kind]struct {
 	PayloadTooLarge:      {http.StatusRequestEntityTooLarge, "HPE_GL_ERROR_PAYLOAD_TOO_LARGE"},
 	UnsupportedMediaType: {http.StatusUnsupportedMediaType, "HPE_GL_ERROR_UNSUPPORTED_MEDIA_TYPE"},
 	MethodNotAllowed:     {http.StatusMethodNotAllowed, "HPE_GL_ERROR_METHOD_NOT_ALLOWED"},
+	Unavailable:          {http.StatusServiceUnavailable, "HPE_GL_ERROR_SERVICE_UNAVAILABLE"},
 }
 
 // Status is the HTTP status for a kind.
@@ -73,7 +78,7 @@ type Error struct {
 	Message string
 	Issues  []Issue
 	Cause   error
-	// RetryAfter, in seconds, accompanies TooManyRequests.
+	// RetryAfter, in seconds, accompanies TooManyRequests and Unavailable.
 	RetryAfter int
 }
 
@@ -114,18 +119,55 @@ func Invalid(src Source, subject, description string) *Error {
 	}
 }
 
-// Wrap marks an unexpected failure as internal; its cause is logged, never shown.
+// StorageRetryAfter is the Retry-After, in seconds, of a storage-unavailable answer.
+const StorageRetryAfter = 5
+
+// StorageUnavailable marks a store failure that says nothing about the request and may pass
+// (a full disk, an I/O error, an unreachable database): 503 with Retry-After. The storage
+// backends' error translation builds it; its cause is logged, never shown.
+func StorageUnavailable(cause error) *Error {
+	return &Error{Kind: Unavailable, Message: "storage is unavailable; nothing was changed, retry later",
+		RetryAfter: StorageRetryAfter, Cause: cause}
+}
+
+// Wrap marks an unexpected failure as internal; its cause is logged, never shown. A cause
+// that is already Unavailable stays so: a handler wrapping a store error it did not expect
+// must not turn a full disk into a 500.
 func Wrap(cause error, what string) *Error {
+	if u := unavailable(cause); u != nil {
+		return &Error{Kind: Unavailable, Message: u.Message, RetryAfter: u.RetryAfter, Cause: fmt.Errorf("%s: %w", what, cause)}
+	}
 	return &Error{Kind: Internal, Message: "internal error", Cause: fmt.Errorf("%s: %w", what, cause)}
 }
 
-// As returns err as *Error, wrapping anything else as Internal.
+// As returns err as *Error, wrapping anything else as Internal. An Internal error whose cause
+// is Unavailable is returned as that cause's kind (see Wrap).
 func As(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Kind == Internal {
+			if u := unavailable(e.Cause); u != nil {
+				return &Error{Kind: Unavailable, Message: u.Message, RetryAfter: u.RetryAfter, Cause: err}
+			}
+		}
 		return e
 	}
 	return &Error{Kind: Internal, Message: "internal error", Cause: err}
+}
+
+// unavailable finds an Unavailable error in err's chain.
+func unavailable(err error) *Error {
+	for err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			return nil
+		}
+		if e.Kind == Unavailable {
+			return e
+		}
+		err = e.Cause
+	}
+	return nil
 }
 
 // Is reports whether err is an *Error of the given kind.

@@ -34,10 +34,15 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	level := slog.LevelInfo
 	attrs := []any{"debug_id", body.DebugID, "status", status, "error_code", body.ErrorCode, "request_id", requestID(w)}
-	if e.Kind == apperr.Internal {
+	switch e.Kind {
+	case apperr.Internal:
 		level = slog.LevelError
 		attrs = append(attrs, "cause", e.Error())
-	} else {
+	case apperr.Unavailable:
+		// The operator needs the cause (a full disk, a lost database); the client does not.
+		level = slog.LevelWarn
+		attrs = append(attrs, "cause", e.Error())
+	default:
 		attrs = append(attrs, "message", e.Message)
 	}
 	a.Log.Log(r.Context(), level, "request failed", attrs...)

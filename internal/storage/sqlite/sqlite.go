@@ -28,11 +28,12 @@ const FileName = "keyhold.db"
 func Dialect() *sqlstore.Dialect {
 	sub, _ := fs.Sub(migrations, "migrations")
 	return &sqlstore.Dialect{
-		Name:        "sqlite",
-		Goose:       "sqlite3",
-		Migrations:  sub,
-		IsUnique:    isUnique,
-		IsRetryable: isBusy,
+		Name:          "sqlite",
+		Goose:         "sqlite3",
+		Migrations:    sub,
+		IsUnique:      isUnique,
+		IsRetryable:   isBusy,
+		IsUnavailable: isUnavailable,
 	}
 }
 
@@ -111,6 +112,15 @@ func isUnique(err error) bool {
 func isBusy(err error) bool {
 	c := code(err) & 0xff
 	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+}
+
+// isUnavailable reports the failures of the disk under the store: SQLITE_FULL (no space
+// left for the database, its journal or WAL) and SQLITE_IOERR with its extended codes (a
+// failed read, write or fsync). SQLite rolls the statement or transaction back; the store
+// is intact, and the write may succeed once the disk has room again.
+func isUnavailable(err error) bool {
+	c := code(err) & 0xff
+	return c == sqlite3.SQLITE_FULL || c == sqlite3.SQLITE_IOERR
 }
 
 // Backup writes a consistent copy of the live database to path (which must not exist) with

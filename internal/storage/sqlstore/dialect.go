@@ -25,6 +25,10 @@ type Dialect struct {
 	IsUnique func(error) bool
 	// IsRetryable reports a serialization failure or deadlock worth retrying the transaction.
 	IsRetryable func(error) bool
+	// IsUnavailable reports a failure of the store itself that may pass and says nothing
+	// about the request (a full disk, an I/O error, a lost connection): the store answers it
+	// as apperr.StorageUnavailable, which the API serves as 503 with Retry-After.
+	IsUnavailable func(error) bool
 }
 
 // Rebind rewrites ? placeholders for the dialect. Shared SQL never contains a literal '?'

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -151,7 +152,8 @@ func mustAffect(res sql.Result, err error) error {
 	return nil
 }
 
-// translate maps driver errors to storage sentinels; other errors pass through wrapped.
+// translate maps driver errors to storage sentinels and a store that cannot serve to
+// apperr.StorageUnavailable; other errors pass through.
 func (s *Store) translate(err error) error {
 	switch {
 	case err == nil:
@@ -160,6 +162,8 @@ func (s *Store) translate(err error) error {
 		return storage.ErrNotFound
 	case s.d.IsUnique != nil && s.d.IsUnique(err):
 		return fmt.Errorf("%w: %v", storage.ErrConflict, err)
+	case s.d.IsUnavailable != nil && s.d.IsUnavailable(err):
+		return apperr.StorageUnavailable(err)
 	}
 	return err
 }
