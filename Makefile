@@ -15,6 +15,7 @@ run: build ## Start keyhold on its embedded store (./keyhold-data)
 
 test: ## Run the whole test suite with the race detector (the README's test command)
 	go test -race ./...
+	cd bench && go test -race ./...
 
 lint: ## gofmt, go vet and the pinned staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

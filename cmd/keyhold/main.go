@@ -188,7 +188,8 @@ type cli struct {
 	Keys struct {
 		Rotate keysRotateCmd `cmd:"" help:"Create a new signing key; the old ones keep verifying for --overlap."`
 	} `cmd:"" help:"Manage token signing keys."`
-	Admin adminCmd `cmd:"" help:"Operator's recovery commands (need access to the store, no token)."`
+	Admin       adminCmd       `cmd:"" help:"Operator's recovery commands (need access to the store, no token)."`
+	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 if a running keyhold answers its health URL with 200 (for container health checks)."`
 }
 
 type globals struct {

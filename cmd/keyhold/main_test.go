@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,6 +45,41 @@ func TestBadArgumentsExit2(t *testing.T) {
 		code := run(args, &out, &errOut)
 		if code == 0 || !strings.HasPrefix(errOut.String(), "keyhold: ") {
 			t.Errorf("%q: exit %d, stderr %q", args, code, errOut.String())
+		}
+	}
+}
+
+// healthcheck exits 0 only for a 200, and 1 for anything else (another status, nothing
+// listening, a redirect), naming the reason.
+func TestHealthcheck(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz":
+			w.WriteHeader(http.StatusOK)
+		case "/readyz":
+			http.Error(w, "loading", http.StatusServiceUnavailable)
+		default:
+			http.Redirect(w, r, "/healthz", http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"healthcheck", "--url", srv.URL + "/healthz"}, 0, ""},
+		{[]string{"healthcheck", "--url", srv.URL + "/readyz"}, 1, "answered 503: loading"},
+		{[]string{"healthcheck", "--url", srv.URL + "/elsewhere"}, 1, "answered 302"},
+		{[]string{"healthcheck", "--url", closed.URL + "/healthz"}, 1, "connection refused"},
+		{[]string{"healthcheck", "--url", "127.0.0.1:8080/healthz"}, 1, "absolute http or https URL"},
+		{[]string{"healthcheck", "--url", srv.URL, "--timeout", "0s"}, 1, "--timeout must be positive"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(c.args, &out, &errOut); code != c.code || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", c.args, code, errOut.String(), c.code, c.want)
 		}
 	}
 }
