@@ -109,13 +109,38 @@ func (c *cluster) binary(ctx context.Context) (string, error) {
 	if c.cfg.Keyhold != "" {
 		return c.cfg.Keyhold, nil
 	}
+	root := c.cfg.RepoRoot
+	if root == "" {
+		var err error
+		if root, err = repoRoot(); err != nil {
+			return "", err
+		}
+	}
 	bin := filepath.Join(c.tmp, "keyhold")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/keyhold")
-	cmd.Dir = c.cfg.RepoRoot
+	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/keyhold in %s: %v\n%s", c.cfg.RepoRoot, err, out)
+		return "", fmt.Errorf("go build ./cmd/keyhold in %s: %v\n%s", root, err, out)
 	}
 	return bin, nil
+}
+
+// repoRoot is the nearest directory above the working directory whose go.mod is keyhold's.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
+			strings.HasPrefix(string(b), "module github.com/keyhold/keyhold\n") {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", errors.New("keyhold's repository is not above the working directory: give -repo or -keyhold")
+		}
+		dir = filepath.Dir(dir)
+	}
 }
 
 func (c *cluster) createDatabase(ctx context.Context) (string, error) {

@@ -46,7 +46,7 @@ func main() {
 type Config struct {
 	Backend    string        // sqlite or postgres
 	Keyhold    string        // keyhold binary; empty: go build ../cmd/keyhold
-	RepoRoot   string        // where cmd/keyhold is, to build it
+	RepoRoot   string        // where cmd/keyhold is, to build it; empty: found above the working directory
 	DataDir    string        // SQLite data directory; empty: a temporary one
 	PGAdmin    string        // PostgreSQL server to create a database on
 	Database   string        // an existing, empty PostgreSQL database to use instead
@@ -62,7 +62,7 @@ type Config struct {
 }
 
 func defaultConfig() Config {
-	return Config{Backend: "sqlite", RepoRoot: "..", PGAdmin: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
+	return Config{Backend: "sqlite", PGAdmin: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
 		Nodes: 2, Duration: 30 * time.Minute, Interval: time.Minute, Rate: 3000, Mix: defaultMix, Workers: 64,
 		Workspaces: 1000, Tolerance: 0.2}
 }
@@ -70,7 +70,7 @@ func defaultConfig() Config {
 func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Backend, "backend", c.Backend, "sqlite (one node) or postgres (-nodes nodes on one database)")
 	fs.StringVar(&c.Keyhold, "keyhold", c.Keyhold, "keyhold binary to run (default: build -repo's ./cmd/keyhold)")
-	fs.StringVar(&c.RepoRoot, "repo", c.RepoRoot, "keyhold's repository root (to build the binary)")
+	fs.StringVar(&c.RepoRoot, "repo", c.RepoRoot, "keyhold's repository root, to build the binary (default: the nearest one above the working directory)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "SQLite data directory, must not exist yet (default: a temporary one, removed at the end)")
 	fs.StringVar(&c.PGAdmin, "pg-admin", c.PGAdmin, "PostgreSQL server on which a fresh database is created and dropped at the end")
 	fs.StringVar(&c.Database, "database", c.Database, "use this empty PostgreSQL database instead of creating one")
