@@ -28,7 +28,7 @@ fmt: ## Format the code
 	gofmt -w $$(git ls-files '*.go')
 
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
-	@for t in "FuzzParse ./internal/grn" "FuzzCoversText ./internal/grn" "FuzzClientAddr ./internal/ratelimit" "FuzzCompile ./internal/odata" "FuzzParse ./internal/odata" \
+	@for t in "FuzzParse ./internal/grn" "FuzzCoversText ./internal/grn" "FuzzClientAddr ./internal/ratelimit" "FuzzCheckBaseURL ./internal/app" "FuzzCompile ./internal/odata" "FuzzParse ./internal/odata" \
 	          "FuzzTokenEndpoint ./internal/token" "FuzzVerify ./internal/token" "FuzzFormParse ./internal/token" \
 	          "FuzzDecodeCreateCredential ./internal/httpapi" "FuzzDecodeDecisionRequest ./internal/httpapi" \
 	          "FuzzDecide ./internal/rbac"; do \

@@ -17,6 +17,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/app"
 	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/storage/sqlite"
 	"github.com/keyhold/keyhold/internal/storage/sqlstore"
 	"github.com/keyhold/keyhold/internal/telemetry"
@@ -55,16 +56,34 @@ type serveCmd struct {
 	TrustedProxies  []string      `help:"Load balancers (IP addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client." env:"KEYHOLD_TRUSTED_PROXIES" sep:","`
 }
 
+// config is the node configuration the flags give.
+func (c *serveCmd) config() app.Config {
+	return app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
+		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
+		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
+		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile}
+}
+
+// Validate refuses out-of-range values and unusable URLs before anything starts (kong calls
+// it after parsing, for flags and KEYHOLD_* variables alike).
+func (c *serveCmd) Validate() error {
+	cfg := c.config()
+	if err := app.CheckSettings(&cfg); err != nil {
+		return err
+	}
+	_, err := app.CheckBaseURL(c.BaseURL, c.Listen)
+	return err
+}
+
 func (c *serveCmd) Run(g *globals) error {
 	logw := telemetry.NewLogWriter(g.stderr, 100*time.Millisecond)
 	defer logw.Close()
 	log := slog.New(telemetry.UrgentHandler(newHandler(logw, c.LogLevel), logw))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	n, err := app.Open(ctx, app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
-		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
-		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, Log: log, AccessLog: logw, Stdout: g.stdout})
+	cfg := c.config()
+	cfg.Log, cfg.AccessLog, cfg.Stdout = log, logw, g.stdout
+	n, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -81,7 +100,16 @@ type workspaceCreateCmd struct {
 	Name       string `help:"Workspace name." required:""`
 	Type       string `help:"Workspace type." default:"STANDARD_ENTERPRISE" enum:"STANDARD_ENTERPRISE,MSP"`
 	AdminEmail string `help:"Email of the workspace's first administrator (an existing user is reused)." default:"admin@localhost"`
-	BaseURL    string `help:"The server's public base URL, for the issuer printed." default:"http://127.0.0.1:8080" env:"KEYHOLD_BASE_URL"`
+	BaseURL    string `help:"The server's public base URL, for the issuer printed (default: the one the server last started on the store recorded)." env:"KEYHOLD_BASE_URL"`
+}
+
+// Validate checks --base-url when it is given.
+func (c *workspaceCreateCmd) Validate() error {
+	if c.BaseURL == "" {
+		return nil
+	}
+	_, err := app.CheckBaseURL(c.BaseURL, "")
+	return err
 }
 
 func (c *workspaceCreateCmd) Run(g *globals) error {
@@ -94,13 +122,25 @@ func (c *workspaceCreateCmd) Run(g *globals) error {
 	if err := rbac.EnsureBuiltins(ctx, st, time.Now()); err != nil {
 		return err
 	}
-	iss := &token.Issuer{BaseURL: trimSlash(c.BaseURL)}
+	base, err := c.baseURL(ctx, st)
+	if err != nil {
+		return err
+	}
+	iss := &token.Issuer{BaseURL: base}
 	created, err := workspace.Create(ctx, st, workspace.CreateInput{Name: c.Name, Type: c.Type, AdminEmail: c.AdminEmail,
 		IssuerURL: iss.IssuerURL, Now: time.Now()})
 	if err != nil {
 		return err
 	}
 	return printJSON(g.stdout, created)
+}
+
+// baseURL is --base-url when given, and otherwise the base URL the server recorded.
+func (c *workspaceCreateCmd) baseURL(ctx context.Context, st storage.Store) (string, error) {
+	if c.BaseURL != "" {
+		return app.CheckBaseURL(c.BaseURL, "")
+	}
+	return app.StoredBaseURL(ctx, st)
 }
 
 type keysRotateCmd struct {
@@ -240,11 +280,4 @@ func newHandler(w io.Writer, level string) slog.Handler {
 
 func printJSON(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
-}
-
-func trimSlash(s string) string {
-	for len(s) > 0 && s[len(s)-1] == '/' {
-		s = s[:len(s)-1]
-	}
-	return s
 }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -94,7 +93,6 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
-	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 }
 
 // Node is one running keyhold process.
@@ -118,8 +116,13 @@ type Node struct {
 // Open prepares a node: store, built-ins, signing key, first workspace, views.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.defaults()
-	if cfg.TokenTTL < time.Minute || cfg.TokenTTL > 24*time.Hour {
-		return nil, fmt.Errorf("token TTL %s: must be between 1m and 24h", cfg.TokenTTL)
+	base, err := CheckBaseURL(cfg.BaseURL, cfg.Listen)
+	if err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = base
+	if err := CheckSettings(&cfg); err != nil {
+		return nil, err
 	}
 	if cfg.Platform != PlatformCloud && cfg.Platform != PlatformDedicated {
 		return nil, fmt.Errorf("platform %q: expected cloud or dedicated", cfg.Platform)
@@ -175,6 +178,27 @@ func (n *Node) warnClearKeys(ctx context.Context) error {
 	return nil
 }
 
+// recordBaseURL stores the base URL this node serves, for the commands that print issuer
+// URLs (`keyhold workspace create`). Nodes sharing a store should share one base URL: a
+// different one recorded before is replaced, with a warning.
+func (n *Node) recordBaseURL(ctx context.Context) error {
+	prev, err := StoredBaseURL(ctx, n.Store)
+	switch {
+	case errors.Is(err, ErrNoBaseURL):
+	case err != nil:
+		return fmt.Errorf("base URL: %w", err)
+	case prev == n.cfg.BaseURL:
+		return nil
+	default:
+		n.cfg.Log.Warn("the store recorded another base URL; it now records this node's (nodes on one store should share --base-url)",
+			"previous", prev, "base_url", n.cfg.BaseURL)
+	}
+	if err := n.Store.PutSetting(ctx, storage.SettingBaseURL, n.cfg.BaseURL, n.cfg.Now()); err != nil {
+		return fmt.Errorf("base URL: %w", err)
+	}
+	return nil
+}
+
 // Addr is the bound address.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
@@ -191,6 +215,9 @@ func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
 	}
 	if n.cfg.BaseURL == "" {
 		n.cfg.BaseURL = "http://" + n.ln.Addr().String()
+	}
+	if err := n.recordBaseURL(ctx); err != nil {
+		return err
 	}
 	n.assemble()
 	created, err := workspace.Bootstrap(ctx, n.Store, workspace.CreateInput{Name: "default",

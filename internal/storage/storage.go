@@ -230,8 +230,21 @@ type ChangeLog interface {
 	LatestSeq(ctx context.Context) (int64, error)
 }
 
+// Settings are named values the service records for the operator commands (SettingBaseURL).
+// They are not views: nothing is appended to the change log.
+type Settings interface {
+	// PutSetting creates or replaces a setting.
+	PutSetting(ctx context.Context, name, value string, now time.Time) error
+	// GetSetting returns a setting's value, or ErrNotFound.
+	GetSetting(ctx context.Context, name string) (string, error)
+}
+
+// SettingBaseURL is the public base URL the last started `keyhold serve` runs with.
+const SettingBaseURL = "base_url"
+
 // Store is everything a backend provides.
 type Store interface {
+	Settings
 	Workspaces
 	Users
 	Credentials

@@ -26,6 +26,7 @@ func Run(t *testing.T, f Factory, opts Options) {
 		name string
 		fn   func(*testing.T, storage.Store)
 	}{
+		{"Settings", testSettings},
 		{"Workspaces", testWorkspaces},
 		{"Users", testUsers},
 		{"Credentials", testCredentials},
@@ -261,5 +262,31 @@ func testSigningKeys(t *testing.T, s storage.Store) {
 	keys, _ = s.ListSigningKeys(ctx)
 	if len(keys) != 1 || keys[0].KID != "k2" || string(keys[0].PrivateKey) != "\x04\x05" {
 		t.Fatalf("keys after delete = %+v", keys)
+	}
+}
+
+func testSettings(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	if _, err := s.GetSetting(ctx, storage.SettingBaseURL); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("unset setting: %v, want ErrNotFound", err)
+	}
+	seq, err := s.LatestSeq(ctx)
+	mustNil(t, err)
+	mustNil(t, s.PutSetting(ctx, storage.SettingBaseURL, "https://iam.example.com", now))
+	mustNil(t, s.PutSetting(ctx, "other", "x", now))
+	mustNil(t, s.PutSetting(ctx, storage.SettingBaseURL, "http://127.0.0.1:9090", now.Add(time.Second)))
+	v, err := s.GetSetting(ctx, storage.SettingBaseURL)
+	mustNil(t, err)
+	if v != "http://127.0.0.1:9090" {
+		t.Errorf("base URL %q after replacing it", v)
+	}
+	if v, err := s.GetSetting(ctx, "other"); err != nil || v != "x" {
+		t.Errorf("other setting: %q, %v", v, err)
+	}
+	// Settings are not views: they append nothing to the change log.
+	after, err := s.LatestSeq(ctx)
+	mustNil(t, err)
+	if after != seq {
+		t.Errorf("settings appended to the change log: seq %d -> %d", seq, after)
 	}
 }

@@ -1,0 +1,59 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The accepted ranges of the numeric settings. A value outside its range is refused with a
+// message naming the flag and the range, never replaced by a default: `--sync-interval 0s`
+// once meant the default 1s, silently.
+const (
+	MinTokenTTL        = time.Minute
+	MaxTokenTTL        = 24 * time.Hour
+	MinSyncInterval    = 10 * time.Millisecond
+	MaxSyncInterval    = time.Hour
+	MinShutdownTimeout = time.Second
+	MaxShutdownTimeout = time.Hour
+	MinCredentials     = 1
+	MaxCredentials     = 1_000_000
+)
+
+// CheckSettings checks the numeric settings against their ranges, naming the flags. The
+// command line calls it on the values given (zero included); Open calls it after filling
+// unset fields of an in-process Config with their defaults.
+func CheckSettings(c *Config) error {
+	if err := inRange("--token-ttl", c.TokenTTL, MinTokenTTL, MaxTokenTTL); err != nil {
+		return err
+	}
+	if err := inRange("--sync-interval", c.SyncInterval, MinSyncInterval, MaxSyncInterval); err != nil {
+		return err
+	}
+	if err := inRange("--shutdown-timeout", c.ShutdownTimeout, MinShutdownTimeout, MaxShutdownTimeout); err != nil {
+		return err
+	}
+	if c.MaxCredentialsPerOwner < MinCredentials || c.MaxCredentialsPerOwner > MaxCredentials {
+		return fmt.Errorf("--max-credentials-per-owner %d: must be between %d and %d", c.MaxCredentialsPerOwner, MinCredentials, MaxCredentials)
+	}
+	return nil
+}
+
+func inRange(flag string, v, lo, hi time.Duration) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s %s: must be between %s and %s", flag, short(v), short(lo), short(hi))
+	}
+	return nil
+}
+
+// short writes a duration as it would be typed: 1m, 24h, 1h30m rather than 1m0s, 24h0m0s.
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
