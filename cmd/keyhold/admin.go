@@ -19,8 +19,11 @@ type adminRecoverCmd struct {
 	Workspace             string `help:"The workspace: its id, or its exact name." required:""`
 	Email                 string `help:"Email of the user to make administrator (created if the platform does not know it; default: the workspace's creator, its first administrator)."`
 	PlatformAdministrator bool   `help:"Also assign glp.platform-administrator on grn:glp (counted for this workspace's tokens)."`
-	BaseURL               string `help:"The server's public base URL, for the issuer printed." default:"http://127.0.0.1:8080" env:"KEYHOLD_BASE_URL"`
+	BaseURL               string `help:"The server's public base URL, for the issuer printed (default: the one the server last started on the store recorded)." env:"KEYHOLD_BASE_URL"`
 }
+
+// Validate checks --base-url when it is given.
+func (c *adminRecoverCmd) Validate() error { return checkPrintedBaseURL(c.BaseURL) }
 
 // Run (re)assigns glp.workspace-administrator on the whole workspace to the user and prints
 // a new credential for it as one JSON line, shaped like the bootstrap line. A running server
@@ -35,7 +38,11 @@ func (c *adminRecoverCmd) Run(g *globals) error {
 	if err := rbac.EnsureBuiltins(ctx, st, time.Now()); err != nil {
 		return err
 	}
-	iss := &token.Issuer{BaseURL: trimSlash(c.BaseURL)}
+	base, err := printedBaseURL(ctx, st, c.BaseURL)
+	if err != nil {
+		return err
+	}
+	iss := &token.Issuer{BaseURL: base}
 	created, err := workspace.RecoverAdmin(ctx, st, workspace.RecoverInput{Workspace: c.Workspace, Email: c.Email,
 		PlatformAdmin: c.PlatformAdministrator, IssuerURL: iss.IssuerURL, Now: time.Now()})
 	if err != nil {

@@ -101,6 +101,11 @@ func TestWorkspaceCreatePrintsTheServersIssuer(t *testing.T) {
 	if code != 200 || json.Unmarshal([]byte(body), &meta) != nil || meta.Issuer != created.Issuer {
 		t.Errorf("metadata of %s: %d %s", created.Issuer, code, body)
 	}
+	// admin recover prints its credential's issuer from the same record.
+	r = runBinary(t, dir, nil, "admin", "recover", "--workspace", "default")
+	if r.code != 0 || !strings.Contains(r.stdout, `"issuer":"`+base+`/authorization/v2/oauth2/`) {
+		t.Errorf("admin recover: exit %d, %s %s", r.code, r.stdout, r.stderr)
+	}
 	// An explicit --base-url still wins (normalised).
 	r = runBinary(t, dir, nil, "workspace", "create", "--name", "other", "--base-url", "https://iam.example.com/")
 	if r.code != 0 || !strings.Contains(r.stdout, `"issuer":"https://iam.example.com/authorization/v2/oauth2/`) {

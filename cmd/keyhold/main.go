@@ -104,12 +104,24 @@ type workspaceCreateCmd struct {
 }
 
 // Validate checks --base-url when it is given.
-func (c *workspaceCreateCmd) Validate() error {
-	if c.BaseURL == "" {
+func (c *workspaceCreateCmd) Validate() error { return checkPrintedBaseURL(c.BaseURL) }
+
+// checkPrintedBaseURL checks the --base-url of a command that prints issuer URLs, when given.
+func checkPrintedBaseURL(flag string) error {
+	if flag == "" {
 		return nil
 	}
-	_, err := app.CheckBaseURL(c.BaseURL, "")
+	_, err := app.CheckBaseURL(flag, "")
 	return err
+}
+
+// printedBaseURL is the base URL of the issuers a command prints: --base-url when given, and
+// otherwise the one the server recorded in the store when it started.
+func printedBaseURL(ctx context.Context, st storage.Store, flag string) (string, error) {
+	if flag != "" {
+		return app.CheckBaseURL(flag, "")
+	}
+	return app.StoredBaseURL(ctx, st)
 }
 
 func (c *workspaceCreateCmd) Run(g *globals) error {
@@ -122,7 +134,7 @@ func (c *workspaceCreateCmd) Run(g *globals) error {
 	if err := rbac.EnsureBuiltins(ctx, st, time.Now()); err != nil {
 		return err
 	}
-	base, err := c.baseURL(ctx, st)
+	base, err := printedBaseURL(ctx, st, c.BaseURL)
 	if err != nil {
 		return err
 	}
@@ -133,14 +145,6 @@ func (c *workspaceCreateCmd) Run(g *globals) error {
 		return err
 	}
 	return printJSON(g.stdout, created)
-}
-
-// baseURL is --base-url when given, and otherwise the base URL the server recorded.
-func (c *workspaceCreateCmd) baseURL(ctx context.Context, st storage.Store) (string, error) {
-	if c.BaseURL != "" {
-		return app.CheckBaseURL(c.BaseURL, "")
-	}
-	return app.StoredBaseURL(ctx, st)
 }
 
 type keysRotateCmd struct {
