@@ -20,6 +20,7 @@ import (
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
+	"github.com/keyhold/keyhold/internal/storage/sqlite"
 	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
@@ -138,6 +139,17 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	alg, err := token.ParseAlgorithm(cfg.SigningAlg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Database == "" {
+		// Opening the store restricts the data directory and its files too (every command
+		// does); serve says what it changed.
+		changed, err := sqlite.Tighten(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range changed {
+			cfg.Log.Warn("the store was readable by other users; restricted it to the user keyhold runs as", "change", c)
+		}
 	}
 	st, created, err := openStore(ctx, cfg.Database, cfg.DataDir, true)
 	if err != nil {

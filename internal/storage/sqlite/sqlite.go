@@ -57,8 +57,16 @@ func OpenMode(ctx context.Context, dataDir string, create bool) (st *sqlstore.St
 	default:
 		return nil, false, fmt.Errorf("data directory: %w", err)
 	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	if err := os.MkdirAll(dataDir, DirMode); err != nil {
 		return nil, false, fmt.Errorf("data directory: %w", err)
+	}
+	if _, err := Tighten(dataDir); err != nil {
+		return nil, false, fmt.Errorf("data directory: %w", err)
+	}
+	if created {
+		if err := createPrivate(path); err != nil && !errors.Is(err, fs.ErrExist) {
+			return nil, false, fmt.Errorf("data directory: %w", err)
+		}
 	}
 	st, err = OpenFile(ctx, path)
 	return st, created, err
@@ -125,11 +133,18 @@ func isUnavailable(err error) bool {
 
 // Backup writes a consistent copy of the live database to path (which must not exist) with
 // VACUUM INTO: it reads one snapshot while writers go on, and the copy is a complete,
-// compacted database file.
+// compacted database file. The copy holds what the store holds (signing keys, secret
+// hashes): it is created 0600, before anything is written to it.
 func Backup(ctx context.Context, db *sql.DB, path string) error {
-	if _, err := os.Stat(path); err == nil {
+	if err := createPrivate(path); errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("backup: %s already exists", path)
+	} else if err != nil {
+		return fmt.Errorf("backup: %w", err)
 	}
-	_, err := db.ExecContext(ctx, `VACUUM INTO ?`, path)
-	return err
+	// VACUUM INTO writes into an empty file; it keeps the file's mode.
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return os.Chmod(path, FileMode)
 }
