@@ -7,8 +7,10 @@ import (
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage"
 )
 
 // Paths of the OpenID AuthZEN Authorization API 1.0 that keyhold serves.
@@ -61,7 +63,7 @@ func (a *API) single(w http.ResponseWriter, r *http.Request, c *principal.Caller
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.decide(q))
+	writeJSON(w, http.StatusOK, a.decide(c, q))
 }
 
 func (a *API) evaluations(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
@@ -89,7 +91,7 @@ func (a *API) evaluations(w http.ResponseWriter, r *http.Request, c *principal.C
 		if err != nil {
 			d = errorDecision(err)
 		} else {
-			d = a.decide(q)
+			d = a.decide(c, q)
 		}
 		results = append(results, d)
 		if plan.semantic == semanticDenyOnDeny && !d.Decision || plan.semantic == semanticPermitFirst && d.Decision {
@@ -122,41 +124,68 @@ func (a *API) mayAsk(c *principal.Caller, resource grn.GRN) error {
 	return nil
 }
 
-// subject resolves the principals a decision is about: the principal named (an API client
-// with the user who owns it, as its tokens act), or those the bearer of a token acts with. A
-// token that is not valid now yields no principals.
-func (a *API) subject(q evalQuery) ([]string, *principal.Caller) {
-	if q.token == "" {
-		out := []string{q.principal}
-		if typ, id, _ := strings.Cut(q.principal, ":"); typ == principal.TypeAPIClient {
-			e, ok := a.Tokens.Creds.Get(id)
-			if !ok {
-				return nil, nil // a deleted credential holds nothing, whatever was assigned to it
-			}
-			if e.OwnerID != "" {
-				out = append(out, principal.User(e.OwnerID))
-			}
+// subject resolves what a decision is about: the principals, and where their assignments
+// count (see rbac.Where). A token, or an API client (whose tokens it stands for), acts only
+// in the workspace its tokens are scoped to, with that workspace's assignments (and, acting
+// in a tenant from its MSP, the MSP's that reach the tenant): about a resource of any other
+// workspace it holds nothing. A user or user group holds, on a resource of a workspace, what
+// the assignments made in that workspace (and those of its MSP that reach it) grant; on a
+// platform resource (grn:<platform>), what the assignments made in the asking caller's own
+// workspace grant. deny is the reason code when the subject holds nothing here.
+func (a *API) subject(c *principal.Caller, q evalQuery) (principals []string, w rbac.Where, deny string) {
+	switch typ, id, _ := strings.Cut(q.principal, ":"); {
+	case q.token != "":
+		tc, err := a.Tokens.Authenticate(q.token)
+		if err != nil {
+			return nil, rbac.Where{}, "invalid_token"
 		}
-		return out, nil
+		principals, w = tc.Principals(), rbac.WhereOf(tc)
+	case typ == principal.TypeAPIClient:
+		e, ok := a.Tokens.Creds.Get(id)
+		if !ok {
+			return nil, rbac.Where{}, string(rbac.DenyNoGrant) // a deleted credential holds nothing
+		}
+		principals, w = []string{q.principal}, rbac.Where{Workspace: e.TokenWorkspaceID}
+		if e.OwnerID != "" {
+			principals = append(principals, principal.User(e.OwnerID))
+		}
+		if e.WorkspaceID != e.TokenWorkspaceID {
+			w.MSP = e.WorkspaceID // an MSP's credential for one of its tenants
+		}
+	default:
+		return []string{q.principal}, a.resourceWhere(c, q.resource), ""
 	}
-	tc, err := a.Tokens.Authenticate(q.token)
+	if q.resource.Workspace != "" && !ids.IsHexOf(q.resource.Workspace, w.Workspace) {
+		return nil, rbac.Where{}, string(rbac.DenyNoGrant)
+	}
+	return principals, w, ""
+}
+
+// resourceWhere names the assignments that can reach a resource: those made in its workspace,
+// and for an MSP tenant those of the MSP (which count where they reach it); for a platform
+// resource, those made in the asking caller's workspace.
+func (a *API) resourceWhere(c *principal.Caller, r grn.GRN) rbac.Where {
+	if r.Workspace == "" {
+		return rbac.WhereOf(c)
+	}
+	ws, err := ids.Parse(r.Workspace)
 	if err != nil {
-		return nil, nil
+		return rbac.Where{}
 	}
-	return tc.Principals(), tc
+	w := rbac.Where{Workspace: ws}
+	if t, ok := a.Workspaces.Get(ws); ok && t.Type == storage.WorkspaceTenant {
+		w.MSP = t.ParentID
+	}
+	return w
 }
 
 // decide evaluates one authorized query.
-func (a *API) decide(q evalQuery) azDecision {
-	principals, tc := a.subject(q)
-	if tc != nil && tc.ActingFrom != "" {
-		// A token acting in an MSP tenant: the MSP's assignments that reach the tenant decide.
-		return azDecision{Decision: a.Authz.Allowed(tc, q.action, q.resource)}
+func (a *API) decide(c *principal.Caller, q evalQuery) azDecision {
+	principals, w, deny := a.subject(c, q)
+	if deny != "" {
+		return denied(q.explain, deny)
 	}
-	if q.token != "" && tc == nil {
-		return denied(q.explain, "invalid_token")
-	}
-	d, reason := a.Authz.Explain(principals, q.action, q.resource)
+	d, reason := a.Authz.Explain(w, principals, q.action, q.resource)
 	if !d.Allowed {
 		return denied(q.explain, string(reason))
 	}
@@ -220,9 +249,8 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 		return
 	}
 	results := []map[string]any{}
-	principals, tc := a.subject(q)
-	if tc == nil || tc.ActingFrom == "" {
-		for _, g := range a.Authz.Permissions(principals, q.resource) {
+	if principals, w, deny := a.subject(c, q); deny == "" {
+		for _, g := range a.Authz.Permissions(w, principals, q.resource) {
 			item := map[string]any{"name": g.Permission}
 			props := map[string]any{}
 			if g.Deprecated {

@@ -61,7 +61,7 @@ func TestLoad(t *testing.T) {
 		{user(2, 1), iamload.PermView, res(3, "servers/1"), false},
 		{user(2, 1), iamload.PermPower, res(2, "servers/1"), false},
 	} {
-		if got := eng.Decide(c.who, c.perm, c.on).Allowed; got != c.allowed {
+		if got := eng.Decide(rbac.Where{Workspace: iamload.ID(iamload.KindWorkspace, 2, 0)}, c.who, c.perm, c.on).Allowed; got != c.allowed {
 			t.Errorf("%v %s on %s: %v, want %v", c.who, c.perm, c.on, got, c.allowed)
 		}
 	}

@@ -34,6 +34,25 @@ func Hex(canonical string) string {
 	return strings.ReplaceAll(canonical, "-", "")
 }
 
+// IsHexOf reports whether hex is the 32-hex-digit form of canonical (a canonical id), as Hex
+// would print it, without allocating: for comparing a GRN's workspace with an id on hot paths.
+func IsHexOf(hex, canonical string) bool {
+	if len(hex) != 32 || len(canonical) != 36 {
+		return false
+	}
+	j := 0
+	for i := 0; i < len(canonical); i++ {
+		if canonical[i] == '-' {
+			continue
+		}
+		if j >= len(hex) || hex[j] != canonical[i] {
+			return false
+		}
+		j++
+	}
+	return j == len(hex)
+}
+
 // MustParse is Parse for constants in tests and fixed data; it panics on a bad id.
 func MustParse(s string) string {
 	id, err := Parse(s)

@@ -81,9 +81,10 @@ func gcTime() time.Duration {
 type benchInput struct {
 	user, client     string // a user (a member of its workspace's group) and an API client owned by nobody
 	caller           *principal.Caller
-	ws, nic, server  grn.GRN // own workspace; a nic of the user's server; the server
-	groupServer, lab grn.GRN // the group's server; a server in the scope group
-	other            grn.GRN // a server of another workspace
+	where            rbac.Where // the user's workspace
+	ws, nic, server  grn.GRN    // own workspace; a nic of the user's server; the server
+	groupServer, lab grn.GRN    // the group's server; a server in the scope group
+	other            grn.GRN    // a server of another workspace
 }
 
 const benchInputs = 1024
@@ -94,8 +95,11 @@ func benchInputsOf(shape iamload.Shape) []benchInput {
 		w := (i * 7919) % shape.Workspaces
 		k := i % 4 // users 0..3 hold the custom role on servers/k and belong to the group
 		user := principal.User(iamload.ID(iamload.KindUser, w, k))
+		ws := iamload.ID(iamload.KindWorkspace, w, 0)
 		in[i] = benchInput{user: user, client: principal.APIClient(iamload.ID(iamload.KindClient, w, 999)),
-			caller:      &principal.Caller{Subject: principal.APIClient(iamload.ID(iamload.KindClient, w, 999)), OwnerID: iamload.ID(iamload.KindUser, w, k)},
+			caller: &principal.Caller{Subject: principal.APIClient(iamload.ID(iamload.KindClient, w, 999)),
+				OwnerID: iamload.ID(iamload.KindUser, w, k), WorkspaceID: ws},
+			where:       rbac.Where{Workspace: ws},
 			ws:          grn.MustParse(iamload.WorkspaceGRN(w)),
 			nic:         grn.MustParse(iamload.ResourceGRN(w, fmt.Sprintf("servers/%d/nics/0", k))),
 			server:      grn.MustParse(iamload.ResourceGRN(w, fmt.Sprintf("servers/%d", k))),
@@ -124,21 +128,31 @@ func BenchmarkDecisions(b *testing.B) {
 		decide  func(x *benchInput) bool
 	}{
 		{"allowed/workspace-permission", true, func(x *benchInput) bool {
-			return eng.Decide([]string{x.user}, "glp.workspace.view", x.ws).Allowed
+			return eng.Decide(x.where, []string{x.user}, "glp.workspace.view", x.ws).Allowed
 		}},
-		{"allowed/resource-scope", true, func(x *benchInput) bool { return eng.Decide([]string{x.user}, iamload.PermView, x.nic).Allowed }},
+		{"allowed/resource-scope", true, func(x *benchInput) bool {
+			return eng.Decide(x.where, []string{x.user}, iamload.PermView, x.nic).Allowed
+		}},
 		{"allowed/caller-through-owner", true, func(x *benchInput) bool { return eng.Allowed(x.caller, iamload.PermView, x.nic) }},
 		{"allowed/user-group", true, func(x *benchInput) bool {
-			return eng.Decide([]string{x.user}, iamload.PermView, x.groupServer).Allowed
+			return eng.Decide(x.where, []string{x.user}, iamload.PermView, x.groupServer).Allowed
 		}},
-		{"allowed/scope-group", true, func(x *benchInput) bool { return eng.Decide(scopeUser(x), iamload.PermView, x.lab).Allowed }},
-		{"allowed/deprecated", true, func(x *benchInput) bool { return eng.Decide([]string{x.user}, iamload.PermLegacy, x.server).Allowed }},
-		{"denied/other-workspace", false, func(x *benchInput) bool { return eng.Decide([]string{x.user}, iamload.PermView, x.other).Allowed }},
+		{"allowed/scope-group", true, func(x *benchInput) bool { return eng.Decide(x.where, scopeUser(x), iamload.PermView, x.lab).Allowed }},
+		{"allowed/deprecated", true, func(x *benchInput) bool {
+			return eng.Decide(x.where, []string{x.user}, iamload.PermLegacy, x.server).Allowed
+		}},
+		{"denied/other-workspace", false, func(x *benchInput) bool {
+			return eng.Decide(x.where, []string{x.user}, iamload.PermView, x.other).Allowed
+		}},
 		{"denied/fixed-scope-via-resource", false, func(x *benchInput) bool {
-			return eng.Decide([]string{x.user}, iamload.PermPower, x.server).Allowed
+			return eng.Decide(x.where, []string{x.user}, iamload.PermPower, x.server).Allowed
 		}},
-		{"denied/unknown-permission", false, func(x *benchInput) bool { return eng.Decide([]string{x.user}, "svc.servers.nope", x.nic).Allowed }},
-		{"denied/no-assignment", false, func(x *benchInput) bool { return eng.Decide([]string{x.client}, iamload.PermView, x.nic).Allowed }},
+		{"denied/unknown-permission", false, func(x *benchInput) bool {
+			return eng.Decide(x.where, []string{x.user}, "svc.servers.nope", x.nic).Allowed
+		}},
+		{"denied/no-assignment", false, func(x *benchInput) bool {
+			return eng.Decide(x.where, []string{x.client}, iamload.PermView, x.nic).Allowed
+		}},
 	}
 	for _, c := range cases {
 		for i := range in {
@@ -163,7 +177,7 @@ func BenchmarkDecisions(b *testing.B) {
 			i := 0
 			for pb.Next() {
 				x := &in[i&(benchInputs-1)]
-				if !eng.Decide([]string{x.user}, iamload.PermView, x.nic).Allowed {
+				if !eng.Decide(x.where, []string{x.user}, iamload.PermView, x.nic).Allowed {
 					b.Error("wrong decision")
 					return
 				}

@@ -4,7 +4,10 @@
 // management API (resource providers, resource types, permissions, roles, role assignments,
 // scope groups).
 //
-// A decision is allowed when some role assignment of one of the caller's principals (or of a
+// A decision is asked where it is made (Where: a workspace, and for an MSP tenant its MSP), and
+// only the assignments made there count: those of the workspace, and the MSP's that reach the
+// tenant; rights never follow a user into another workspace, not even from grn:<platform>.
+// It is allowed when some such role assignment of one of the caller's principals (or of a
 // user group a user principal belongs to) has a role that holds the permission, on a scope
 // that covers the resource (a scope-group GRN standing for each scope of the group), and the
 // permission applies to the resource: a fixed-scope permission only through a

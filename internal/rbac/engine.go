@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
 )
 
@@ -78,25 +79,67 @@ func newView() *view {
 		scopeGroups: map[strID]scopeGroupRec{}}
 }
 
-// Allowed reports whether a caller holds permission on resource.
+// Where names the assignments a decision counts: those made in Workspace (by the usual rule
+// of scopes covering the resource) and, when MSP is set, those made in the MSP workspace
+// Workspace is a tenant of whose scope reaches the tenant (as EXTERNAL grants, in the whole
+// tenant). Ids are canonical. Assignments made anywhere else count for nothing, whatever their
+// scope, grn:<platform> included: rights do not follow a user into another workspace. The
+// zero Where counts no assignment at all, so a caller that forgets to say where is denied.
+type Where struct {
+	Workspace string
+	// MSP is the canonical id of Workspace's MSP when the MSP's assignments that reach the
+	// tenant count too ("" otherwise).
+	MSP string
+}
+
+// WhereOf says where a caller acts: in its token's workspace, and for a token acting in an
+// MSP tenant from the MSP (Caller.ActingFrom), with the MSP's assignments that reach it too.
+func WhereOf(c *principal.Caller) Where {
+	return Where{Workspace: c.WorkspaceID, MSP: c.ActingFrom}
+}
+
+// Allowed reports whether a caller holds permission on resource, acting with the assignments
+// of its own workspace (WhereOf).
 func (e *Engine) Allowed(c *principal.Caller, permission string, resource grn.GRN) bool {
-	if c.ActingFrom != "" {
-		return e.decideFrom(c, permission, resource).Allowed
+	var buf [2]string
+	principals := append(buf[:0], c.Subject)
+	if c.OwnerID != "" {
+		principals = append(principals, principal.User(c.OwnerID))
 	}
-	return e.Decide(c.Principals(), permission, resource).Allowed
+	return e.Decide(WhereOf(c), principals, permission, resource).Allowed
 }
 
 // Decide evaluates permission on resource for the union of principals, and of the user
-// groups each user principal belongs to.
-func (e *Engine) Decide(principals []string, permission string, resource grn.GRN) Decision {
+// groups each user principal belongs to, counting only the assignments that w names.
+func (e *Engine) Decide(w Where, principals []string, permission string, resource grn.GRN) Decision {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	d, _ := e.decideLocked(principals, permission, resource)
+	d, _ := e.decideLocked(e.resolve(w), principals, permission, resource)
 	return d
 }
 
+// where is a Where resolved against the string table under the read lock: the ids of the
+// workspaces (0 when no assignment was made there), the tenant's canonical id and the tenant
+// groups, for reach checks.
+type where struct {
+	ws, msp strID
+	tenant  string
+	groups  GroupMembership
+}
+
+func (e *Engine) resolve(w Where) where {
+	r := where{tenant: w.Workspace, groups: e.Groups}
+	if w.Workspace != "" {
+		r.ws, _ = e.strs.find(w.Workspace)
+	}
+	if w.MSP != "" && w.MSP != w.Workspace {
+		r.msp, _ = e.strs.find(w.MSP)
+	}
+	return r
+}
+
 // decideLocked is Decide under the read lock; for a denial it also says why.
-func (v *view) decideLocked(principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
+func (v *view) decideLocked(in where, principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
 	p, ok := v.perms[permission]
 	switch {
 	case !ok:
@@ -107,16 +150,23 @@ func (v *view) decideLocked(principals []string, permission string, resource grn
 	if rtype := resource.ResourceType(); rtype != "" && !slices.Contains(p.types, rtype) {
 		return Decision{}, DenyNotApplicable
 	}
+	if in.ws == 0 && in.msp == 0 {
+		return Decision{}, DenyNoGrant
+	}
+	// MSP assignments apply only to resources of the tenant itself.
+	external := in.msp != 0 && ids.IsHexOf(resource.Workspace, in.tenant)
 	for _, pr := range principals {
 		id, ok := v.strs.find(pr)
 		if !ok {
 			continue // no assignment and no group names it
 		}
-		if d, ok := v.decideFor(id, p, permission, resource); ok {
+		if d, ok := v.decideFor(in, external, id, p, permission, resource); ok {
 			return d, ""
 		}
 		for _, g := range v.memberOf[id] {
-			if d, ok := v.decideFor(g, p, permission, resource); ok {
+			// A group's assignments are made in the group's workspace; MSP assignments count
+			// for the principals themselves only, as token exchange checks them (Reaches).
+			if d, ok := v.decideFor(in, false, g, p, permission, resource); ok {
 				d.Via = pr
 				return d, ""
 			}
@@ -125,10 +175,20 @@ func (v *view) decideLocked(principals []string, permission string, resource grn
 	return Decision{}, DenyNoGrant
 }
 
-// decideFor looks for an assignment of one subject that grants permission on resource.
-func (v *view) decideFor(subject strID, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
+// decideFor looks for an assignment of one subject that grants permission on resource: one
+// made in the workspace, or (when external) one made in its MSP that reaches the tenant.
+func (v *view) decideFor(in where, external bool, subject strID, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
 	for i := v.firstOf(subject); i != 0; i = v.recs[i].next {
-		if d, ok := v.grants(&v.recs[i], p, permission, resource); ok {
+		a := &v.recs[i]
+		var d Decision
+		var ok bool
+		switch {
+		case a.ws == in.ws && in.ws != 0:
+			d, ok = v.grants(a, p, permission, resource)
+		case external && a.ws == in.msp:
+			d, ok = v.grantsExternal(a, permission, in)
+		}
+		if ok {
 			d.Principal, d.Deprecated = v.strs.str(subject), p.deprecated
 			return d, true
 		}

@@ -37,9 +37,10 @@ func scopeRefOf(g grn.GRN, text string, id strID) scopeRef {
 	return ref
 }
 
-// assignRec is one role assignment.
+// assignRec is one role assignment. ws is the canonical id of the workspace it was made in:
+// it counts only for decisions there (see Where).
 type assignRec struct {
-	id, subject, role strID
+	id, subject, role, ws strID
 	// scopes are scopes[scopeOff : scopeOff+scopeN] of the table.
 	scopeOff, scopeN uint32
 	// next is the index of the subject's next assignment (0 ends the list).
@@ -81,9 +82,10 @@ func (v *view) internScope(text string) (scopeRef, bool) {
 }
 
 // putAssignment adds an assignment (the caller has removed any older copy of it). One
-// without an id or subject (which the store never holds) would grant nothing and is skipped.
+// without an id, subject or workspace (which the store never holds) would grant nothing and is
+// skipped.
 func (v *view) putAssignment(a *storage.Assignment) {
-	if a.ID == "" || a.Subject == "" {
+	if a.ID == "" || a.Subject == "" || a.WorkspaceID == "" {
 		return
 	}
 	off := uint32(len(v.scopes))
@@ -93,7 +95,7 @@ func (v *view) putAssignment(a *storage.Assignment) {
 		}
 	}
 	rec := assignRec{id: v.strs.intern(a.ID), subject: v.strs.intern(a.Subject), role: v.strs.intern(a.RoleID),
-		scopeOff: off, scopeN: uint32(len(v.scopes)) - off}
+		ws: v.strs.intern(a.WorkspaceID), scopeOff: off, scopeN: uint32(len(v.scopes)) - off}
 	rec.next = v.firstOf(rec.subject)
 	i := place(&v.recs, &v.freeRecs, rec)
 	v.byID[rec.id], v.strs.ents[rec.subject].head = i, i
@@ -118,6 +120,7 @@ func (v *view) removeAssignment(id string) {
 	v.strs.release(a.id)
 	v.strs.release(a.subject)
 	v.strs.release(a.role)
+	v.strs.release(a.ws)
 	v.recs[i] = assignRec{}
 	v.freeRecs = append(v.freeRecs, i)
 	v.deadScopes += int(a.scopeN)

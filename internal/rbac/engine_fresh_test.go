@@ -19,22 +19,22 @@ func TestFreshnessAfterDelete(t *testing.T) {
 	f := newFixture(t)
 	who := []string{principal.User(userResource)}
 	r := grn.MustParse(res(wsA, "servers/1"))
-	if !f.eng.Decide(who, permView, r).Allowed {
+	if !f.eng.Decide(inA, who, permView, r).Allowed {
 		t.Fatal("precondition: allowed")
 	}
 	must(t, f.store.DeleteAssignment(ctx, f.assign["resource"]))
 	must(t, f.feed.Sync(ctx))
-	if d := f.eng.Decide(who, permView, r); d.Allowed {
+	if d := f.eng.Decide(inA, who, permView, r); d.Allowed {
 		t.Fatalf("allowed right after the assignment was deleted and synced: %+v", d)
 	}
 	// Other assignments are untouched.
-	if !f.eng.Decide([]string{principal.User(userWildcard)}, permView, r).Allowed {
+	if !f.eng.Decide(inA, []string{principal.User(userWildcard)}, permView, r).Allowed {
 		t.Fatal("deleting one assignment affected another")
 	}
 	// Re-creating works (the engine's per-subject list was cleaned, not corrupted).
 	f.add(t, "resource2", wsA, principal.User(userResource), customRole, res(wsA, "servers/1"))
 	must(t, f.feed.Sync(ctx))
-	if d := f.eng.Decide(who, permView, r); !d.Allowed || d.AssignmentID != f.assign["resource2"] {
+	if d := f.eng.Decide(inA, who, permView, r); !d.Allowed || d.AssignmentID != f.assign["resource2"] {
 		t.Fatalf("after re-creating: %+v", d)
 	}
 }
@@ -44,7 +44,7 @@ func TestFreshnessAfterRoleChange(t *testing.T) {
 	f := newFixture(t)
 	who := []string{principal.User(userWhole)}
 	r := grn.MustParse(res(wsA, "servers/1"))
-	if !f.eng.Decide(who, permLegacy, r).Allowed {
+	if !f.eng.Decide(inA, who, permLegacy, r).Allowed {
 		t.Fatal("precondition: allowed")
 	}
 	role, err := f.store.GetRole(ctx, customRole)
@@ -53,10 +53,10 @@ func TestFreshnessAfterRoleChange(t *testing.T) {
 	role.UpdatedAt = t0.Add(time.Minute)
 	must(t, f.store.UpsertRole(ctx, role))
 	must(t, f.feed.Sync(ctx))
-	if d := f.eng.Decide(who, permLegacy, r); d.Allowed {
+	if d := f.eng.Decide(inA, who, permLegacy, r); d.Allowed {
 		t.Fatalf("allowed right after the permission left the role: %+v", d)
 	}
-	if !f.eng.Decide(who, permView, r).Allowed {
+	if !f.eng.Decide(inA, who, permView, r).Allowed {
 		t.Fatal("the role's remaining permissions stopped working")
 	}
 }
@@ -66,7 +66,7 @@ func TestFreshnessAfterPermissionChange(t *testing.T) {
 	f := newFixture(t)
 	who := []string{principal.User(userResource)}
 	r := grn.MustParse(res(wsA, "servers/1"))
-	if !f.eng.Decide(who, permView, r).Allowed {
+	if !f.eng.Decide(inA, who, permView, r).Allowed {
 		t.Fatal("precondition: allowed")
 	}
 	p, err := f.store.GetPermission(ctx, permView)
@@ -74,7 +74,7 @@ func TestFreshnessAfterPermissionChange(t *testing.T) {
 	p.FixedScope = true
 	must(t, f.store.UpsertPermission(ctx, p))
 	must(t, f.feed.Sync(ctx))
-	if f.eng.Decide(who, permView, r).Allowed {
+	if f.eng.Decide(inA, who, permView, r).Allowed {
 		t.Fatal("resource scope still allowed after the permission became fixed-scope")
 	}
 }
@@ -85,19 +85,19 @@ func TestFreshnessAcrossProcesses(t *testing.T) {
 	other := openStore(t, f.dir) // another process on the same database file
 	who := []string{principal.User(userNobody)}
 	r := grn.MustParse(res(wsA, "servers/5"))
-	if f.eng.Decide(who, permView, r).Allowed {
+	if f.eng.Decide(inA, who, permView, r).Allowed {
 		t.Fatal("precondition: denied")
 	}
 	id := ids.New()
 	must(t, other.CreateAssignment(ctx, &storage.Assignment{ID: id, WorkspaceID: wsA, Subject: principal.User(userNobody),
 		RoleID: customRole, Scopes: []string{res(wsA, "servers/5")}, Source: "LOCAL", Generation: 1, CreatedAt: t0, UpdatedAt: t0}))
 	must(t, f.feed.Sync(ctx))
-	if d := f.eng.Decide(who, permView, r); !d.Allowed || d.AssignmentID != id {
+	if d := f.eng.Decide(inA, who, permView, r); !d.Allowed || d.AssignmentID != id {
 		t.Fatalf("the first node did not see the second node's assignment: %+v", d)
 	}
 	must(t, other.DeleteAssignment(ctx, id))
 	must(t, f.feed.Sync(ctx))
-	if f.eng.Decide(who, permView, r).Allowed {
+	if f.eng.Decide(inA, who, permView, r).Allowed {
 		t.Fatal("the first node did not see the second node's delete")
 	}
 }
@@ -142,11 +142,11 @@ func TestConcurrentDecideAndSync(t *testing.T) {
 					return
 				default:
 				}
-				if !f.eng.Decide([]string{principal.User(userWhole)}, permView, r).Allowed {
+				if !f.eng.Decide(inA, []string{principal.User(userWhole)}, permView, r).Allowed {
 					errs <- "a stable assignment was denied during syncs"
 					return
 				}
-				f.eng.Decide([]string{principal.User(userNobody)}, permView, r)
+				f.eng.Decide(inA, []string{principal.User(userNobody)}, permView, r)
 			}
 		}()
 	}

@@ -99,11 +99,11 @@ func TestDecideGroups(t *testing.T) {
 
 func TestDecisionExplainsGroupsAndScopeGroups(t *testing.T) {
 	f := groupFixture(t)
-	d := f.eng.Decide([]string{principal.User(userInGroup)}, permView, grn.MustParse(res(wsA, "servers/2")))
+	d := f.eng.Decide(inA, []string{principal.User(userInGroup)}, permView, grn.MustParse(res(wsA, "servers/2")))
 	if d.Principal != principal.Group(groupOps) || d.Via != principal.User(userInGroup) || d.ScopeGroup != "" {
 		t.Fatalf("group decision %+v", d)
 	}
-	d = f.eng.Decide([]string{principal.User(userScoped)}, permView, grn.MustParse(res(wsA, "nics/9")))
+	d = f.eng.Decide(inA, []string{principal.User(userScoped)}, permView, grn.MustParse(res(wsA, "nics/9")))
 	if d.ScopeGroup != rbac.ScopeGroupGRN(wsA, scopeLab) || d.Scope != res(wsA, "nics/*") || d.Via != "" {
 		t.Fatalf("scope group decision %+v", d)
 	}
@@ -115,11 +115,11 @@ func TestDecisionExplainsGroupsAndScopeGroups(t *testing.T) {
 		{permView, res(wsA, "disks/1"), rbac.DenyNotApplicable},
 		{permView, res(wsA, "servers/9"), rbac.DenyNoGrant},
 	} {
-		if _, why := f.eng.Explain([]string{principal.User(userScoped)}, tc.perm, grn.MustParse(tc.resource)); why != tc.want {
+		if _, why := f.eng.Explain(inA, []string{principal.User(userScoped)}, tc.perm, grn.MustParse(tc.resource)); why != tc.want {
 			t.Errorf("%s on %s: %q, want %q", tc.perm, tc.resource, why, tc.want)
 		}
 	}
-	if _, why := f.eng.Explain(nil, permView, grn.GRN{}); why != rbac.DenyNoResource {
+	if _, why := f.eng.Explain(inA, nil, permView, grn.GRN{}); why != rbac.DenyNoResource {
 		t.Errorf("zero resource: %q", why)
 	}
 }
@@ -146,12 +146,12 @@ func TestEffectivePermissions(t *testing.T) {
 		{principal.User(userObserver), wsGRN(wsA), []string{"glp.authorization.view", "glp.identity.view", "glp.msp-tenant.view",
 			"glp.service-catalog.view", "glp.workspace.view"}},
 	} {
-		got := names(f.eng.Permissions([]string{tc.who}, grn.MustParse(tc.resource)))
+		got := names(f.eng.Permissions(inA, []string{tc.who}, grn.MustParse(tc.resource)))
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s on %s: %v, want %v", tc.who, tc.resource, got, tc.want)
 		}
 	}
-	for _, g := range f.eng.Permissions([]string{principal.User(userInGroup)}, grn.MustParse(res(wsA, "servers/2"))) {
+	for _, g := range f.eng.Permissions(inA, []string{principal.User(userInGroup)}, grn.MustParse(res(wsA, "servers/2"))) {
 		if !g.Allowed || g.Principal != principal.Group(groupOps) || g.Deprecated != (g.Permission == permLegacy) {
 			t.Errorf("grant %+v", g)
 		}
@@ -162,7 +162,7 @@ func TestFreshnessOfGroups(t *testing.T) {
 	ctx := context.Background()
 	f := groupFixture(t)
 	decide := func(who, perm, resource string) bool {
-		return f.eng.Decide([]string{who}, perm, grn.MustParse(resource)).Allowed
+		return f.eng.Decide(inA, []string{who}, perm, grn.MustParse(resource)).Allowed
 	}
 	member, scoped := principal.User(userInGroup), principal.User(userScoped)
 	steps := []struct {
@@ -205,7 +205,7 @@ func TestFreshnessOfGroups(t *testing.T) {
 		t.Fatalf("a deleted group is still known: %v", f.eng.GroupsOf(member))
 	}
 	// A fresh load agrees.
-	if f.loaded(t).Decide([]string{scoped}, permView, grn.MustParse(res(wsA, "servers/8"))).Allowed {
+	if f.loaded(t).Decide(inA, []string{scoped}, permView, grn.MustParse(res(wsA, "servers/8"))).Allowed {
 		t.Fatal("a loaded engine still allows through a deleted scope group")
 	}
 }

@@ -99,7 +99,8 @@ func TestAssignTableModel(t *testing.T) {
 				compactions++
 			}
 		} else {
-			a := storage.Assignment{ID: id, Subject: fmt.Sprintf("user:u%d", rng.IntN(20)), RoleID: fmt.Sprintf("r%d", rng.IntN(3))}
+			a := storage.Assignment{ID: id, WorkspaceID: fmt.Sprintf("w%d", rng.IntN(3)), Subject: fmt.Sprintf("user:u%d", rng.IntN(20)),
+				RoleID: fmt.Sprintf("r%d", rng.IntN(3))}
 			for range rng.IntN(4) {
 				a.Scopes = append(a.Scopes, fmt.Sprintf("grn:glp/workspaces/%s/regions/default/providers/p/servers/%d", ws, rng.IntN(50)))
 			}
@@ -130,7 +131,7 @@ func checkAssignTable(t *testing.T, step int, v *view, ref map[string]storage.As
 	t.Helper()
 	want := map[string][]string{} // subject -> sorted "id role scopes"
 	for _, a := range ref {
-		want[a.Subject] = append(want[a.Subject], fmt.Sprint(a.ID, a.RoleID, a.Scopes))
+		want[a.Subject] = append(want[a.Subject], fmt.Sprint(a.ID, a.WorkspaceID, a.RoleID, a.Scopes))
 	}
 	got := map[string][]string{}
 	for s := range v.strs.ents {
@@ -144,7 +145,7 @@ func checkAssignTable(t *testing.T, step int, v *view, ref map[string]storage.As
 			for _, s := range v.scopesOf(a) {
 				scopes = append(scopes, v.strs.str(s.text))
 			}
-			got[v.strs.str(subject)] = append(got[v.strs.str(subject)], fmt.Sprint(v.strs.str(a.id), v.strs.str(a.role), scopes))
+			got[v.strs.str(subject)] = append(got[v.strs.str(subject)], fmt.Sprint(v.strs.str(a.id), v.strs.str(a.ws), v.strs.str(a.role), scopes))
 		}
 	}
 	for _, m := range []map[string][]string{want, got} {

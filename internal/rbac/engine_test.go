@@ -50,6 +50,9 @@ const (
 
 func hex(id string) string { return ids.Hex(id) }
 
+// inA decides as a token of workspace A does: with the assignments made in A.
+var inA = rbac.Where{Workspace: wsA}
+
 // res is a resource GRN in ws's default region.
 func res(ws, path string) string {
 	return "grn:glp/workspaces/" + hex(ws) + "/regions/default/providers/svc/" + path
@@ -151,6 +154,8 @@ type decisionCase struct {
 	via        string // principal that allowed it
 	assignment string // fixture assignment name
 	deprecated bool
+	// where the decision is made; the zero value stands for inA
+	where rbac.Where
 }
 
 func decisionTable() []decisionCase {
@@ -275,9 +280,13 @@ func checkDecision(t *testing.T, eng *rbac.Engine, f *fixture, tc decisionCase) 
 	if tc.resource != "" {
 		r = grn.MustParse(tc.resource)
 	}
-	d := eng.Decide(tc.principals, tc.perm, r)
+	w := tc.where
+	if w == (rbac.Where{}) {
+		w = inA
+	}
+	d := eng.Decide(w, tc.principals, tc.perm, r)
 	if d.Allowed != tc.allowed {
-		t.Fatalf("Decide(%v, %q, %s) = %+v, want allowed=%v", tc.principals, tc.perm, tc.resource, d, tc.allowed)
+		t.Fatalf("Decide(%+v, %v, %q, %s) = %+v, want allowed=%v", w, tc.principals, tc.perm, tc.resource, d, tc.allowed)
 	}
 	if !tc.allowed {
 		if d != (rbac.Decision{}) {
@@ -412,16 +421,16 @@ func TestPredefinedRoles(t *testing.T) {
 	}
 	for slug, h := range holders {
 		for _, p := range all {
-			got := f.eng.Decide([]string{principal.User(h.user)}, p, grn.MustParse(h.scope)).Allowed
+			got := f.eng.Decide(inA, []string{principal.User(h.user)}, p, grn.MustParse(h.scope)).Allowed
 			if exp := slices.Contains(want[slug], p); got != exp {
 				t.Errorf("%s on %s: %s allowed=%v, want %v", slug, h.scope, p, got, exp)
 			}
 		}
 		// Nothing outside glp, and nothing in another workspace (except from the platform root).
-		if f.eng.Decide([]string{principal.User(h.user)}, permView, grn.MustParse(res(wsA, "servers/1"))).Allowed {
+		if f.eng.Decide(inA, []string{principal.User(h.user)}, permView, grn.MustParse(res(wsA, "servers/1"))).Allowed {
 			t.Errorf("%s holds %s", slug, permView)
 		}
-		inB := f.eng.Decide([]string{principal.User(h.user)}, "glp.workspace.view", grn.MustParse(wsGRN(wsB))).Allowed
+		inB := f.eng.Decide(inA, []string{principal.User(h.user)}, "glp.workspace.view", grn.MustParse(wsGRN(wsB))).Allowed
 		if inB != (slug == rbac.RolePlatformAdmin) {
 			t.Errorf("%s on workspace B: allowed=%v", slug, inB)
 		}

@@ -25,10 +25,10 @@ const (
 
 // Explain is Decide, and for a denial the reason. An allowed Decision carries its own
 // explanation (assignment, role, scope, scope group, principal and group).
-func (e *Engine) Explain(principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
+func (e *Engine) Explain(w Where, principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.decideLocked(principals, permission, resource)
+	return e.decideLocked(e.resolve(w), principals, permission, resource)
 }
 
 // Grant is one permission held on a resource, with the decision that grants it.
@@ -38,15 +38,20 @@ type Grant struct {
 }
 
 // Permissions lists, by name, every permission that principals (directly or through their
-// user groups) hold on resource: the effective permissions. Each comes with the decision
-// Decide would give for it.
-func (e *Engine) Permissions(principals []string, resource grn.GRN) []Grant {
+// user groups) hold on resource through the assignments w names: the effective permissions.
+// Each comes with the decision Decide would give for it.
+func (e *Engine) Permissions(w Where, principals []string, resource grn.GRN) []Grant {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	in := e.resolve(w)
 	candidates := map[string]struct{}{}
 	collect := func(subject strID) {
 		for i := e.firstOf(subject); i != 0; i = e.recs[i].next {
-			if r, ok := e.roles[e.recs[i].role]; ok {
+			a := &e.recs[i]
+			if a.ws == 0 || (a.ws != in.ws && a.ws != in.msp) {
+				continue // counts for nothing here
+			}
+			if r, ok := e.roles[a.role]; ok {
 				maps.Copy(candidates, r.perms)
 			}
 		}
@@ -63,14 +68,15 @@ func (e *Engine) Permissions(principals []string, resource grn.GRN) []Grant {
 	}
 	var out []Grant
 	for _, name := range slices.Sorted(maps.Keys(candidates)) {
-		if d, _ := e.decideLocked(principals, name, resource); d.Allowed {
+		if d, _ := e.decideLocked(in, principals, name, resource); d.Allowed {
 			out = append(out, Grant{Permission: name, Decision: d})
 		}
 	}
 	return out
 }
 
-// GroupsOf lists the user-group principals a user principal belongs to.
+// GroupsOf lists the user-group principals a user principal belongs to, in every workspace (a
+// group's assignments count only in its own workspace, where they are made).
 func (e *Engine) GroupsOf(user string) []string {
 	e.mu.RLock()
 	defer e.mu.RUnlock()

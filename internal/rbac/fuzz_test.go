@@ -1,6 +1,7 @@
 package rbac_test
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -10,21 +11,24 @@ import (
 	"github.com/keyhold/keyhold/internal/rbac"
 )
 
-// FuzzDecide feeds arbitrary decision requests (principals, permission, resource text) to
-// an engine holding the group fixture. Whatever the input, Decide must not panic; a denial
+// FuzzDecide feeds arbitrary decision requests (where, principals, permission, resource text)
+// to an engine holding the group fixture. Whatever the input, Decide must not panic; a denial
 // carries no details; an allowance names one of the principals asked about (or a group of
-// one of them), a scope that parses and covers the resource, and agrees with Explain and
-// with the effective permissions.
+// one of them), a scope that parses and covers the resource, an assignment made where the
+// decision is made, and agrees with Explain and with the effective permissions.
 func FuzzDecide(f *testing.F) {
 	for _, tc := range append(decisionTable(), groupDecisionTable()...) {
-		f.Add(strings.Join(tc.principals, " "), tc.perm, tc.resource)
+		f.Add(wsA, strings.Join(tc.principals, " "), tc.perm, tc.resource)
+		f.Add(wsB, strings.Join(tc.principals, " "), tc.perm, tc.resource)
 	}
-	f.Add("user:"+userScoped, permView, res(wsA, "nics/*"))
-	f.Add("user-group:"+groupOps+" user:"+userInGroup, "glp.workspace.view", "grn:glp/workspaces/"+hex(wsA))
+	f.Add(wsA, "user:"+userScoped, permView, res(wsA, "nics/*"))
+	f.Add("", "user-group:"+groupOps+" user:"+userInGroup, "glp.workspace.view", "grn:glp/workspaces/"+hex(wsA))
 	// Built once, outside the fuzz function: its temporary directory is then named after the
 	// target, whereas a seed's contains '#', which the SQLite DSN would read as a fragment.
-	fuzzEngine := groupFixture(f).eng
-	f.Fuzz(func(t *testing.T, who, permission, resource string) {
+	fx := groupFixture(f)
+	fuzzEngine := fx.eng
+	f.Fuzz(func(t *testing.T, ws, who, permission, resource string) {
+		w := rbac.Where{Workspace: ws}
 		principals := strings.Fields(who)
 		if len(principals) > 8 {
 			principals = principals[:8]
@@ -33,8 +37,8 @@ func FuzzDecide(f *testing.F) {
 		if err != nil {
 			r = grn.GRN{}
 		}
-		d := fuzzEngine.Decide(principals, permission, r)
-		e, why := fuzzEngine.Explain(principals, permission, r)
+		d := fuzzEngine.Decide(w, principals, permission, r)
+		e, why := fuzzEngine.Explain(w, principals, permission, r)
 		if d != e || (d.Allowed == (why != "")) {
 			t.Fatalf("Decide %+v and Explain %+v (%q) disagree", d, e, why)
 		}
@@ -59,7 +63,10 @@ func FuzzDecide(f *testing.F) {
 			t.Fatalf("allowed by scope %q, which does not cover %s (%v)", d.Scope, r, err)
 		}
 		held := false
-		for _, g := range fuzzEngine.Permissions(principals, r) {
+		if a, err := fx.store.GetAssignment(context.Background(), d.AssignmentID); err != nil || a.WorkspaceID != ws {
+			t.Fatalf("allowed in %q by assignment %s, made elsewhere (%v)", ws, d.AssignmentID, err)
+		}
+		for _, g := range fuzzEngine.Permissions(w, principals, r) {
 			held = held || g.Permission == permission
 		}
 		if !held {

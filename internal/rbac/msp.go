@@ -1,11 +1,8 @@
 package rbac
 
 import (
-	"slices"
-
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/ids"
-	"github.com/keyhold/keyhold/internal/principal"
 )
 
 // TenantGroupProvider and TenantGroupType name tenant groups in GRNs:
@@ -36,29 +33,39 @@ func tenantGroupOf(s grn.GRN) (string, bool) {
 
 // reaches reports whether an assignment scope made in the MSP workspace reaches a tenant: the
 // MSP's whole-workspace GRN reaches every tenant, a tenant-group GRN the tenants in the group.
-// The caller has checked that tenant belongs to msp.
-func (v *view) reaches(groups GroupMembership, s scopeRef, mspHex, tenantID string) bool {
+// msp and tenant are canonical ids; the caller has checked that tenant belongs to msp.
+func (v *view) reaches(groups GroupMembership, s scopeRef, msp, tenant string) bool {
 	text := v.strs.str(s.text)
 	switch {
-	case s.workspaceOf(text) != mspHex:
+	case !ids.IsHexOf(s.workspaceOf(text), msp):
 		return false
 	case s.kind == scopeWorkspace:
 		return true
 	}
-	return s.kind == scopeTenantGroup && groups != nil && groups.Contains(text[s.last:], tenantID)
+	return s.kind == scopeTenantGroup && groups != nil && groups.Contains(text[s.last:], tenant)
 }
 
 // Reaches reports whether any of principals holds an assignment made in the MSP workspace
-// whose scope reaches tenant: the condition for token exchange into that tenant.
+// whose scope reaches tenant: the condition for token exchange into that tenant. Only
+// assignments made in the MSP workspace itself count.
 func (e *Engine) Reaches(principals []string, mspID, tenantID string) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	mspHex := ids.Hex(mspID)
+	msp, ok := e.strs.find(mspID)
+	if !ok || mspID == "" {
+		return false
+	}
 	for _, pr := range principals {
-		id, _ := e.strs.find(pr)
+		id, ok := e.strs.find(pr)
+		if !ok {
+			continue
+		}
 		for i := e.firstOf(id); i != 0; i = e.recs[i].next {
+			if e.recs[i].ws != msp {
+				continue
+			}
 			for _, s := range e.scopesOf(&e.recs[i]) {
-				if e.reaches(e.Groups, s, mspHex, tenantID) {
+				if e.reaches(e.Groups, s, mspID, tenantID) {
 					return true
 				}
 			}
@@ -67,37 +74,22 @@ func (e *Engine) Reaches(principals []string, mspID, tenantID string) bool {
 	return false
 }
 
-// decideFrom evaluates a caller acting in a tenant from its MSP (an exchanged token or an MSP
-// credential made for the tenant): the MSP assignments whose scope reaches the tenant apply in
-// the whole tenant, with their roles, as EXTERNAL grants.
-func (e *Engine) decideFrom(c *principal.Caller, permission string, resource grn.GRN) Decision {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	p, ok := e.perms[permission]
-	if !ok || resource.Workspace != ids.Hex(c.WorkspaceID) {
-		return Decision{}
+// grantsExternal reports whether a (an assignment made in the MSP of in's tenant) grants
+// permission in the tenant: its role holds the permission and one of its scopes reaches the tenant. Such a grant
+// applies in the whole tenant, as EXTERNAL; the caller has checked that the resource lies in
+// the tenant.
+func (v *view) grantsExternal(a *assignRec, permission string, in where) (Decision, bool) {
+	r, ok := v.roles[a.role]
+	if !ok || !r.has(permission) {
+		return Decision{}, false
 	}
-	if rt := resource.ResourceType(); rt != "" && !slices.Contains(p.types, rt) {
-		return Decision{}
-	}
-	mspHex := ids.Hex(c.ActingFrom)
-	for _, pr := range c.Principals() {
-		id, _ := e.strs.find(pr)
-		for i := e.firstOf(id); i != 0; i = e.recs[i].next {
-			a := &e.recs[i]
-			r, ok := e.roles[a.role]
-			if !ok || !r.has(permission) {
-				continue
-			}
-			for _, s := range e.scopesOf(a) {
-				if e.reaches(e.Groups, s, mspHex, c.WorkspaceID) {
-					return Decision{Allowed: true, AssignmentID: e.strs.str(a.id), RoleID: r.id, Scope: e.strs.str(s.text),
-						Principal: pr, Deprecated: p.deprecated, External: true}
-				}
-			}
+	msp := v.strs.str(a.ws)
+	for _, s := range v.scopesOf(a) {
+		if v.reaches(in.groups, s, msp, in.tenant) {
+			return Decision{Allowed: true, AssignmentID: v.strs.str(a.id), RoleID: r.id, Scope: v.strs.str(s.text), External: true}, true
 		}
 	}
-	return Decision{}
+	return Decision{}, false
 }
 
 func (r *roleInfo) has(permission string) bool {
