@@ -55,7 +55,8 @@ type Config struct {
 	Interval   time.Duration // reporting interval
 	Rate       float64       // requests per second, all operations together
 	Mix        string        // weights by operation
-	Workers    int           // concurrent requests at most
+	Workers    int           // concurrent reads and token requests at most
+	Writers    int           // concurrent write operations at most
 	Workspaces int           // IAM data set workspaces (100 role assignments each)
 	Tolerance  float64       // allowed growth, last third over middle third
 	KeepTmp    bool
@@ -63,7 +64,7 @@ type Config struct {
 
 func defaultConfig() Config {
 	return Config{Backend: "sqlite", PGAdmin: "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable",
-		Nodes: 2, Duration: 30 * time.Minute, Interval: time.Minute, Rate: 3000, Mix: defaultMix, Workers: 64,
+		Nodes: 2, Duration: 30 * time.Minute, Interval: time.Minute, Rate: 3000, Mix: defaultMix, Workers: 64, Writers: 32,
 		Workspaces: 1000, Tolerance: 0.2}
 }
 
@@ -79,7 +80,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Interval, "interval", c.Interval, "reporting interval")
 	fs.Float64Var(&c.Rate, "rate", c.Rate, "requests per second, all operations and nodes together (docs/performance.md: about half of the capacity)")
 	fs.StringVar(&c.Mix, "mix", c.Mix, "weights of the operations: "+opNamesHelp())
-	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent requests at most; a request due while all are busy is counted as late and skipped")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "concurrent token, bearer, authzen and exchange requests at most; one due while all are busy (and as many wait) is counted as late and skipped")
+	fs.IntVar(&c.Writers, "writers", c.Writers, "concurrent credential and assignment operations at most, likewise (writes have their own workers, so that slow writes never hold up reads)")
 	fs.IntVar(&c.Workspaces, "workspaces", c.Workspaces, "IAM data set loaded before the run: workspaces of 100 role assignments")
 	fs.Float64Var(&c.Tolerance, "tolerance", c.Tolerance, "allowed growth of RSS, goroutines and descriptors: last third of the run over the middle third")
 	fs.BoolVar(&c.KeepTmp, "keep", c.KeepTmp, "keep the temporary directory (node logs) and the PostgreSQL database")
@@ -93,8 +95,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("-nodes must be at least 1")
 	case c.Duration <= 0 || c.Interval <= 0 || c.Interval > c.Duration:
 		return fmt.Errorf("-duration and -interval must be positive, the interval at most the duration")
-	case c.Rate <= 0 || c.Workers < 1 || c.Workspaces < 1:
-		return fmt.Errorf("-rate, -workers and -workspaces must be positive")
+	case c.Rate <= 0 || c.Workers < 1 || c.Writers < 1 || c.Workspaces < 1:
+		return fmt.Errorf("-rate, -workers, -writers and -workspaces must be positive")
 	case c.Tolerance < 0:
 		return fmt.Errorf("-tolerance must not be negative")
 	}

@@ -33,12 +33,12 @@ func Run(ctx context.Context, cfg Config, out, logw io.Writer) (ok bool, err err
 	if err != nil {
 		return false, err
 	}
-	fmt.Fprintf(out, "# keyhold soak: %s, %d node(s)\n\n- %s, %d cores; rate %.0f requests/s; mix %s; %d workers; %d workspaces (%d role assignments); %s, reported every %s\n",
-		cfg.Backend, len(c.nodes), runtime.Version(), runtime.NumCPU(), cfg.Rate, cfg.Mix, cfg.Workers, cfg.Workspaces,
+	fmt.Fprintf(out, "# keyhold soak: %s, %d node(s)\n\n- %s, %d cores; rate %.0f requests/s; mix %s; %d workers and %d writers; %d workspaces (%d role assignments); %s, reported every %s\n",
+		cfg.Backend, len(c.nodes), runtime.Version(), runtime.NumCPU(), cfg.Rate, cfg.Mix, cfg.Workers, cfg.Writers, cfg.Workspaces,
 		cfg.Workspaces*100, cfg.Duration, cfg.Interval)
 
 	rec := newRecorder()
-	sch := &scheduler{rate: cfg.Rate, mix: m, workers: cfg.Workers, w: w, cl: newClient(cfg.Workers, rec)}
+	sch := &scheduler{rate: cfg.Rate, mix: m, workers: cfg.Workers, writers: cfg.Writers, w: w, cl: newClient(cfg.Workers+cfg.Writers, rec)}
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	loadDone := make(chan struct{})

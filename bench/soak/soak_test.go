@@ -19,7 +19,7 @@ func shortSoak(t *testing.T, backend, database string) {
 	}
 	cfg := defaultConfig()
 	cfg.Backend, cfg.Database, cfg.Nodes = backend, database, 2
-	cfg.Duration, cfg.Interval, cfg.Rate, cfg.Workers, cfg.Workspaces = time.Minute, 10*time.Second, 150, 32, 50
+	cfg.Duration, cfg.Interval, cfg.Rate, cfg.Workers, cfg.Writers, cfg.Workspaces = time.Minute, 10*time.Second, 150, 32, 16, 50
 	var out, logw bytes.Buffer
 	ok, err := Run(context.Background(), cfg, &out, &logw)
 	t.Log(logw.String())

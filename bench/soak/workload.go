@@ -413,16 +413,19 @@ func (s *step) check(name string, a answer, want int) error {
 	return nil
 }
 
-// scheduler sends operations at the configured rate to the nodes in turn. An operation due
-// while every worker is busy is counted as late and skipped, so that the rate stays what was
-// asked and a slow server shows as latency and late operations, never as a growing queue.
+// scheduler sends operations at the configured rate to the nodes in turn. Reads and token
+// requests go to one pool of workers, writes (credential and assignment operations) to
+// another, so that writes queued behind the store's write lock never hold up the operations
+// served from memory. An operation due while every worker of its pool is busy and as many
+// operations wait is counted as late and skipped: the rate stays what was asked, and a slow
+// server shows as latency and late operations, never as a growing queue.
 type scheduler struct {
-	rate    float64
-	mix     mix
-	workers int
-	w       *world
-	cl      *client
-	late    atomic.Int64
+	rate             float64
+	mix              mix
+	workers, writers int
+	w                *world
+	cl               *client
+	late             atomic.Int64
 }
 
 type job struct {
@@ -431,23 +434,33 @@ type job struct {
 	due  time.Time
 }
 
-func (s *scheduler) run(ctx context.Context) {
-	jobs := make(chan job, s.workers)
-	var wg sync.WaitGroup
-	for range s.workers {
+func isWrite(op string) bool { return op == opCredential || op == opAssignment }
+
+func (s *scheduler) pool(wg *sync.WaitGroup, n int) chan job {
+	jobs := make(chan job, n)
+	for range n {
 		wg.Go(func() {
 			for j := range jobs {
+				// Not the load's context: a request in flight when the load stops finishes
+				// and is counted.
 				_ = s.w.run(context.Background(), s.cl, j.op, j.node, &j.due)
 			}
 		})
 	}
+	return jobs
+}
+
+func (s *scheduler) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	reads, writes := s.pool(&wg, s.workers), s.pool(&wg, s.writers)
 	r := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	start := time.Now()
 	var sent int64
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer func() {
 		tick.Stop()
-		close(jobs)
+		close(reads)
+		close(writes)
 		wg.Wait()
 	}()
 	for {
@@ -459,8 +472,12 @@ func (s *scheduler) run(ctx context.Context) {
 			for ; sent < due; sent++ {
 				at := start.Add(time.Duration(float64(sent) / s.rate * float64(time.Second)))
 				j := job{op: s.mix.pick(r), node: s.w.nodes[sent%int64(len(s.w.nodes))], due: at}
+				q := reads
+				if isWrite(j.op) {
+					q = writes
+				}
 				select {
-				case jobs <- j:
+				case q <- j:
 				default:
 					s.late.Add(1)
 				}
