@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -25,10 +26,28 @@ type Entry struct {
 type Index struct {
 	mu      sync.RWMutex
 	entries map[string]*Entry
+	// For Why only, never read on success: the hash of each credential's secret before its
+	// last reset seen by this node, and the ids of credentials deleted since it started
+	// (bounded by maxGone).
+	prev map[string][]byte
+	gone map[string]struct{}
 }
 
+// maxGone bounds the deleted ids an index remembers for Why; past it, it starts again.
+const maxGone = 100_000
+
+// Why an authentication failed (Why's answers), for logs and metrics.
+const (
+	FailUnknown     = "unknown_client" // no such credential, as far as this node knows
+	FailDeleted     = "deleted"        // deleted since this node started
+	FailWrongSecret = "wrong_secret"   // the credential exists; the secret is not its
+	FailOldSecret   = "reset_secret"   // the secret the credential had before its last reset
+)
+
 // NewIndex returns an empty index; the change feed loads it.
-func NewIndex() *Index { return &Index{entries: map[string]*Entry{}} }
+func NewIndex() *Index {
+	return &Index{entries: map[string]*Entry{}, prev: map[string][]byte{}, gone: map[string]struct{}{}}
+}
 
 func entryOf(c *storage.Credential) *Entry {
 	e := &Entry{ID: c.ID, WorkspaceID: c.WorkspaceID, TokenWorkspaceID: c.WorkspaceID, OwnerID: c.OwnerID,
@@ -64,6 +83,53 @@ func (x *Index) Authenticate(id, secret string) (Entry, bool) {
 	return e, true
 }
 
+// Why tells why Authenticate refused id and secret: one of the Fail* reasons, or "" when
+// the pair authenticates now. It is for the failure path only (it costs two hash
+// comparisons, whatever the answer) and never reveals anything to the client.
+func (x *Index) Why(id, secret string) string {
+	x.mu.RLock()
+	e, ok := x.entries[id]
+	prev := x.prev[id]
+	_, gone := x.gone[id]
+	x.mu.RUnlock()
+	cur := make([]byte, 32)
+	if ok {
+		cur = e.hash
+	}
+	if prev == nil {
+		prev = make([]byte, 32)
+	}
+	matchesCur, matchesPrev := Matches(cur, secret), Matches(prev, secret)
+	switch {
+	case ok && matchesCur:
+		return ""
+	case ok && matchesPrev:
+		return FailOldSecret
+	case ok:
+		return FailWrongSecret
+	case gone:
+		return FailDeleted
+	}
+	return FailUnknown
+}
+
+// replaced notes, under x.mu, what Why needs to know when id's entry becomes next (nil:
+// deleted).
+func (x *Index) replaced(id string, old, next *Entry) {
+	switch {
+	case next == nil:
+		delete(x.prev, id)
+		if old != nil {
+			if len(x.gone) >= maxGone {
+				clear(x.gone)
+			}
+			x.gone[id] = struct{}{}
+		}
+	case old != nil && !bytes.Equal(old.hash, next.hash):
+		x.prev[id] = old.hash
+	}
+}
+
 // Kinds implements changefeed.Handler.
 func (x *Index) Kinds() []string { return []string{storage.KindCredential} }
 
@@ -78,6 +144,9 @@ func (x *Index) Load(ctx context.Context, s storage.Store) error {
 		m[all[i].ID] = entryOf(&all[i])
 	}
 	x.mu.Lock()
+	for id, old := range x.entries {
+		x.replaced(id, old, m[id])
+	}
 	x.entries = m
 	x.mu.Unlock()
 	return nil
@@ -90,11 +159,14 @@ func (x *Index) Apply(ctx context.Context, s storage.Store, c storage.Change) er
 	defer x.mu.Unlock()
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
+		x.replaced(c.Key, x.entries[c.Key], nil)
 		delete(x.entries, c.Key)
 	case err != nil:
 		return err
 	default:
-		x.entries[c.Key] = entryOf(cred)
+		next := entryOf(cred)
+		x.replaced(c.Key, x.entries[c.Key], next)
+		x.entries[c.Key] = next
 	}
 	return nil
 }

@@ -242,3 +242,48 @@ func BenchmarkAuthenticate(b *testing.B) {
 		})
 	}
 }
+
+// Why tells the failure reasons apart, whether the index learnt of the reset and the delete
+// from the change log (Apply) or from a reload (Load).
+func TestIndexWhy(t *testing.T) {
+	for _, viaLoad := range []bool{false, true} {
+		e := newIndexEnv(t)
+		learn := func(id string) {
+			if viaLoad {
+				if err := e.index.Load(e.ctx, e.store); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			e.apply(t, id)
+		}
+		other, _ := NewSecret()
+		if got := e.index.Why(e.id, e.secret); got != "" {
+			t.Errorf("load %v: the right secret: %q", viaLoad, got)
+		}
+		if got := e.index.Why(e.id, other); got != FailWrongSecret {
+			t.Errorf("load %v: a wrong secret: %q", viaLoad, got)
+		}
+		if got := e.index.Why(ids.New(), e.secret); got != FailUnknown {
+			t.Errorf("load %v: an unknown id: %q", viaLoad, got)
+		}
+		newSecret, hash := NewSecret()
+		if _, err := e.store.ResetCredential(e.ctx, e.id, hash, t0.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		learn(e.id)
+		if got := e.index.Why(e.id, e.secret); got != FailOldSecret {
+			t.Errorf("load %v: the secret before the reset: %q", viaLoad, got)
+		}
+		if got := e.index.Why(e.id, newSecret); got != "" {
+			t.Errorf("load %v: the new secret: %q", viaLoad, got)
+		}
+		if err := e.store.DeleteCredential(e.ctx, e.id); err != nil {
+			t.Fatal(err)
+		}
+		learn(e.id)
+		if got := e.index.Why(e.id, newSecret); got != FailDeleted {
+			t.Errorf("load %v: a deleted credential: %q", viaLoad, got)
+		}
+	}
+}

@@ -109,6 +109,7 @@ func (s *Server) authenticatedForm(w http.ResponseWriter, r *http.Request) (*for
 	}
 	f, oe := parseForm(w, r)
 	if oe != nil {
+		s.noteFormFailure(r, f, ws, oe)
 		return nil, "", oe
 	}
 	e, oe := s.authenticateClient(r, f, ws)

@@ -37,6 +37,9 @@ type oauthError struct {
 	description string
 	retryAfter  int
 	basic       bool // the client tried HTTP Basic: answer with a Basic challenge
+	// failure, set on an invalid_client answer, is why client authentication failed: for
+	// the log line and the metric (Server.clientFailed), never for the client.
+	failure string
 }
 
 func (e *oauthError) Error() string { return e.code + ": " + e.description }
@@ -81,6 +84,8 @@ type form struct {
 	clientID     string
 	clientSecret string
 	basic        bool
+	// w is the request's response writer, where the request id is (read only on failures).
+	w http.ResponseWriter
 	// room holds the params of an ordinary request, saving their slice an allocation.
 	room [6]param
 }
@@ -119,7 +124,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) (*form, *oauthError) {
 		}
 		return nil, badRequest(errInvalidRequest, "the request body is not a valid form")
 	}
-	f := &form{}
+	f := &form{w: w}
 	f.params = f.room[:0]
 	if !f.parse(string(body)) {
 		return nil, badRequest(errInvalidRequest, "the request body is not a valid form")
@@ -223,7 +228,7 @@ func (f *form) clientAuth(r *http.Request) *oauthError {
 	f.basic = true
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, basic: true,
+		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, basic: true, failure: FailMalformed,
 			description: "the Authorization header is not valid HTTP Basic authentication"}
 	}
 	if postSecret != "" || (postID != "" && postID != user) {
@@ -232,7 +237,7 @@ func (f *form) clientAuth(r *http.Request) *oauthError {
 	id, err1 := url.QueryUnescape(user)
 	secret, err2 := url.QueryUnescape(pass)
 	if err1 != nil || err2 != nil || len(id) > maxParamLen || len(secret) > maxParamLen {
-		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, basic: true,
+		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, basic: true, failure: FailMalformed,
 			description: "the Basic credentials are not form-url-encoded"}
 	}
 	f.clientID, f.clientSecret = id, secret

@@ -101,6 +101,7 @@ func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (creden
 		}
 	}
 	if f.clientID == "" {
+		s.clientFailed(r, f, ws, FailMissing)
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication is required", basic: f.basic}
 	}
@@ -116,11 +117,64 @@ func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (creden
 	if !ok || e.TokenWorkspaceID != ws {
 		s.AddrFailures.Fail(addr)
 		s.ClientFailures.Fail(f.clientID)
-		s.Observer.AuthFailed("client", "bad_credentials")
+		s.clientFailed(r, f, ws, s.why(f, ok))
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication failed", basic: f.basic}
 	}
 	return e, nil
+}
+
+// Why client authentication failed, beyond credential.Index.Why's reasons: the reasons of
+// the log line and of keyhold_auth_failures_total{kind="client"}.
+const (
+	FailMissing     = "missing"      // no client id
+	FailMalformed   = "malformed"    // a Basic header that is not one, or a client id that is no id
+	FailWrongIssuer = "wrong_issuer" // the right secret, sent to another workspace's issuer
+)
+
+// why classifies a failed authentication (ok: the secret matched, the issuer did not).
+func (s *Server) why(f *form, ok bool) string {
+	switch {
+	case ok:
+		return FailWrongIssuer
+	case !validID(f.clientID):
+		return FailMalformed
+	}
+	if reason := s.Creds.Why(f.clientID, f.clientSecret); reason != "" {
+		return reason
+	}
+	// Accepted now, refused a moment ago: it was reset or created meanwhile, on another
+	// node; what the client sent was not the secret when it was checked.
+	return credential.FailWrongSecret
+}
+
+func validID(s string) bool {
+	_, err := ids.Parse(s)
+	return err == nil
+}
+
+// clientFailed logs (at info, with the request id) and counts a failed client
+// authentication. The secret is never logged; the client id only when it is one (a secret
+// pasted into the client id field stays out of the log).
+func (s *Server) clientFailed(r *http.Request, f *form, ws, reason string) {
+	s.Observer.AuthFailed("client", reason)
+	id := f.clientID
+	if !validID(id) {
+		id = ""
+	}
+	var reqID string
+	if f.w != nil {
+		reqID = f.w.Header().Get("X-Request-Id")
+	}
+	s.Log.Info("client authentication failed", "reason", reason, "client_id", id, "issuer_workspace_id", ws,
+		"request_id", reqID, "remote", ratelimit.SourceAddr(r))
+}
+
+// noteFormFailure logs and counts a form whose client authentication was malformed.
+func (s *Server) noteFormFailure(r *http.Request, f *form, ws string, oe *oauthError) {
+	if oe.failure != "" && f != nil {
+		s.clientFailed(r, f, ws, oe.failure)
+	}
 }
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
@@ -131,6 +185,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	f, oe := parseForm(w, r)
 	if oe != nil {
+		s.noteFormFailure(r, f, ws, oe)
 		writeOAuthError(w, oe)
 		return
 	}
