@@ -30,7 +30,7 @@ fmt: ## Format the code
 fuzz: ## Run every fuzz target for FUZZTIME each (default 30s)
 	@for t in "FuzzParse ./internal/grn" "FuzzCoversText ./internal/grn" "FuzzClientAddr ./internal/ratelimit" "FuzzCheckBaseURL ./internal/app" "FuzzCompile ./internal/odata" "FuzzParse ./internal/odata" \
 	          "FuzzTokenEndpoint ./internal/token" "FuzzVerify ./internal/token" "FuzzFormParse ./internal/token" \
-	          "FuzzDecodeCreateCredential ./internal/httpapi" "FuzzDecodeDecisionRequest ./internal/httpapi" \
+	          "FuzzDecodeCreateCredential ./internal/httpapi" "FuzzDecodeDecisionRequest ./internal/httpapi" "FuzzNoLoneSurrogates ./internal/httpapi" \
 	          "FuzzDecide ./internal/rbac"; do \
 	  set -- $$t; echo "== $$1 $$2"; go test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-30s} $$2 || exit 1; done
 

@@ -99,6 +99,10 @@ func hostileCases() []hostileCase {
 		post("invalid UTF-8", "{\"credentialName\": \"a\xff\xfeb\"}", 400, "body"),
 		post("overlong UTF-8 encoding", "{\"credentialName\": \"\xc0\xaf\"}", 400, "body"),
 		post("escaped NUL in the name", `{"credentialName": "a\u0000b"}`, 400, "credentialName"),
+		// encoding/json stored an unpaired surrogate escape as U+FFFD (issue 9 item 11).
+		post("lone high surrogate escape in the name", `{"credentialName": "\ud800"}`, 400, "credentialName"),
+		post("lone low surrogate escape in the name", `{"credentialName": "a\udc00b"}`, 400, "credentialName"),
+		post("lone surrogate escape in a nested field", `{"credentialName": "a", "associatedTenant": {"resourceUri": "/workspaces/v1/workspaces/\udbff"}}`, 400, "associatedTenant.resourceUri"),
 		post("raw NUL byte in the name", "{\"credentialName\": \"a\x00b\"}", 400, "body"),
 		post("escape character in the name", `{"credentialName": "a\u001b[31mb"}`, 400, "credentialName"),
 		post("DEL in the name", `{"credentialName": "a\u007fb"}`, 400, "credentialName"),

@@ -50,7 +50,111 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.Field("body", "must contain exactly one JSON object")
 	}
-	return exactFields(body, reflect.TypeOf(dst))
+	if err := exactFields(body, reflect.TypeOf(dst)); err != nil {
+		return err
+	}
+	return noLoneSurrogates(body)
+}
+
+// noLoneSurrogates refuses a string holding an escaped UTF-16 surrogate that is not half of
+// a pair ("\ud800" alone, or a low "\udc00" first): encoding/json turns it into U+FFFD, so
+// the value stored would not be the value sent. The error names the field by its dotted path.
+// body is valid JSON; a body without "\u" costs one scan.
+func noLoneSurrogates(body []byte) error {
+	if !bytes.Contains(body, []byte(`\u`)) {
+		return nil
+	}
+	var path []string // per open object or array: the current key ("" in an array)
+	field := func() string {
+		var parts []string
+		for _, p := range path {
+			if p != "" {
+				parts = append(parts, p)
+			}
+		}
+		if len(parts) == 0 {
+			return "body"
+		}
+		return strings.Join(parts, ".")
+	}
+	for i := 0; i < len(body); {
+		switch body[i] {
+		case '{':
+			path = append(path, "")
+			i++
+		case '[':
+			path = append(path, "")
+			i++
+		case '}', ']':
+			path = path[:len(path)-1]
+			i++
+		case '"':
+			end := skipString(body, i)
+			str := body[i+1 : end-1]
+			if j := skipSpace(body, end); j < len(body) && body[j] == ':' { // a key
+				key, err := objectKey(body[i:end])
+				if err != nil {
+					return err
+				}
+				if path[len(path)-1] = ""; loneSurrogate(str) {
+					return apperr.Field(field(), "has a field name with an unpaired UTF-16 surrogate escape")
+				}
+				path[len(path)-1] = string(key)
+			} else if loneSurrogate(str) {
+				return apperr.Field(field(), "contains an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), which is not a character")
+			}
+			i = end
+		default:
+			i++
+		}
+	}
+	return nil
+}
+
+// loneSurrogate reports whether the text of a JSON string (between its quotes) escapes a
+// surrogate that is not part of a high-low pair.
+func loneSurrogate(s []byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			continue
+		}
+		i++
+		if s[i] != 'u' {
+			continue
+		}
+		r := hex4(s[i+1 : i+5])
+		i += 4
+		switch {
+		case r >= 0xdc00 && r <= 0xdfff:
+			return true // a low surrogate with no high one before it
+		case r >= 0xd800 && r <= 0xdbff:
+			if i+6 >= len(s) || s[i+1] != '\\' || s[i+2] != 'u' {
+				return true
+			}
+			if lo := hex4(s[i+3 : i+7]); lo < 0xdc00 || lo > 0xdfff {
+				return true
+			}
+			i += 6
+		}
+	}
+	return false
+}
+
+// hex4 is the value of four hex digits (valid JSON guarantees them).
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
 }
 
 // readBody reads r to its end. A declared length (trusted only up to maxBodyBytes, and r
