@@ -51,6 +51,8 @@ var gmRows = []struct {
 	{"assign a service role on the workspace", "201 201 403 403 201 403 201 403 201 403"},
 	{"assign administrator on a tenant group", "- - - - - - 201 403 - -"},
 	{"assign operator on a tenant group", "- - - - - - 201 201 - -"},
+	{"add a tenant to a tenant group holding administrator", "- - - - - - 201 403 - -"},
+	{"add a tenant to a tenant group holding operator", "- - - - - - 201 201 - -"},
 	{"add a user to a group holding administrator", "201 201 403 403 403 403 201 403 201 403"},
 	{"add a user to a group holding observer", "201 201 201 403 201 201 201 201 201 201"},
 	{"create a credential for an administrator", "201 201 403 403 403 403 201 403 201 403"},
@@ -179,6 +181,15 @@ func (w *gmWorld) request(t *testing.T, grant string, c *gmCaller, n int) gmReq 
 		return assign(predefined(rbac.RoleWorkspaceAdmin), rbac.TenantGroupGRN(w.msp, w.group))
 	case "assign operator on a tenant group":
 		return assign(predefined(rbac.RoleWorkspaceOperator), rbac.TenantGroupGRN(w.msp, w.group))
+	case "add a tenant to a tenant group holding administrator", "add a tenant to a tenant group holding operator":
+		slug := rbac.RoleWorkspaceOperator
+		if strings.HasSuffix(grant, "administrator") {
+			slug = rbac.RoleWorkspaceAdmin
+		}
+		tg := object(t, w.call(t, http.MethodPost, "/workspaces/v1beta1/groups", c.admin,
+			map[string]any{"name": name, "description": name, "groupType": "TenantGroup"}, http.StatusCreated))["id"].(string)
+		w.assign(t, c.admin, "user:"+fresh("").UserID, predefined(slug), rbac.TenantGroupGRN(ws, tg))
+		return gmReq{http.MethodPost, "/workspaces/v1beta1/groups/" + tg + "/group-workspaces", map[string]any{"workspaceId": e.CreateTenant(t, c.admin, name)}}
 	case "add a user to a group holding administrator":
 		return gmReq{http.MethodPost, "/identity/v1/user-groups/" + groupWith(rbac.RoleWorkspaceAdmin) + "/members", map[string]any{"userId": fresh("").UserID}}
 	case "add a user to a group holding observer":

@@ -66,7 +66,7 @@ func (n *Node) assemble() {
 	n.registerMetrics(metrics)
 	addrFailures := ratelimit.New(addrFailBurst, addrFailInterval)
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
-	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now}
+	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now, Guard: guard}
 	n.API = &httpapi.API{
 		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,

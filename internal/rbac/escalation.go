@@ -282,11 +282,27 @@ var adminPermissions = sync.OnceValue(func() []string {
 // (403) a scope on which the caller does not hold every permission of every role assigned on
 // the group in its workspace.
 func (g *Guard) MayExtendScopeGroup(ctx context.Context, c *principal.Caller, groupGRN string) (func(scope string) error, error) {
+	return g.mayExtend(ctx, c, groupGRN, "adding this scope to a scope group that role assignments name")
+}
+
+// MayExtendTenantGroup refuses (403) adding a tenant to the tenant group groupGRN of the
+// caller's MSP workspace unless the caller holds, on the MSP's whole workspace (which reaches
+// every tenant), every permission of every role assigned on the group: the tenant's new
+// member gets them there.
+func (g *Guard) MayExtendTenantGroup(ctx context.Context, c *principal.Caller, groupGRN string) error {
+	check, err := g.mayExtend(ctx, c, groupGRN, "adding a tenant to a tenant group that role assignments name")
+	if err != nil {
+		return err
+	}
+	return check(workspaceGRN(c).String())
+}
+
+func (g *Guard) mayExtend(ctx context.Context, c *principal.Caller, groupGRN, what string) (func(scope string) error, error) {
 	list, _, err := g.Store.QueryAssignments(ctx, storage.AssignmentQuery{WorkspaceID: c.WorkspaceID, Scopes: []string{groupGRN}})
 	if err != nil {
 		return nil, apperr.Wrap(err, "read assignments")
 	}
-	k := g.check(ctx, c, "adding this scope to a scope group that role assignments name")
+	k := g.check(ctx, c, what)
 	var perms []string
 	for i := range list {
 		r, err := k.role(list[i].RoleID)

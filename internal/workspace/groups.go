@@ -135,7 +135,9 @@ func (s *Service) DeleteGroup(ctx context.Context, c *principal.Caller, id strin
 	return s.synced(ctx)
 }
 
-// AddGroupMember puts one of the caller's tenants in one of its groups.
+// AddGroupMember puts one of the caller's tenants in one of its groups. The group's role
+// assignments then reach the tenant, so the caller must hold everything they grant
+// (rbac.Guard).
 func (s *Service) AddGroupMember(ctx context.Context, c *principal.Caller, groupID, workspaceID string) (*storage.GroupMember, error) {
 	g, err := s.group(ctx, c, groupID)
 	if err != nil {
@@ -143,6 +145,9 @@ func (s *Service) AddGroupMember(ctx context.Context, c *principal.Caller, group
 	}
 	t, err := s.tenantOf(ctx, c, workspaceID, "workspaceId", apperr.SourceField)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.Guard.MayExtendTenantGroup(ctx, c, rbac.TenantGroupGRN(g.MSPID, g.ID)); err != nil {
 		return nil, err
 	}
 	now := s.now()

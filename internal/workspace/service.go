@@ -13,6 +13,7 @@ import (
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/odata"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -24,6 +25,8 @@ type Service struct {
 	Dir   *Directory
 	Sync  func(context.Context) error
 	Now   func() time.Time
+	// Guard applies the escalation rule to adding tenants to tenant groups.
+	Guard *rbac.Guard
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
