@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold/internal/app"
 	"github.com/keyhold/keyhold/internal/app/apptest"
@@ -131,20 +132,36 @@ func TestKeysRotateRefusesAnOverlapShorterThanTheTokenLifetime(t *testing.T) {
 		args []string
 		min  string
 	}{
-		{[]string{"--overlap", "0s"}, "16m0s"},
+		{[]string{"--overlap", "0s"}, "16m0s"}, // the lifetime the server recorded: 15m
 		{[]string{"--overlap", "15m"}, "16m0s"},
+		{[]string{"--overlap", "15m", "--token-ttl", "5m"}, "16m0s"}, // the recorded one is longer
 		{[]string{"--overlap", "30m", "--token-ttl", "1h"}, "1h1m0s"},
 	} {
 		code, _, errOut := keyhold(append([]string{"keys", "rotate", "--data-dir", dir}, tc.args...)...)
-		if code != 1 || !strings.Contains(errOut, tc.min) || !strings.Contains(errOut, "--token-ttl") {
+		if code != 1 || !strings.Contains(errOut, "shorter than "+tc.min) {
 			t.Errorf("%v: exit %d, stderr %q; want a refusal naming %s", tc.args, code, errOut, tc.min)
 		}
 	}
 	if got := len(signingKeys(t, dir)); got != before {
 		t.Fatalf("refused rotations stored keys: %d, want %d", got, before)
 	}
-	if code, _, errOut := keyhold("keys", "rotate", "--data-dir", dir, "--overlap", "6m", "--token-ttl", "5m"); code != 0 {
+	if code, _, errOut := keyhold("keys", "rotate", "--data-dir", dir, "--overlap", "16m"); code != 0 {
 		t.Errorf("an overlap covering the token lifetime: exit %d, %s", code, errOut)
+	}
+	// A server running with --token-ttl 2h records it: the default overlap (1h) no longer
+	// covers its tokens.
+	long := filepath.Join(t.TempDir(), "data")
+	n, err := app.Open(context.Background(), app.Config{DataDir: long, Listen: "127.0.0.1:0", TokenTTL: 2 * time.Hour,
+		Log: slog.New(slog.DiscardHandler), Stdout: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.Close()
+	if code, _, errOut := keyhold("keys", "rotate", "--data-dir", long); code != 1 || !strings.Contains(errOut, "shorter than 2h1m0s") || !strings.Contains(errOut, "recorded in the store") {
+		t.Errorf("the default overlap under a 2h token lifetime: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, errOut := keyhold("keys", "rotate", "--data-dir", long, "--overlap", "3h"); code != 0 {
+		t.Errorf("--overlap 3h under a 2h token lifetime: exit %d, %s", code, errOut)
 	}
 }
 

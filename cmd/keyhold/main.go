@@ -152,7 +152,7 @@ type keysRotateCmd struct {
 	kekFlag
 	SigningAlg string        `help:"Algorithm of the new key: ES256, EdDSA or RS256. Every node signs with the new key whatever its own --signing-alg." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
 	Overlap    time.Duration `help:"How long the previous keys keep verifying tokens: at least the token lifetime plus 1m." default:"1h"`
-	TokenTTL   time.Duration `help:"The access token lifetime the servers use (serve's --token-ttl), which the overlap must cover." default:"15m" env:"KEYHOLD_TOKEN_TTL"`
+	TokenTTL   time.Duration `help:"The access token lifetime the servers use (serve's --token-ttl), which the overlap must cover; the longer of this and the lifetime the last started server recorded in the store counts (default: that one, or 15m)." env:"KEYHOLD_TOKEN_TTL"`
 }
 
 func (c *keysRotateCmd) Run(g *globals) error {
@@ -160,9 +160,6 @@ func (c *keysRotateCmd) Run(g *globals) error {
 	alg, err := token.ParseAlgorithm(c.SigningAlg)
 	if err != nil {
 		return err
-	}
-	if min := token.MinOverlap(c.TokenTTL); c.Overlap < min {
-		return fmt.Errorf("--overlap %s is shorter than %s, the token lifetime (--token-ttl %s) plus 1m: tokens signed before the rotation would be refused before they expire", c.Overlap, min, c.TokenTTL)
 	}
 	sealer, err := token.LoadSealer(c.KeyEncryptionKeyFile...)
 	if err != nil {
@@ -173,6 +170,9 @@ func (c *keysRotateCmd) Run(g *globals) error {
 		return err
 	}
 	defer st.Close()
+	if err := c.checkOverlap(ctx, st); err != nil {
+		return err
+	}
 	now := time.Now()
 	if err := token.CheckRotation(ctx, st, now, sealer); err != nil {
 		return fmt.Errorf("keys rotate: %w", err)
@@ -183,6 +183,31 @@ func (c *keysRotateCmd) Run(g *globals) error {
 	}
 	return printJSON(g.stdout, map[string]any{"kid": kid, "algorithm": c.SigningAlg, "sealed": sealer != nil,
 		"previousKeysRetireAt": now.Add(c.Overlap).UTC().Format(time.RFC3339)})
+}
+
+// defaultTokenTTL is serve's --token-ttl default.
+const defaultTokenTTL = 15 * time.Minute
+
+// checkOverlap refuses an overlap shorter than the token lifetime plus a minute: tokens
+// signed just before the rotation would be refused before they expire. The lifetime is the
+// longer of --token-ttl and the one the last started server recorded.
+func (c *keysRotateCmd) checkOverlap(ctx context.Context, st storage.Store) error {
+	stored, err := app.StoredTokenTTL(ctx, st)
+	if err != nil {
+		return err
+	}
+	ttl, from := c.TokenTTL, "--token-ttl"
+	if stored > ttl {
+		ttl, from = stored, "recorded in the store by the last started server"
+	}
+	if ttl == 0 {
+		ttl, from = defaultTokenTTL, "the default; give --token-ttl if the servers use another"
+	}
+	if min := token.MinOverlap(ttl); c.Overlap < min {
+		return fmt.Errorf("--overlap %s is shorter than %s, the token lifetime %s (%s) plus 1m: tokens signed before the rotation would be refused before they expire",
+			c.Overlap, min, ttl, from)
+	}
+	return nil
 }
 
 type migrateCmd struct {

@@ -211,6 +211,23 @@ func (n *Node) recordBaseURL(ctx context.Context) error {
 	return nil
 }
 
+// StoredTokenTTL is the token lifetime the last started `keyhold serve` recorded in the store
+// (0 when none has since keyhold began recording it).
+func StoredTokenTTL(ctx context.Context, st storage.Store) (time.Duration, error) {
+	v, err := st.GetSetting(ctx, storage.SettingTokenTTL)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("the token lifetime recorded in the store, %q: %w", v, err)
+	}
+	return d, nil
+}
+
 // Addr is the bound address.
 func (n *Node) Addr() string { return n.ln.Addr().String() }
 
@@ -230,6 +247,9 @@ func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
 	}
 	if err := n.recordBaseURL(ctx); err != nil {
 		return err
+	}
+	if err := n.Store.PutSetting(ctx, storage.SettingTokenTTL, n.cfg.TokenTTL.String(), now); err != nil {
+		return fmt.Errorf("token lifetime: %w", err)
 	}
 	n.assemble()
 	created, err := workspace.Bootstrap(ctx, n.Store, workspace.CreateInput{Name: "default",

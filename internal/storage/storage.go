@@ -242,6 +242,10 @@ type Settings interface {
 // SettingBaseURL is the public base URL the last started `keyhold serve` runs with.
 const SettingBaseURL = "base_url"
 
+// SettingTokenTTL is the access token lifetime the last started `keyhold serve` runs with (a
+// Go duration), which `keyhold keys rotate` must cover with its overlap.
+const SettingTokenTTL = "token_ttl"
+
 // Store is everything a backend provides.
 type Store interface {
 	Settings
