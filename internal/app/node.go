@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -112,6 +113,9 @@ type Node struct {
 	ln       net.Listener
 	// syncAfterWriteFailures counts writes whose views could not be updated at once.
 	syncAfterWriteFailures atomic.Int64
+
+	// addrFailures is the failed-authentication budget per source, pruned by the janitor.
+	addrFailures *ratelimit.Limiter[netip.Addr]
 }
 
 // Open prepares a node: store, built-ins, signing key, first workspace, views.

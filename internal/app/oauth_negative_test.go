@@ -143,8 +143,10 @@ func TestOAuthTokenEndpointNegatives(t *testing.T) {
 	}
 }
 
-// After 10 failures for one client id the next attempt is refused with 429 even with the
-// right secret; an unknown client id is treated exactly alike.
+// Failed client authentication is budgeted per source address, not per client id: ten wrong
+// secrets do not lock the client out, and after the address's 50 failures every attempt from
+// it is refused with 429, even with the right secret; an unknown client id is treated exactly
+// alike.
 func TestOAuthClientFailuresRateLimited(t *testing.T) {
 	type outcome struct {
 		fail, limited []byte
@@ -164,10 +166,16 @@ func TestOAuthClientFailuresRateLimited(t *testing.T) {
 				clientID, secret = ids.New(), strings.Repeat("ab", 32)
 			}
 			var o outcome
-			for i := 1; i <= 10; i++ {
+			for i := 1; i <= 50; i++ {
 				resp, body := e.PostForm(t, a.TokenURL, oaClientForm(clientID, strings.Repeat("0", 64)))
 				oaWantError(t, resp, body, http.StatusUnauthorized, "invalid_client")
 				o.fail = body
+				if i == 10 && tc.known {
+					// No per-client lockout: the right secret still works.
+					if resp, body := e.PostForm(t, a.TokenURL, oaClientForm(clientID, secret)); resp.StatusCode != http.StatusOK {
+						t.Fatalf("the right secret after 10 wrong ones: %d %s", resp.StatusCode, body)
+					}
+				}
 			}
 			before := oaMetric(t, e, oaTokensIssued)
 			for _, attempt := range []struct {
@@ -188,9 +196,9 @@ func TestOAuthClientFailuresRateLimited(t *testing.T) {
 			if after := oaMetric(t, e, oaTokensIssued); after != before {
 				t.Errorf("a rate-limited request issued a token")
 			}
-			// The limit is per client id: another client from the same address is served.
-			if resp, body := e.PostForm(t, a.TokenURL, oaClientForm(other.ClientID, other.Secret)); resp.StatusCode != http.StatusOK {
-				t.Errorf("another client while the first is limited: %d %s", resp.StatusCode, body)
+			// The limit is the address's: another client from the same address is refused too.
+			if resp, body := e.PostForm(t, a.TokenURL, oaClientForm(other.ClientID, other.Secret)); resp.StatusCode != http.StatusTooManyRequests {
+				t.Errorf("another client from the blocked address: %d %s", resp.StatusCode, body)
 			}
 			results[tc.name] = o
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,14 +21,14 @@ import (
 	"github.com/keyhold/keyhold/internal/workspace"
 )
 
-// Failed-authentication budgets: per client id, a burst of 10 then one every 6 s; per source
-// address, a burst of 50 then one per second.
+// The failed-authentication budget of a source (an IPv4 address, an IPv6 /64): a burst of
+// 50, then one per second; attempts refused as blocked count too, and a source is blocked for
+// at most 5 minutes after its last attempt. There is no per-client budget (docs/security.md).
 const (
-	clientFailBurst    = 10
-	clientFailInterval = 6 * time.Second
-	addrFailBurst      = 50
-	addrFailInterval   = time.Second
-	janitorInterval    = time.Minute
+	addrFailBurst    = 50
+	addrFailInterval = time.Second
+	addrFailMaxWait  = 5 * time.Minute
+	janitorInterval  = time.Minute
 )
 
 // assemble builds the views, the change feed and the HTTP surface.
@@ -64,13 +65,14 @@ func (n *Node) assemble() {
 		Reach: engine.Reaches, Sync: syncNow}
 	metrics := telemetry.New()
 	n.registerMetrics(metrics)
-	addrFailures := ratelimit.New(addrFailBurst, addrFailInterval)
+	addrFailures := ratelimit.New[netip.Addr](addrFailBurst, addrFailInterval, addrFailMaxWait)
+	n.addrFailures = addrFailures
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
 	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now, Guard: guard}
 	n.API = &httpapi.API{
 		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,
-			Sync: n.Feed.Sync, ClientFailures: ratelimit.New(clientFailBurst, clientFailInterval), AddrFailures: addrFailures,
+			Sync: n.Feed.Sync, AddrFailures: addrFailures,
 			Observer: metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},
@@ -180,6 +182,7 @@ func (n *Node) janitor(ctx context.Context) {
 		now := n.cfg.Now()
 		n.verifier.Prune()
 		n.revoked.Prune()
+		n.addrFailures.Prune()
 		if err := n.Store.DeleteExpiredRevocations(ctx, now); err != nil && ctx.Err() == nil {
 			n.cfg.Log.Warn("janitor: revocations", "error", err)
 		}

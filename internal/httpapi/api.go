@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -42,7 +43,7 @@ type API struct {
 	IAM      *rbac.Manager
 	Identity *identity.Service
 	// AddrFailures limits failed bearer authentications per source address.
-	AddrFailures *ratelimit.Limiter
+	AddrFailures *ratelimit.Limiter[netip.Addr]
 	// Ready reports whether the node can serve (views loaded, store reachable).
 	Ready func(context.Context) error
 	// ReadyDetail, when set, adds what an operator should know to /readyz's answer (keys this
@@ -162,8 +163,8 @@ func (a *API) route(pattern, permission string, h callerHandler) {
 // authenticate verifies the bearer token. Failures cost the source address a token of its
 // failure budget; an address out of budget is refused before its token is looked at.
 func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
-	addr := ratelimit.SourceAddr(r)
-	if blocked, wait := a.AddrFailures.Blocked(addr); blocked {
+	src := ratelimit.Source(r)
+	if blocked, wait := a.AddrFailures.Gate(src); blocked {
 		a.Metrics.AuthFailed("bearer", "rate_limited")
 		return nil, &apperr.Error{Kind: apperr.TooManyRequests, Message: "too many failed authentication attempts; retry later",
 			RetryAfter: ratelimit.RetryAfter(wait)}
@@ -175,7 +176,7 @@ func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
 	}
 	c, err := a.Tokens.Authenticate(raw)
 	if err != nil {
-		a.AddrFailures.Fail(addr)
+		a.AddrFailures.Fail(src)
 		a.Metrics.AuthFailed("bearer", "invalid")
 		return nil, &apperr.Error{Kind: apperr.Unauthorized, Message: "the access token is not valid: " + err.Error()}
 	}

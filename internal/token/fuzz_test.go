@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -69,8 +70,8 @@ func newTestServer(t testing.TB) *testServer {
 		t.Fatal("the directory did not load the workspace")
 	}
 	srv := &Server{Issuer: iss, Verifier: &Verifier{Issuer: iss, Creds: creds, Revoked: revoked, Workspaces: dir}, Creds: creds,
-		Workspaces: dir, Store: st, Sync: feed.Sync, ClientFailures: ratelimit.New(10, 6*time.Second),
-		AddrFailures: ratelimit.New(50, time.Second), Observer: nopObserver{}, Log: log}
+		Workspaces: dir, Store: st, Sync: feed.Sync,
+		AddrFailures: ratelimit.New[netip.Addr](50, time.Second, time.Minute), Observer: nopObserver{}, Log: log}
 	return &testServer{srv: srv, ws: created.WorkspaceID, clientID: created.ClientID, secret: created.ClientSecret}
 }
 
@@ -78,15 +79,20 @@ func newTestServer(t testing.TB) *testServer {
 // do not decide the next one's answer.
 func (ts *testServer) fresh() *Server {
 	s := *ts.srv
-	s.ClientFailures = ratelimit.New(10, 6*time.Second)
-	s.AddrFailures = ratelimit.New(50, time.Second)
+	s.AddrFailures = ratelimit.New[netip.Addr](50, time.Second, time.Minute)
 	return &s
 }
 
 // do runs one token request through handleToken, with {ws} set to wsPath.
 func (ts *testServer) do(s *Server, wsPath, query, contentType, authorization, body string) *httptest.ResponseRecorder {
+	return ts.doFrom(s, "192.0.2.1:1234", wsPath, query, contentType, authorization, body)
+}
+
+// doFrom is do from the source address remote (host:port).
+func (ts *testServer) doFrom(s *Server, remote, wsPath, query, contentType, authorization, body string) *httptest.ResponseRecorder {
 	target := IssuerPrefix + "x/token"
 	req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(body))
+	req.RemoteAddr = remote
 	req.URL.RawQuery = query
 	req.SetPathValue("ws", wsPath)
 	if contentType != "" {

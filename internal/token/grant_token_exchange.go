@@ -26,13 +26,13 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	if oe := exchangeParams(f); oe != nil {
 		return nil, oe
 	}
-	addr := ratelimit.SourceAddr(r)
-	if blocked, wait := s.AddrFailures.Blocked(addr); blocked {
+	src := ratelimit.Source(r)
+	if blocked, wait := s.AddrFailures.Gate(src); blocked {
 		return nil, s.limited(wait)
 	}
 	caller, sub, err := s.Verifier.Verify(f.get("subject_token"))
 	if err != nil {
-		s.AddrFailures.Fail(addr)
+		s.AddrFailures.Fail(src)
 		s.Observer.AuthFailed("exchange", "invalid_subject")
 		return nil, badRequest(errInvalidRequest, "the subject token is not valid: "+err.Error())
 	}

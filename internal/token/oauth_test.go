@@ -139,22 +139,48 @@ func TestTokenEndpointRequests(t *testing.T) {
 	}
 }
 
-// Ten failures for a client id, then 429 with Retry-After even for the right secret.
-func TestTokenEndpointClientFailureLimit(t *testing.T) {
+// Failures are budgeted per source, never per client id: a source that sends wrong secrets
+// for a client is refused after the burst (and stays refused while it keeps trying, even
+// with the right secret), while the client itself, from any other source, gets its token.
+// IPv6 sources are budgeted by /64.
+func TestTokenEndpointFailuresBudgetedPerSource(t *testing.T) {
 	ts := newTestServer(t)
-	s := ts.fresh()
 	hex := ids.Hex(ts.ws)
 	bad := url.Values{"grant_type": {"client_credentials"}, "client_id": {ts.clientID}, "client_secret": {"x"}}.Encode()
-	for i := 0; i < 10; i++ {
-		if rec := ts.do(s, hex, "", "application/x-www-form-urlencoded", "", bad); rec.Code != 401 {
-			t.Fatalf("failure %d: %d", i+1, rec.Code)
-		}
+	good := url.Values{"grant_type": {"client_credentials"}, "client_id": {ts.clientID}, "client_secret": {ts.secret}}.Encode()
+	const form = "application/x-www-form-urlencoded"
+	for _, tc := range []struct{ name, attacker, neighbour, other string }{
+		{"IPv4", "192.0.2.66:4000", "", "192.0.2.67:4000"},
+		{"IPv6", "[2001:db8:0:1::66]:4000", "[2001:db8:0:1:ffff::1]:4000", "[2001:db8:0:2::1]:4000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := ts.fresh()
+			for i := range 80 {
+				rec := ts.doFrom(s, tc.attacker, hex, "", form, "", bad)
+				want := 401
+				if i >= 50 {
+					want = 429
+				}
+				if rec.Code != want {
+					t.Fatalf("wrong secret %d from the attacker: %d, want %d", i+1, rec.Code, want)
+				}
+				// The real client, from elsewhere, is never refused.
+				if rec := ts.doFrom(s, tc.other, hex, "", form, basicAuth(ts.clientID, ts.secret), "grant_type=client_credentials"); rec.Code != 200 {
+					t.Fatalf("after %d wrong secrets from the attacker, the client got %d: %s", i+1, rec.Code, rec.Body)
+				}
+			}
+			rec := ts.doFrom(s, tc.attacker, hex, "", form, "", good)
+			if rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
+				t.Fatalf("the right secret from the blocked source: %d %v %s", rec.Code, rec.Header(), rec.Body)
+			}
+			checkTokenAnswer(t, ts, "x", rec)
+			if tc.neighbour != "" {
+				if rec := ts.doFrom(s, tc.neighbour, hex, "", form, "", good); rec.Code != 429 {
+					t.Fatalf("another address of the attacker's /64: %d, want 429", rec.Code)
+				}
+			}
+		})
 	}
-	rec := ts.do(s, hex, "", "application/x-www-form-urlencoded", basicAuth(ts.clientID, ts.secret), "grant_type=client_credentials")
-	if rec.Code != 429 || rec.Header().Get("Retry-After") == "" {
-		t.Fatalf("after 10 failures: %d %v %s", rec.Code, rec.Header(), rec.Body)
-	}
-	checkTokenAnswer(t, ts, "x", rec)
 }
 
 // expires_in is the token's lifetime, whatever the sub-second part of the clock.

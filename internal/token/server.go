@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/credential"
@@ -33,11 +34,11 @@ type Server struct {
 	Store      storage.Store
 	// Sync brings this node's views up to date with the store.
 	Sync func(context.Context) error
-	// Failed client authentications, per client id and per source address.
-	ClientFailures *ratelimit.Limiter
-	AddrFailures   *ratelimit.Limiter
-	Observer       Observer
-	Log            *slog.Logger
+	// AddrFailures budgets failed authentications per source (ratelimit.Source): there is no
+	// per-client budget, so nobody can lock a client out by failing in its name.
+	AddrFailures *ratelimit.Limiter[netip.Addr]
+	Observer     Observer
+	Log          *slog.Logger
 	// Exchange enables RFC 8693 token exchange (GreenLake Cloud has it, the Dedicated
 	// Platform does not).
 	Exchange bool
@@ -72,11 +73,11 @@ func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
 	if _, ok := s.Workspaces.Get(id); ok {
 		return id, nil
 	}
-	addr := ratelimit.SourceAddr(r)
-	if blocked, _ := s.AddrFailures.Blocked(addr); blocked {
+	src := ratelimit.Source(r)
+	if blocked, _ := s.AddrFailures.Gate(src); blocked {
 		return "", notFound
 	}
-	s.AddrFailures.Fail(addr)
+	s.AddrFailures.Fail(src)
 	if err := s.Sync(r.Context()); err != nil {
 		s.Log.Error("sync on unknown workspace", "error", err)
 	}
@@ -87,18 +88,15 @@ func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
 }
 
 // authenticateClient is the one client-authentication step every grant and endpoint that
-// needs it goes through. A client that has failed too often, or an address that has, is
-// refused before its credentials are looked at; every failure looks the same whether the
-// client id exists, belongs to another workspace, or the secret is wrong.
+// needs it goes through. A source that has failed too often is refused before any credential
+// is looked at (and the refused attempt counts, so a source that keeps trying stays blocked);
+// failures are budgeted per source only, never per client id, so failures in a client's
+// name from elsewhere never refuse the client itself. Every failure looks the same whether
+// the client id exists, belongs to another workspace, or the secret is wrong.
 func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (credential.Entry, *oauthError) {
-	addr := ratelimit.SourceAddr(r)
-	for _, l := range []struct {
-		lim *ratelimit.Limiter
-		key string
-	}{{s.AddrFailures, addr}, {s.ClientFailures, f.clientID}} {
-		if blocked, wait := l.lim.Blocked(l.key); blocked {
-			return credential.Entry{}, s.limited(wait)
-		}
+	src := ratelimit.Source(r)
+	if blocked, wait := s.AddrFailures.Gate(src); blocked {
+		return credential.Entry{}, s.limited(wait)
 	}
 	if f.clientID == "" {
 		s.clientFailed(r, f, ws, FailMissing)
@@ -115,8 +113,7 @@ func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (creden
 		}
 	}
 	if !ok || e.TokenWorkspaceID != ws {
-		s.AddrFailures.Fail(addr)
-		s.ClientFailures.Fail(f.clientID)
+		s.AddrFailures.Fail(src)
 		s.clientFailed(r, f, ws, s.why(f, ok))
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication failed", basic: f.basic}
