@@ -23,9 +23,6 @@ const MaxTokenLen = 4096
 // leeway tolerates clock skew between nodes on nbf and iat.
 const leeway = 30 * time.Second
 
-// maxCached bounds the verified-token cache.
-const maxCached = 200_000
-
 // ErrInvalid is returned for every token that must not be honoured; the wrapped reason is
 // safe to show in an error description.
 var ErrInvalid = errors.New("invalid token")
@@ -47,9 +44,12 @@ type Verifier struct {
 	Reach func(principals []string, mspID, tenantID string) bool
 	// Sync brings the views up to date (nil: never).
 	Sync func() error
+	// CacheSize bounds the verified-token cache (0: DefaultCacheSize). When it is full, a new
+	// token evicts the cached token closest to expiry.
+	CacheSize int
 
 	mu    sync.RWMutex
-	cache map[[32]byte]cachedToken
+	cache *tokenCache
 }
 
 // cachedToken is a verified token's claims and the key that signed it: a cached token is
@@ -67,7 +67,7 @@ func (v *Verifier) Verify(raw string) (*principal.Caller, *Claims, error) {
 	}
 	key := tokenKey(raw)
 	v.mu.RLock()
-	ct, ok := v.cache[key]
+	ct, ok := v.cache.get(key)
 	v.mu.RUnlock()
 	if ok {
 		if _, live := v.Issuer.Keys.Key(ct.kid); !live {
@@ -191,29 +191,26 @@ func (v *Verifier) remember(key [32]byte, c cachedToken) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.cache == nil {
-		v.cache = map[[32]byte]cachedToken{}
+		v.cache = newTokenCache(v.CacheSize)
 	}
-	if len(v.cache) >= maxCached {
-		v.pruneLocked()
-		if len(v.cache) >= maxCached {
-			return
-		}
-	}
-	v.cache[key] = c
+	v.cache.add(key, c)
 }
 
-// Prune drops expired tokens from the cache.
+// Prune drops expired tokens from the cache; its cost is the number of tokens dropped.
 func (v *Verifier) Prune() {
 	v.mu.Lock()
-	v.pruneLocked()
+	if v.cache != nil {
+		v.cache.prune(v.Issuer.Now().Unix())
+	}
 	v.mu.Unlock()
 }
 
-func (v *Verifier) pruneLocked() {
-	now := v.Issuer.Now()
-	for k, c := range v.cache {
-		if !now.Before(c.claims.Expiry.Time()) {
-			delete(v.cache, k)
-		}
+// Cached is the number of tokens in the cache.
+func (v *Verifier) Cached() int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.cache == nil {
+		return 0
 	}
+	return v.cache.len()
 }

@@ -215,11 +215,7 @@ func assertInvalid(t *testing.T, v *Verifier, raw string) {
 	t.Logf("refused: %v", err)
 }
 
-func (e *tokenEnv) cacheLen() int {
-	e.v.mu.RLock()
-	defer e.v.mu.RUnlock()
-	return len(e.v.cache)
-}
+func (e *tokenEnv) cacheLen() int { return e.v.Cached() }
 
 func TestVerifyMintedToken(t *testing.T) {
 	e := newTokenEnv(t, jose.ES256)
