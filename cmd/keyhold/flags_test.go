@@ -30,6 +30,8 @@ func TestServeRefusesOutOfRangeValues(t *testing.T) {
 		{[]string{"--token-ttl", "48h"}, nil, "--token-ttl 48h: must be between 1m and 24h"},
 		{[]string{"--shutdown-timeout", "0s"}, nil, "--shutdown-timeout 0s: must be between 1s and 1h"},
 		{nil, []string{"KEYHOLD_MAX_CREDENTIALS_PER_OWNER=0"}, "--max-credentials-per-owner 0"},
+		{[]string{"--token-cache-size", "0"}, nil, "--token-cache-size 0: must be between 1 and 100000000"},
+		{nil, []string{"KEYHOLD_TOKEN_CACHE_SIZE=-1"}, "--token-cache-size -1: must be between 1 and 100000000"},
 	} {
 		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, c.args...)
 		r := runBinary(t, dir, c.env, args...)

@@ -54,6 +54,7 @@ type serveCmd struct {
 	Platform        string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
 	TrustedProxies  []string      `help:"Load balancers (IP addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client." env:"KEYHOLD_TRUSTED_PROXIES" sep:","`
+	TokenCacheSize  int           `help:"Verified access tokens cached per node (about 1 KiB each)." default:"200000" env:"KEYHOLD_TOKEN_CACHE_SIZE"`
 }
 
 // config is the node configuration the flags give.
@@ -61,7 +62,7 @@ func (c *serveCmd) config() app.Config {
 	return app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
 		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
-		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile}
+		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize}
 }
 
 // Validate refuses out-of-range values and unusable URLs before anything starts (kong calls

@@ -18,6 +18,8 @@ const (
 	MaxShutdownTimeout = time.Hour
 	MinCredentials     = 1
 	MaxCredentials     = 1_000_000
+	MinTokenCacheSize  = 1
+	MaxTokenCacheSize  = 100_000_000
 )
 
 // CheckSettings checks the numeric settings against their ranges, naming the flags. The
@@ -35,6 +37,9 @@ func CheckSettings(c *Config) error {
 	}
 	if c.MaxCredentialsPerOwner < MinCredentials || c.MaxCredentialsPerOwner > MaxCredentials {
 		return fmt.Errorf("--max-credentials-per-owner %d: must be between %d and %d", c.MaxCredentialsPerOwner, MinCredentials, MaxCredentials)
+	}
+	if c.TokenCacheSize < MinTokenCacheSize || c.TokenCacheSize > MaxTokenCacheSize {
+		return fmt.Errorf("--token-cache-size %d: must be between %d and %d", c.TokenCacheSize, MinTokenCacheSize, MaxTokenCacheSize)
 	}
 	return nil
 }

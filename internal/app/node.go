@@ -38,6 +38,8 @@ type Config struct {
 	MaxCredentialsPerOwner int
 	SyncInterval           time.Duration
 	ShutdownTimeout        time.Duration
+	// TokenCacheSize bounds the verified-token cache (unset: token.DefaultCacheSize).
+	TokenCacheSize int
 	// Platform is PlatformCloud (default) or PlatformDedicated, which lacks token exchange.
 	Platform string
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the client (addresses
@@ -79,6 +81,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxCredentialsPerOwner == 0 {
 		c.MaxCredentialsPerOwner = credential.DefaultMaxPerOwner
+	}
+	if c.TokenCacheSize == 0 {
+		c.TokenCacheSize = token.DefaultCacheSize
 	}
 	if c.SyncInterval == 0 {
 		c.SyncInterval = time.Second

@@ -62,7 +62,7 @@ func (n *Node) assemble() {
 	}
 	n.Issuer = &token.Issuer{BaseURL: cfg.BaseURL, Audience: cfg.BaseURL, TTL: cfg.TokenTTL, Keys: keys, Now: cfg.Now}
 	n.verifier = &token.Verifier{Issuer: n.Issuer, Creds: creds, Revoked: n.revoked, Workspaces: dir,
-		Reach: engine.Reaches, Sync: syncNow}
+		Reach: engine.Reaches, Sync: syncNow, CacheSize: cfg.TokenCacheSize}
 	metrics := telemetry.New()
 	n.registerMetrics(metrics)
 	addrFailures := ratelimit.New[netip.Addr](addrFailBurst, addrFailInterval, addrFailMaxWait)
