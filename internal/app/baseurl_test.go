@@ -67,7 +67,8 @@ func FuzzCheckBaseURL(f *testing.F) {
 }
 
 func TestCheckSettingsNamesFlagAndRange(t *testing.T) {
-	ok := Config{TokenTTL: MinTokenTTL, SyncInterval: MinSyncInterval, ShutdownTimeout: MinShutdownTimeout, MaxCredentialsPerOwner: 1}
+	ok := Config{TokenTTL: MinTokenTTL, SyncInterval: MinSyncInterval, ShutdownTimeout: MinShutdownTimeout, MaxCredentialsPerOwner: 1,
+		TokenCacheSize: MinTokenCacheSize}
 	if err := CheckSettings(&ok); err != nil {
 		t.Fatalf("the minimums: %v", err)
 	}
@@ -82,6 +83,8 @@ func TestCheckSettingsNamesFlagAndRange(t *testing.T) {
 		{func(c *Config) { c.ShutdownTimeout = 0 }, "--shutdown-timeout 0s: must be between 1s and 1h"},
 		{func(c *Config) { c.MaxCredentialsPerOwner = 0 }, "--max-credentials-per-owner 0: must be between 1 and 1000000"},
 		{func(c *Config) { c.MaxCredentialsPerOwner = MaxCredentials + 1 }, "--max-credentials-per-owner"},
+		{func(c *Config) { c.TokenCacheSize = 0 }, "--token-cache-size 0: must be between 1 and 100000000"},
+		{func(c *Config) { c.TokenCacheSize = MaxTokenCacheSize + 1 }, "--token-cache-size"},
 	} {
 		cfg := ok
 		c.mod(&cfg)
