@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/keyhold/keyhold/internal/app"
+	"github.com/keyhold/keyhold/internal/app/apptest"
+	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
@@ -115,4 +118,64 @@ func TestRightsDoNotFollowAUserIntoAnotherWorkspace(t *testing.T) {
 	if d := w.decision(t, w.admin, user(platformAdmin), "glp.workspace.view", wsGRN(b)); d["decision"] != true {
 		t.Errorf("the user's own grant in B, asked by the platform administrator: %v", d)
 	}
+}
+
+// TestTenantTokensActWithTheTenantsAndTheMSPsAssignmentsOnly checks the rule in an MSP tenant:
+// a credential the MSP made for a tenant acts there with the MSP assignments that reach the
+// tenant and with the tenant's own assignments, never with one made in another tenant; and a
+// decision about a user in a tenant counts the same.
+func TestTenantTokensActWithTheTenantsAndTheMSPsAssignmentsOnly(t *testing.T) {
+	w := newMSPWorld(t, app.Config{})
+	e := w.e
+	u := e.UserWithRole(t, w.msp, rbac.RoleWorkspaceObserver) // observer on the MSP's whole workspace
+	cred := object(t, mustStatus(t, e, http.MethodPost, credsPath, w.mspToken, map[string]any{"credentialName": "for t1",
+		"ownerId": u.UserID, "associatedTenant": map[string]string{"resourceUri": "/workspaces/v1/workspaces/" + ids.Hex(w.t1)}},
+		http.StatusCreated))
+	clientID := cred["clientId"].(string)
+	tok := e.Token(t, w.t1, clientID, cred["clientSecret"].(string))
+	// Made in another tenant of the same MSP: counts for nothing in t1.
+	e.Assign(t, w.t2, apptest.UserPrincipal(u.UserID), rbac.RoleWorkspaceAdmin, wsGRN(w.t2))
+	e.Assign(t, w.t2, "api-client:"+clientID, rbac.RoleWorkspaceAdmin, wsGRN(w.t2))
+
+	self := map[string]string{"type": "token", "id": tok}
+	ask := func(subject map[string]string, action string) map[string]any {
+		t.Helper()
+		return object(t, mustStatus(t, e, http.MethodPost, "/access/v1/evaluation", tok, map[string]any{
+			"subject": subject, "action": map[string]string{"name": action},
+			"resource": map[string]string{"type": "workspace", "id": wsGRN(w.t1)}, "context": map[string]any{"explain": true}},
+			http.StatusOK))
+	}
+	// The MSP's observer assignment reaches t1: view, as an EXTERNAL grant, and nothing more.
+	mustStatus(t, e, http.MethodGet, "/identity/v1/users", tok, nil, http.StatusOK)
+	for _, subject := range []map[string]string{self, user(u.UserID), {"type": "api-client", "id": clientID}} {
+		d := ask(subject, "glp.workspace.view")
+		if d["decision"] != true || d["context"].(map[string]any)["reason"].(map[string]any)["source"] != rbac.SourceExternal {
+			t.Errorf("%s subject, MSP grant in t1: %v", subject["type"], d)
+		}
+		if d := ask(subject, "glp.identity.edit"); d["decision"] != false {
+			t.Errorf("%s subject holds glp.identity.edit in t1 from an assignment made in t2: %v", subject["type"], d)
+		}
+	}
+	resp, raw := e.Do(t, http.MethodPost, "/identity/v1/user-groups", tok, map[string]any{"name": "x"})
+	wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
+
+	// The tenant's own assignment to the credential counts with the MSP's.
+	e.Assign(t, w.t1, "api-client:"+clientID, rbac.RoleWorkspaceOperator, wsGRN(w.t1))
+	mustStatus(t, e, http.MethodPost, "/identity/v1/user-groups", tok, map[string]any{"name": "x"}, http.StatusCreated)
+	if d := ask(self, "glp.identity.edit"); d["decision"] != true {
+		t.Errorf("the tenant's own grant to the credential: %v", d)
+	}
+	if d := ask(self, "glp.identity.delete"); d["decision"] != false {
+		t.Errorf("glp.identity.delete from an assignment made in t2: %v", d)
+	}
+}
+
+// mustStatus sends a request and fails unless it answers want; it returns the body.
+func mustStatus(t testing.TB, e *apptest.Env, method, path, tok string, body any, want int) []byte {
+	t.Helper()
+	resp, raw := e.Do(t, method, path, tok, body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	return raw
 }
