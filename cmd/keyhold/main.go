@@ -50,6 +50,7 @@ type serveCmd struct {
 	SigningAlg      string        `help:"Algorithm of the signing key created when the store has none: ES256, EdDSA or RS256 (then keys rotate --signing-alg changes it)." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
 	MaxCredentials  int           `help:"Credentials one owner may hold in one workspace." default:"7" env:"KEYHOLD_MAX_CREDENTIALS_PER_OWNER" name:"max-credentials-per-owner"`
 	SyncInterval    time.Duration `help:"How often in-memory views poll the store for writes made by other processes." default:"1s" env:"KEYHOLD_SYNC_INTERVAL"`
+	ChangeRetention time.Duration `help:"How long the change log keeps an entry; a node that falls further behind reloads its views from the store (at least 1m; keep it above 30 sync intervals)." default:"10m" env:"KEYHOLD_CHANGE_RETENTION"`
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
 	Platform        string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
@@ -61,7 +62,7 @@ type serveCmd struct {
 func (c *serveCmd) config() app.Config {
 	return app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
+		ChangeRetention: c.ChangeRetention, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
 		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize}
 }
 

@@ -68,7 +68,7 @@ func FuzzCheckBaseURL(f *testing.F) {
 
 func TestCheckSettingsNamesFlagAndRange(t *testing.T) {
 	ok := Config{TokenTTL: MinTokenTTL, SyncInterval: MinSyncInterval, ShutdownTimeout: MinShutdownTimeout, MaxCredentialsPerOwner: 1,
-		TokenCacheSize: MinTokenCacheSize}
+		TokenCacheSize: MinTokenCacheSize, ChangeRetention: MinChangeRetention}
 	if err := CheckSettings(&ok); err != nil {
 		t.Fatalf("the minimums: %v", err)
 	}
@@ -79,6 +79,8 @@ func TestCheckSettingsNamesFlagAndRange(t *testing.T) {
 		{func(c *Config) { c.TokenTTL = 0 }, "--token-ttl 0s: must be between 1m and 24h"},
 		{func(c *Config) { c.TokenTTL = 25 * MaxTokenTTL }, "--token-ttl"},
 		{func(c *Config) { c.SyncInterval = 0 }, "--sync-interval 0s: must be between 10ms and 1h"},
+		{func(c *Config) { c.ChangeRetention = 0 }, "--change-retention 0s: must be between 1m and 720h"},
+		{func(c *Config) { c.ChangeRetention = 2 * MaxChangeRetention }, "--change-retention"},
 		{func(c *Config) { c.SyncInterval = -1 }, "--sync-interval"},
 		{func(c *Config) { c.ShutdownTimeout = 0 }, "--shutdown-timeout 0s: must be between 1s and 1h"},
 		{func(c *Config) { c.MaxCredentialsPerOwner = 0 }, "--max-credentials-per-owner 0: must be between 1 and 1000000"},

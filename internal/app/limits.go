@@ -16,6 +16,8 @@ const (
 	MaxSyncInterval    = time.Hour
 	MinShutdownTimeout = time.Second
 	MaxShutdownTimeout = time.Hour
+	MinChangeRetention = time.Minute
+	MaxChangeRetention = 30 * 24 * time.Hour
 	MinCredentials     = 1
 	MaxCredentials     = 1_000_000
 	MinTokenCacheSize  = 1
@@ -30,6 +32,9 @@ func CheckSettings(c *Config) error {
 		return err
 	}
 	if err := inRange("--sync-interval", c.SyncInterval, MinSyncInterval, MaxSyncInterval); err != nil {
+		return err
+	}
+	if err := inRange("--change-retention", c.ChangeRetention, MinChangeRetention, MaxChangeRetention); err != nil {
 		return err
 	}
 	if err := inRange("--shutdown-timeout", c.ShutdownTimeout, MinShutdownTimeout, MaxShutdownTimeout); err != nil {

@@ -37,7 +37,10 @@ type Config struct {
 	SigningAlg             string
 	MaxCredentialsPerOwner int
 	SyncInterval           time.Duration
-	ShutdownTimeout        time.Duration
+	// ChangeRetention is how long change log entries are kept (when zero, DefaultChangeRetention
+	// or 30 sync intervals if longer); a node that falls further behind reloads its views.
+	ChangeRetention time.Duration
+	ShutdownTimeout time.Duration
 	// TokenCacheSize bounds the verified-token cache (unset: token.DefaultCacheSize).
 	TokenCacheSize int
 	// Platform is PlatformCloud (default) or PlatformDedicated, which lacks token exchange.
@@ -88,6 +91,9 @@ func (c *Config) defaults() {
 	if c.SyncInterval == 0 {
 		c.SyncInterval = time.Second
 	}
+	if c.ChangeRetention == 0 {
+		c.ChangeRetention = defaultRetention(c.SyncInterval)
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 20 * time.Second
 	}
@@ -121,6 +127,8 @@ type Node struct {
 
 	// addrFailures is the failed-authentication budget per source, pruned by the janitor.
 	addrFailures *ratelimit.Limiter[netip.Addr]
+	// compacted counts the change log entries this node's janitor deleted.
+	compacted atomic.Int64
 }
 
 // Open prepares a node: store, built-ins, signing key, first workspace, views.
@@ -137,6 +145,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Platform != PlatformCloud && cfg.Platform != PlatformDedicated {
 		return nil, fmt.Errorf("platform %q: expected cloud or dedicated", cfg.Platform)
 	}
+	checkRetention(&cfg)
 	proxies, err := ratelimit.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err

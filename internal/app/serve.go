@@ -83,6 +83,7 @@ func (n *Node) assemble() {
 		Ready:            n.ready,
 		ReadyDetail:      n.readyDetail,
 	}
+	metrics.Register(newChangeLogCollector(n))
 	n.handler = n.proxies.Handler(n.API.Handler())
 }
 
@@ -169,7 +170,8 @@ func (n *Node) Serve(ctx context.Context) error {
 	return err
 }
 
-// janitor forgets what has expired: cached tokens, revocations and retired keys.
+// janitor forgets what has expired: cached tokens, revocations of expired tokens, retired
+// keys, and change log entries older than the retention.
 func (n *Node) janitor(ctx context.Context) {
 	t := time.NewTicker(janitorInterval)
 	defer t.Stop()
@@ -189,6 +191,7 @@ func (n *Node) janitor(ctx context.Context) {
 		if err := n.Store.DeleteRetiredKeys(ctx, now); err != nil && ctx.Err() == nil {
 			n.cfg.Log.Warn("janitor: retired keys", "error", err)
 		}
+		n.compactChanges(ctx)
 	}
 }
 

@@ -51,6 +51,7 @@ type Feed struct {
 
 	mu      sync.Mutex // one sync at a time; guards failing
 	seq     atomic.Int64
+	reloads atomic.Int64
 	failing struct {
 		seq   int64
 		count int
@@ -77,6 +78,10 @@ func New(store storage.Store, log *slog.Logger, handlers ...Handler) *Feed {
 func (f *Feed) Load(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.load(ctx)
+}
+
+func (f *Feed) load(ctx context.Context) error {
 	seq, err := f.store.LatestSeq(ctx)
 	if err != nil {
 		return fmt.Errorf("changefeed: %w", err)
@@ -93,6 +98,10 @@ func (f *Feed) Load(ctx context.Context) error {
 // Seq is the last sequence number applied.
 func (f *Feed) Seq() int64 { return f.seq.Load() }
 
+// Reloads counts the full reloads Sync made because the entries it needed had been compacted
+// away.
+func (f *Feed) Reloads() int64 { return f.reloads.Load() }
+
 // SkippedCount is how many entries the feed went past because a view failed them.
 func (f *Feed) SkippedCount() int64 { return f.skipped.Load() }
 
@@ -105,13 +114,25 @@ func (f *Feed) LastSkipped() *Skipped { return f.lastSkip.Load() }
 // SkipAge) is skipped, logged and counted, so that one view's trouble with one record cannot
 // stop every later write from reaching every view. The view that failed it stays stale for
 // that record until the record is written again.
+//
+// A node that fell behind by more than the log keeps (the store compacts it: see
+// storage.ChangeLog.CompactChanges) finds the entries after its position gone: the first entry
+// it reads is not the next sequence number. It then rebuilds every view from the store, as at
+// start, instead of applying a log with a hole in it.
 func (f *Feed) Sync(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for {
-		changes, err := f.store.ChangesSince(ctx, f.seq.Load(), batch)
+		at := f.seq.Load()
+		changes, err := f.store.ChangesSince(ctx, at, batch)
 		if err != nil {
 			return fmt.Errorf("changefeed: read: %w", err)
+		}
+		if len(changes) > 0 && changes[0].Seq > at+1 {
+			f.log.Warn("change feed fell behind the retained change log; reloading every view from the store",
+				"applied_seq", at, "oldest_retained_seq", changes[0].Seq)
+			f.reloads.Add(1)
+			return f.load(ctx)
 		}
 		for _, c := range changes {
 			if err := f.apply(ctx, c); err != nil {

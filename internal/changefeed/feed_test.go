@@ -412,3 +412,61 @@ func TestSyncDoesNotSkipABriefFailure(t *testing.T) {
 		t.Errorf("applied %v, skipped %d", got, f.SkippedCount())
 	}
 }
+
+// TestSyncReloadsAfterCompaction: a node that fell behind by more than the retained log (a
+// second store on the same database file compacted it meanwhile) rebuilds its views instead of
+// applying a log with a hole, and then follows the log again.
+func TestSyncReloadsAfterCompaction(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	st := open(t, dir)
+	other := open(t, dir)
+	revs := &recorder{kinds: []string{storage.KindRevocation}}
+	f := changefeed.New(st, quiet, revs)
+	must(t, f.Load(ctx))
+	revoke(t, other, "seen")
+	must(t, f.Sync(ctx))
+
+	// Compaction that keeps what this node still needs changes nothing for it.
+	revoke(t, other, "kept")
+	n, err := other.CompactChanges(ctx, time.Now().Add(-time.Hour))
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("compacting before an hour ago deleted %d entries", n)
+	}
+	must(t, f.Sync(ctx))
+	if got := revs.keys(); !slices.Equal(got, []string{"seen", "kept"}) || revs.loads != 1 || f.Reloads() != 0 {
+		t.Fatalf("applied %v, loads %d, reloads %d", got, revs.loads, f.Reloads())
+	}
+
+	// The node pauses; meanwhile writes go on and the log is compacted past its position.
+	revoke(t, other, "missed1")
+	revoke(t, other, "missed2")
+	revoke(t, other, "newest")
+	n, err = other.CompactChanges(ctx, time.Now().Add(time.Hour))
+	must(t, err)
+	if n != 4 { // seen, kept, missed1, missed2: the newest entry stays
+		t.Fatalf("compaction deleted %d entries, want 4", n)
+	}
+	oldest, err := other.OldestSeq(ctx)
+	must(t, err)
+	if want := latest(t, other); oldest != want {
+		t.Fatalf("oldest retained %d, want the newest %d", oldest, want)
+	}
+	must(t, f.Sync(ctx))
+	if revs.loads != 2 || f.Reloads() != 1 {
+		t.Fatalf("after the gap: loads %d, reloads %d; want a full reload", revs.loads, f.Reloads())
+	}
+	if got := revs.keys(); !slices.Equal(got, []string{"seen", "kept"}) {
+		t.Fatalf("entries applied across the gap: %v", got)
+	}
+	if want := latest(t, other); f.Seq() != want {
+		t.Fatalf("seq %d after the reload, latest %d", f.Seq(), want)
+	}
+	// Back on the log: the next write is applied, with no further reload.
+	revoke(t, other, "after")
+	must(t, f.Sync(ctx))
+	if got := revs.keys(); !slices.Equal(got, []string{"seen", "kept", "after"}) || f.Reloads() != 1 {
+		t.Fatalf("after the reload: applied %v, reloads %d", got, f.Reloads())
+	}
+}

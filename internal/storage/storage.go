@@ -226,8 +226,19 @@ type Revocations interface {
 type ChangeLog interface {
 	// ChangesSince returns up to limit entries with Seq > after, in Seq order.
 	ChangesSince(ctx context.Context, after int64, limit int) ([]Change, error)
-	// LatestSeq is the highest Seq written so far (0 for an empty log).
+	// LatestSeq is the highest Seq written so far (0 for an empty log); compaction does not
+	// lower it.
 	LatestSeq(ctx context.Context) (int64, error)
+	// OldestSeq is the lowest Seq still in the log (0 when the log is empty). Sequence numbers
+	// are dense (every committed write takes the next one), so a reader that has applied up
+	// to seq N has missed entries exactly when OldestSeq > N+1.
+	OldestSeq(ctx context.Context) (int64, error)
+	// CompactChanges deletes the oldest entries of the log: every entry with a Seq below that
+	// of the first entry written at or after cutoff. The newest entry is always kept, so
+	// what remains is a contiguous, non-empty suffix of the log (when anything was ever
+	// written). It returns how many entries it deleted. It is safe to run on several nodes at
+	// once, and alongside writers.
+	CompactChanges(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 // Settings are named values the service records for the operator commands (SettingBaseURL).

@@ -100,3 +100,7 @@ func methodLabel(m string) string {
 	}
 	return "OTHER"
 }
+
+// Register adds collectors that other packages build (gauges read at scrape time, for
+// instance) to the registry.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }

@@ -36,6 +36,7 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"Authorization", testAuthorization},
 		{"Revocations", testRevocations},
 		{"ChangeLog", testChangeLog},
+		{"ChangeLogCompaction", testChangeLogCompaction},
 		{"Transactions", testTransactions},
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"Tenants", testTenants},
