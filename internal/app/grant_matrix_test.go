@@ -55,6 +55,10 @@ var gmRows = []struct {
 	{"add a tenant to a tenant group holding operator", "- - - - - - 201 201 - -"},
 	{"add a user to a group holding administrator", "201 201 403 403 403 403 201 403 201 403"},
 	{"add a user to a group holding observer", "201 201 201 403 201 201 201 201 201 201"},
+	{"remove a user from a group holding administrator", "204 204 403 403 403 403 204 403 204 403"},
+	{"remove a user from a group holding observer", "204 204 204 403 204 204 204 204 204 204"},
+	{"delete an administrator's role assignment", "204 204 403 403 403 403 204 403 204 403"},
+	{"delete an observer's role assignment", "204 204 403 403 403 403 204 403 204 403"},
 	{"create a credential for an administrator", "201 201 403 403 403 403 201 403 201 403"},
 	{"create a credential for the platform administrator", "- 403 403 403 403 403 - - - -"},
 	{"create a credential for an observer", "201 201 201 403 201 201 201 201 201 201"},
@@ -194,6 +198,18 @@ func (w *gmWorld) request(t *testing.T, grant string, c *gmCaller, n int) gmReq 
 		return gmReq{http.MethodPost, "/identity/v1/user-groups/" + groupWith(rbac.RoleWorkspaceAdmin) + "/members", map[string]any{"userId": fresh("").UserID}}
 	case "add a user to a group holding observer":
 		return gmReq{http.MethodPost, "/identity/v1/user-groups/" + groupWith(rbac.RoleWorkspaceObserver) + "/members", map[string]any{"userId": fresh("").UserID}}
+	case "remove a user from a group holding administrator", "remove a user from a group holding observer":
+		slug := rbac.RoleWorkspaceObserver
+		if strings.HasSuffix(grant, "administrator") {
+			slug = rbac.RoleWorkspaceAdmin
+		}
+		g, u := groupWith(slug), fresh("").UserID
+		w.call(t, http.MethodPost, "/identity/v1/user-groups/"+g+"/members", c.admin, map[string]any{"userId": u}, http.StatusCreated)
+		return gmReq{http.MethodDelete, "/identity/v1/user-groups/" + g + "/members/" + u, nil}
+	case "delete an administrator's role assignment":
+		return gmReq{http.MethodDelete, assignmentsV2 + "/" + w.assign(t, c.admin, "user:"+fresh("").UserID, predefined(rbac.RoleWorkspaceAdmin), wsGRN(ws)), nil}
+	case "delete an observer's role assignment":
+		return gmReq{http.MethodDelete, assignmentsV2 + "/" + w.assign(t, c.admin, "user:"+fresh("").UserID, predefined(rbac.RoleWorkspaceObserver), wsGRN(ws)), nil}
 	case "create a credential for an administrator":
 		return gmReq{http.MethodPost, credsPath, map[string]any{"credentialName": name, "ownerId": fresh(rbac.RoleWorkspaceAdmin).UserID}}
 	case "create a credential for the platform administrator":

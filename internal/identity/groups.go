@@ -186,8 +186,9 @@ func (s *Service) AddGroupMember(ctx context.Context, c *principal.Caller, group
 }
 
 // RemoveGroupMember removes a user from a group; the next decision on this node no longer
-// grants it what the group holds. Removing the last member of a group that makes the
-// workspace's last administrator is refused (rbac.KeepAdministrator: 412).
+// grants it what the group holds. The caller must hold what the group's assignments grant
+// (rbac.Guard), and removing the last member of a group that makes the workspace's last
+// administrator is refused (rbac.KeepAdministrator: 412).
 func (s *Service) RemoveGroupMember(ctx context.Context, c *principal.Caller, groupID, rawUserID string) error {
 	g, err := s.GetGroup(ctx, c, groupID)
 	if err != nil {
@@ -196,6 +197,9 @@ func (s *Service) RemoveGroupMember(ctx context.Context, c *principal.Caller, gr
 	userID, err := ids.Parse(rawUserID)
 	if err != nil {
 		return apperr.Invalid(apperr.SourcePath, "userId", "must be a UUID")
+	}
+	if err := s.Guard.MayGrantHoldings(ctx, c, []string{principal.Group(g.ID)}, "removing a member from this user group"); err != nil {
+		return err
 	}
 	err = rbac.KeepAdministrator(ctx, s.Store, c.WorkspaceID, func(tx storage.Store) error {
 		return tx.RemoveUserGroupMember(ctx, g.ID, userID)

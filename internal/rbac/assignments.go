@@ -320,13 +320,21 @@ func (m *Manager) UpdateAssignment(ctx context.Context, c *principal.Caller, id 
 }
 
 // DeleteAssignment removes an assignment of the caller's workspace; the next decision on
-// this node no longer counts it.
+// this node no longer counts it. The caller must hold what the assignment grants (Guard), and
+// the workspace's last administrator stays (KeepAdministrator).
 func (m *Manager) DeleteAssignment(ctx context.Context, c *principal.Caller, id, ifMatch string) error {
 	a, err := m.visibleAssignment(ctx, c, id)
 	if err != nil {
 		return err
 	}
 	if err := CheckGeneration(ifMatch, a.Generation); err != nil {
+		return err
+	}
+	role, err := m.Store.GetRole(ctx, a.RoleID)
+	if err != nil {
+		return apperr.Wrap(err, "read role")
+	}
+	if err := m.guard().MayRevoke(ctx, c, role, a.Scopes); err != nil {
 		return err
 	}
 	err = KeepAdministrator(ctx, m.Store, c.WorkspaceID, func(tx storage.Store) error {

@@ -61,6 +61,12 @@ func (g *Guard) MayAssign(ctx context.Context, c *principal.Caller, role *storag
 	return g.check(ctx, c, "assigning this role").grants(role.Permissions, scopes)
 }
 
+// MayRevoke refuses (403) unless the caller holds every permission of role on every one of
+// scopes: nobody takes away, by deleting an assignment, more than it could have granted.
+func (g *Guard) MayRevoke(ctx context.Context, c *principal.Caller, role *storage.Role, scopes []string) error {
+	return g.check(ctx, c, "deleting this role assignment").grants(role.Permissions, scopes)
+}
+
 // MayDefine refuses (403) unless the caller holds every one of perms on its whole workspace:
 // the permissions a custom role create or update adds (an assigned role's new permissions
 // reach every scope it is assigned on; Kubernetes' "escalate" rule).
