@@ -188,3 +188,29 @@ func jsonText(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// Issue 9 item 9: `keys rotate` without the key-encryption key stored the new key in the
+// clear and the running node, configured with one, signed with it. The command now refuses
+// (cmd/keyhold); a key rotated in the clear anyway (by an older keyhold, straight into the
+// store) is never this node's signer: it keeps signing with its sealed key and reports the
+// clear one.
+func TestANodeWithAKeyEncryptionKeyNeverSignsWithAClearKey(t *testing.T) {
+	ctx := context.Background()
+	e := apptest.Start(t, app.Config{KeyEncryptionKeyFiles: []string{kekFile(t, 4)}})
+	sealedKID := oaKid(t, e.AdminToken(t))
+	clearKID, err := token.Rotate(ctx, e.Node.Store, jose.ES256, time.Hour, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Node.Feed.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if k := oaKid(t, e.AdminToken(t)); k != sealedKID {
+		t.Errorf("signs with %s after a rotation in the clear (%s), want the sealed key %s", k, clearKID, sealedKID)
+	}
+	code, body := readyz(t, e)
+	keys, _ := body["signingKeys"].(map[string]any)
+	if code != http.StatusOK || keys == nil || !strings.Contains(jsonText(t, keys["unusable"]), clearKID) {
+		t.Errorf("readyz %d %v, want the clear key reported", code, body)
+	}
+}

@@ -201,7 +201,7 @@ func (n *Node) warnClearKeys(ctx context.Context) error {
 	}
 	for _, k := range keys {
 		if !token.Sealed(k.PrivateKey) {
-			n.cfg.Log.Warn("a signing key is stored unencrypted although a key-encryption key is configured; run `keyhold keys rotate` with it to replace the key",
+			n.cfg.Log.Warn("a signing key is stored unencrypted although a key-encryption key is configured; this node never signs with it (it sealed a new key) and it only verifies until it retires",
 				"kid", k.KID)
 		}
 	}
