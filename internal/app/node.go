@@ -58,6 +58,10 @@ type Config struct {
 	// Stdout receives the one-time bootstrap line.
 	Stdout io.Writer
 	Now    func() time.Time
+	// loadHook, when set, runs at the start of Load (tests hold the load there);
+	// loadLogEvery, when set, replaces loadLogInterval.
+	loadHook     func(context.Context)
+	loadLogEvery time.Duration
 }
 
 // Platforms keyhold can model.
@@ -122,6 +126,10 @@ type Node struct {
 	proxies  ratelimit.Proxies
 	sealer   *token.Sealer
 	ln       net.Listener
+	engine   *rbac.Engine
+	// loaded is set once Load has built the views; loadStart is when it began (Unix ns).
+	loaded    atomic.Bool
+	loadStart atomic.Int64
 	// syncAfterWriteFailures counts writes whose views could not be updated at once.
 	syncAfterWriteFailures atomic.Int64
 
@@ -131,7 +139,8 @@ type Node struct {
 	compacted atomic.Int64
 }
 
-// Open prepares a node: store, built-ins, signing key, first workspace, views.
+// Open prepares a node: store, built-ins, signing keys, first workspace. The other views
+// are loaded by Load, which Serve calls once it listens.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.defaults()
 	base, err := CheckBaseURL(cfg.BaseURL, cfg.Listen)
@@ -282,8 +291,10 @@ func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
 		n.cfg.Log.Info("created the first workspace; its administrator's credential was printed once on stdout",
 			"workspace_id", created.WorkspaceID, "client_id", created.ClientID)
 	}
-	if err := n.Feed.Load(ctx); err != nil {
-		return err
+	// The views are loaded by Load, after the node starts listening; the signing keys are
+	// loaded here already, so that a node that could not sign refuses to start.
+	if err := n.keys.Load(ctx, n.Store); err != nil {
+		return fmt.Errorf("signing keys: %w", err)
 	}
 	// Running, a key this node cannot use is skipped and reported; starting, it is refused
 	// (a node that cannot sign with the active key is misconfigured: a missing or wrong

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/netip"
 	"time"
@@ -42,6 +43,7 @@ func (n *Node) assemble() {
 	n.keys = keys
 	n.revoked = token.NewRevoked(cfg.Now)
 	engine := rbac.NewEngine()
+	n.engine = engine
 	engine.Groups = groups
 	n.Feed = changefeed.New(n.Store, cfg.Log, creds, dir, groups, keys, n.revoked, engine)
 	syncNow := func() error {
@@ -82,6 +84,7 @@ func (n *Node) assemble() {
 		Identity:         &identity.Service{Store: n.Store, Sync: committed, Now: cfg.Now, Guard: guard},
 		Ready:            n.ready,
 		ReadyDetail:      n.readyDetail,
+		Starting:         func() bool { return !n.loaded.Load() },
 	}
 	metrics.Register(newChangeLogCollector(n))
 	n.handler = n.proxies.Handler(n.API.Handler())
@@ -100,6 +103,9 @@ func (n *Node) ready(ctx context.Context) error {
 // here, the change-log entries skipped.
 func (n *Node) readyDetail() map[string]any {
 	d := map[string]any{}
+	if !n.loaded.Load() {
+		d["loading"] = n.loadProgress()
+	}
 	if st := n.keys.Status(); len(st.Unusable) > 0 || st.Signer == "" || st.SignerRetiresAt != nil {
 		d["signingKeys"] = st
 	}
@@ -137,27 +143,50 @@ func (n *Node) Handler() http.Handler { return n.handler }
 // BaseURL is the node's public base URL.
 func (n *Node) BaseURL() string { return n.cfg.BaseURL }
 
-// Serve answers HTTP until ctx ends, then stops taking new connections, drains in-flight
-// requests (up to the shutdown timeout) and returns. Close the node afterwards.
+// Serve listens at once and answers HTTP until ctx ends: first /healthz, /readyz ("loading",
+// with progress) and /metrics alone while the views load (Load, unless done already), then
+// everything. When ctx ends it stops taking new connections, drains in-flight requests (up to
+// the shutdown timeout) and returns. Close the node afterwards.
 func (n *Node) Serve(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.Background())
 	defer stop()
-	wake := make(chan struct{}, 1)
-	if n.cfg.Database != "" {
-		go postgres.Listen(bg, n.cfg.Database, wake, n.cfg.Log)
-	}
-	go n.Feed.Run(bg, n.cfg.SyncInterval, wake)
-	go n.janitor(bg)
 	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
 		ErrorLog: nil}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(n.ln) }()
-	n.cfg.Log.Info("keyhold is serving", "listen", n.Addr(), "base_url", n.cfg.BaseURL)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	loaded := make(chan error, 1)
+	if n.loaded.Load() {
+		loaded <- nil
+	} else {
+		n.cfg.Log.Info("listening; loading the in-memory views (/healthz answers, /readyz and the API answer 503 until they are loaded)",
+			"listen", n.Addr())
+		go func() { loaded <- n.Load(bg) }()
+	}
+	for waiting := loaded; ; {
+		select {
+		case err := <-waiting:
+			if err != nil {
+				srv.Close()
+				return err
+			}
+			waiting = nil
+			n.startLoops(bg)
+			n.cfg.Log.Info("keyhold is serving", "listen", n.Addr(), "base_url", n.cfg.BaseURL)
+			continue
+		case err := <-errc:
+			stop()
+			if waiting != nil {
+				<-waiting
+			}
+			return err
+		case <-ctx.Done():
+		}
+		if waiting != nil { // stopped while loading: stop the load before the store closes
+			stop()
+			<-waiting
+		}
+		break
 	}
 	n.cfg.Log.Info("shutting down: draining in-flight requests")
 	n.API.Drain()
@@ -168,6 +197,75 @@ func (n *Node) Serve(ctx context.Context) error {
 		n.cfg.Log.Info("drained")
 	}
 	return err
+}
+
+// startLoops starts what runs once the views are loaded: the change feed's polling (woken by
+// PostgreSQL's notifications) and the janitor.
+func (n *Node) startLoops(bg context.Context) {
+	wake := make(chan struct{}, 1)
+	if n.cfg.Database != "" {
+		go postgres.Listen(bg, n.cfg.Database, wake, n.cfg.Log)
+	}
+	go n.Feed.Run(bg, n.cfg.SyncInterval, wake)
+	go n.janitor(bg)
+}
+
+// Loaded reports whether Load has built the views (the API answers).
+func (n *Node) Loaded() bool { return n.loaded.Load() }
+
+// loadLogInterval is how often a long load logs its progress.
+const loadLogInterval = 3 * time.Second
+
+// Load builds the in-memory views from the store, logging progress every loadLogInterval;
+// until it returns, the API answers 503 (see httpapi.API.Starting). Serve calls it after it
+// starts listening; a caller may call it before Serve instead. It is not safe to call twice
+// concurrently.
+func (n *Node) Load(ctx context.Context) error {
+	if n.loaded.Load() {
+		return nil
+	}
+	n.loadStart.Store(time.Now().UnixNano())
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		every := loadLogInterval
+		if n.cfg.loadLogEvery > 0 {
+			every = n.cfg.loadLogEvery
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				n.cfg.Log.Info("loading the in-memory views", "progress", n.loadProgress())
+			}
+		}
+	}()
+	if n.cfg.loadHook != nil {
+		n.cfg.loadHook(ctx)
+	}
+	if err := n.Feed.Load(ctx); err != nil {
+		return fmt.Errorf("loading the views: %w", err)
+	}
+	n.loaded.Store(true)
+	n.cfg.Log.Info("loaded the in-memory views", "assignments", n.engine.LoadProgress(),
+		"duration_ms", time.Since(time.Unix(0, n.loadStart.Load())).Milliseconds())
+	return nil
+}
+
+// loadProgress says how far Load is, for /readyz and the log.
+func (n *Node) loadProgress() map[string]any {
+	step, views, kinds := n.Feed.LoadStatus()
+	p := map[string]any{"view": step, "views": views, "assignmentsLoaded": n.engine.LoadProgress()}
+	if kinds != nil {
+		p["kinds"] = kinds
+	}
+	if start := n.loadStart.Load(); start != 0 {
+		p["elapsedSeconds"] = time.Since(time.Unix(0, start)).Round(time.Millisecond).Seconds()
+	}
+	return p
 }
 
 // janitor forgets what has expired: cached tokens, revocations of expired tokens, retired

@@ -59,6 +59,18 @@ type Feed struct {
 	}
 	skipped  atomic.Int64
 	lastSkip atomic.Pointer[Skipped]
+	// loadStep is the 1-based index of the view Load is building (0: none).
+	loadStep atomic.Int32
+}
+
+// LoadStatus tells how far Load is: it is building view step of views (step 0: not
+// loading), which consumes kinds.
+func (f *Feed) LoadStatus() (step, views int, kinds []string) {
+	step = int(f.loadStep.Load())
+	if step > 0 && step <= len(f.handlers) {
+		kinds = f.handlers[step-1].Kinds()
+	}
+	return step, len(f.handlers), kinds
 }
 
 // New builds a feed over store for handlers.
@@ -86,7 +98,9 @@ func (f *Feed) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("changefeed: %w", err)
 	}
-	for _, h := range f.handlers {
+	defer f.loadStep.Store(0)
+	for i, h := range f.handlers {
+		f.loadStep.Store(int32(i + 1))
 		if err := h.Load(ctx, f.store); err != nil {
 			return fmt.Errorf("changefeed: load: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,10 @@ type API struct {
 	// ReadyDetail, when set, adds what an operator should know to /readyz's answer (keys this
 	// node cannot use, change-log entries skipped), ready or not.
 	ReadyDetail func() map[string]any
+	// Starting, when set, reports that the node is still loading its views: /healthz and
+	// /metrics answer, /readyz answers 503 "loading" with ReadyDetail's progress, and every
+	// other route 503 with Retry-After.
+	Starting func() bool
 
 	mux      *http.ServeMux
 	draining atomic.Bool
@@ -79,6 +84,12 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.ReadyDetail != nil {
 		body = a.ReadyDetail()
 	}
+	if a.Starting != nil && a.Starting() {
+		body["status"] = "loading"
+		w.Header().Set("Retry-After", strconv.Itoa(startingRetryAfter))
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
 	if a.draining.Load() {
 		body["status"] = "draining"
 		writeJSON(w, http.StatusServiceUnavailable, body)
@@ -97,7 +108,32 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 // dispatch routes a request. The mux answers unknown paths and methods itself, in plain
 // text; jsonMiss rewrites those answers into the API's error format without routing twice.
 func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
+	if a.Starting != nil && a.Starting() && !servedWhileStarting(r.URL.Path) {
+		a.refuseWhileStarting(w, r)
+		return
+	}
 	a.mux.ServeHTTP(&jsonMiss{ResponseWriter: w, a: a, r: r}, r)
+}
+
+// startingRetryAfter is the Retry-After, in seconds, of answers given while views load.
+const startingRetryAfter = 2
+
+// servedWhileStarting: the probes and metrics answer while the views load.
+func servedWhileStarting(path string) bool {
+	return path == "/healthz" || path == "/readyz" || path == "/metrics"
+}
+
+// refuseWhileStarting answers 503 with Retry-After, in the OAuth error format on the OAuth
+// endpoints and in the API's elsewhere.
+func (a *API) refuseWhileStarting(w http.ResponseWriter, r *http.Request) {
+	const msg = "keyhold is starting: its in-memory views are loading; retry shortly"
+	if strings.HasPrefix(r.URL.Path, token.IssuerPrefix) || strings.HasPrefix(r.URL.Path, "/.well-known/") {
+		w.Header().Set("Retry-After", strconv.Itoa(startingRetryAfter))
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "temporarily_unavailable", "error_description": msg})
+		return
+	}
+	a.writeError(w, r, &apperr.Error{Kind: apperr.Unavailable, Message: msg, RetryAfter: startingRetryAfter})
 }
 
 // jsonMiss turns the mux's own plain-text 404 and 405 answers into GreenLake error bodies.

@@ -3,6 +3,7 @@ package rbac
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/ids"
@@ -50,6 +51,8 @@ type Engine struct {
 	*view
 	// Groups tells which tenants a tenant group holds (for MSP scopes); set before use.
 	Groups GroupMembership
+	// loaded counts the assignments read by the Load under way (progress for /readyz).
+	loaded atomic.Int64
 }
 
 // view is what the engine decides from; Load swaps in a fresh one.

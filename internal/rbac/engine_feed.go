@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/storage"
@@ -17,9 +18,11 @@ func (e *Engine) Kinds() []string {
 }
 
 // Load implements changefeed.Handler: it builds a fresh copy from the store and swaps it in.
+// LoadProgress counts the assignments it has read so far.
 func (e *Engine) Load(ctx context.Context, s storage.Store) error {
 	fresh := NewEngine()
-	if err := fresh.loadAuthz(ctx, s); err != nil {
+	e.loaded.Store(0)
+	if err := fresh.loadAuthz(ctx, s, &e.loaded); err != nil {
 		return err
 	}
 	if err := fresh.loadGroups(ctx, s); err != nil {
@@ -31,7 +34,10 @@ func (e *Engine) Load(ctx context.Context, s storage.Store) error {
 	return nil
 }
 
-func (e *Engine) loadAuthz(ctx context.Context, s storage.Store) error {
+// LoadProgress is how many assignments the last (or current) Load has read.
+func (e *Engine) LoadProgress() int64 { return e.loaded.Load() }
+
+func (e *Engine) loadAuthz(ctx context.Context, s storage.Store, loaded *atomic.Int64) error {
 	perms, err := s.ListPermissions(ctx)
 	if err != nil {
 		return err
@@ -48,6 +54,7 @@ func (e *Engine) loadAuthz(ctx context.Context, s storage.Store) error {
 	}
 	return s.EachAssignment(ctx, func(a *storage.Assignment) error {
 		e.putAssignment(a)
+		loaded.Add(1)
 		return nil
 	})
 }

@@ -71,6 +71,7 @@ func Start(t testing.TB, cfg app.Config) *Env {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = n.Serve(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; n.Close() })
+	waitLoaded(t, n, done)
 	e := &Env{Node: n, Base: n.BaseURL(), Logs: logs}
 	if err := json.Unmarshal(out.Bytes(), &e.Admin); err != nil {
 		t.Fatalf("bootstrap line %q: %v", out.String(), err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold/internal/app"
 )
@@ -35,5 +36,19 @@ func Reopen(t testing.TB, cfg app.Config) (*Env, string) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = n.Serve(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; n.Close() })
+	waitLoaded(t, n, done)
 	return &Env{Node: n, Base: n.BaseURL(), Logs: logs}, out.String()
+}
+
+// waitLoaded waits until the node has loaded its views and answers the API (Serve loads them
+// after it starts listening).
+func waitLoaded(t testing.TB, n *app.Node, done <-chan struct{}) {
+	t.Helper()
+	for !n.Loaded() {
+		select {
+		case <-done:
+			t.Fatal("the node stopped before it loaded its views")
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
