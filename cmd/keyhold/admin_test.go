@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyhold/keyhold/internal/storage/postgres/pgtest"
 )
 
 // recovered is the line `keyhold admin recover` prints (the bootstrap line's shape).
@@ -144,6 +146,39 @@ func TestAdminRecoverWithTheRealBinary(t *testing.T) {
 		r := runBinary(t, dir, nil, append([]string{"admin", "recover"}, c.args...)...)
 		if r.code == 0 || !strings.Contains(r.stderr, c.want) || r.stdout != "" {
 			t.Errorf("%q: exit %d, stdout %q, stderr %q; want a failure saying %q", c.args, r.code, r.stdout, r.stderr, c.want)
+		}
+	}
+}
+
+// On PostgreSQL with two nodes, a credential recovered through one store URL works on both
+// nodes at once: neither needs a poll to accept it.
+func TestAdminRecoverOnTwoPostgreSQLNodes(t *testing.T) {
+	db := pgtest.Database(t)
+	dir := t.TempDir()
+	var bases []string
+	for range 2 {
+		port := freePort(t)
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		s := startServer(t, dir, nil, "--database", db, "--listen", fmt.Sprintf("127.0.0.1:%d", port),
+			"--base-url", "http://keyhold.test", "--sync-interval", "1h")
+		s.waitFor(t, "readiness", func() bool { code, _ := get(base + "/readyz"); return code == 200 })
+		bases = append(bases, base)
+	}
+	r := runBinary(t, dir, nil, "admin", "recover", "--database", db, "--workspace", "default")
+	if r.code != 0 {
+		t.Fatalf("admin recover: exit %d: %s", r.code, r.stderr)
+	}
+	rec := parseLine(t, r.stdout)
+	if !strings.HasPrefix(rec.Issuer, "http://keyhold.test/") {
+		t.Fatalf("the issuer is not the servers' base URL: %+v", rec)
+	}
+	path := strings.TrimPrefix(rec.TokenURL, "http://keyhold.test")
+	for _, base := range bases {
+		// The issuer names the public base URL; the test reaches each node directly.
+		rec.TokenURL = base + path
+		tok := tokenOf(t, rec)
+		if code, raw := call(t, http.MethodGet, base+"/identity/v1/users", tok, nil); code != http.StatusOK {
+			t.Fatalf("%s: the recovered administrator lists users: %d %s", base, code, raw)
 		}
 	}
 }
