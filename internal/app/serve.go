@@ -32,6 +32,14 @@ const (
 	janitorInterval  = time.Minute
 )
 
+// The budget of invalid tokens an authenticated caller may ask about (AuthZEN token
+// subjects, introspection, revocation), per client id: a burst of 100, then 20 a second.
+// Out of budget, only tokens already verified are answered (token.Server.CheckToken).
+const (
+	tokenCheckBurst    = 100
+	tokenCheckInterval = 50 * time.Millisecond
+)
+
 // assemble builds the views, the change feed and the HTTP surface.
 func (n *Node) assemble() {
 	cfg := &n.cfg
@@ -67,6 +75,9 @@ func (n *Node) assemble() {
 		Reach: engine.Reaches, Sync: syncNow, CacheSize: cfg.TokenCacheSize}
 	metrics := telemetry.New()
 	n.registerMetrics(metrics)
+	metrics.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_key_refreshes_total",
+		Help: "Syncs of this node's views caused by tokens signed by an unknown key (at most one per 250 ms)."},
+		func() float64 { return float64(n.verifier.KeyRefreshes()) }))
 	addrFailures := ratelimit.New[netip.Addr](addrFailBurst, addrFailInterval, addrFailMaxWait)
 	n.addrFailures = addrFailures
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
@@ -75,7 +86,8 @@ func (n *Node) assemble() {
 		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,
 			Sync: n.Feed.Sync, AddrFailures: addrFailures,
-			Observer: metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},
+			TokenChecks: ratelimit.New[string](tokenCheckBurst, tokenCheckInterval, tokenCheckBurst*tokenCheckInterval),
+			Observer:    metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},
 		WorkspaceService: workspaces,
@@ -283,6 +295,7 @@ func (n *Node) janitor(ctx context.Context) {
 		n.verifier.Prune()
 		n.revoked.Prune()
 		n.addrFailures.Prune()
+		n.API.Tokens.TokenChecks.Prune()
 		if err := n.Store.DeleteExpiredRevocations(ctx, now); err != nil && ctx.Err() == nil {
 			n.cfg.Log.Warn("janitor: revocations", "error", err)
 		}

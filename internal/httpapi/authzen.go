@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -9,8 +10,10 @@ import (
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
+	"github.com/keyhold/keyhold/internal/token"
 )
 
 // Paths of the OpenID AuthZEN Authorization API 1.0 that keyhold serves.
@@ -59,11 +62,15 @@ func (a *API) single(w http.ResponseWriter, r *http.Request, c *principal.Caller
 	if err == nil {
 		err = a.mayAsk(c, q.resource)
 	}
+	var d azDecision
+	if err == nil {
+		d, err = a.decide(c, q)
+	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, a.decide(c, q))
+	writeJSON(w, http.StatusOK, d)
 }
 
 func (a *API) evaluations(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
@@ -88,10 +95,11 @@ func (a *API) evaluations(w http.ResponseWriter, r *http.Request, c *principal.C
 			err = a.mayAsk(c, q.resource)
 		}
 		d := azDecision{}
+		if err == nil {
+			d, err = a.decide(c, q)
+		}
 		if err != nil {
 			d = errorDecision(err)
-		} else {
-			d = a.decide(c, q)
 		}
 		results = append(results, d)
 		if plan.semantic == semanticDenyOnDeny && !d.Decision || plan.semantic == semanticPermitFirst && d.Decision {
@@ -132,18 +140,27 @@ func (a *API) mayAsk(c *principal.Caller, resource grn.GRN) error {
 // the assignments made in that workspace (and those of its MSP that reach it) grant; on a
 // platform resource (grn:<platform>), what the assignments made in the asking caller's own
 // workspace grant. deny is the reason code when the subject holds nothing here.
-func (a *API) subject(c *principal.Caller, q evalQuery) (principals []string, w rbac.Where, deny string) {
+//
+// Token subjects are checked within the asking caller's budget of invalid tokens
+// (token.Server.CheckToken): out of budget, a token that is not already verified is not
+// looked at, and err is 429 with Retry-After.
+func (a *API) subject(c *principal.Caller, q evalQuery) (principals []string, w rbac.Where, deny string, err error) {
 	switch typ, id, _ := strings.Cut(q.principal, ":"); {
 	case q.token != "":
-		tc, err := a.Tokens.Authenticate(q.token)
+		tc, _, err := a.Tokens.CheckToken(c.ClientID, q.token)
+		var be *token.BudgetError
+		if errors.As(err, &be) {
+			return nil, rbac.Where{}, "", &apperr.Error{Kind: apperr.TooManyRequests, RetryAfter: ratelimit.RetryAfter(be.Wait),
+				Message: "too many invalid tokens presented; retry later"}
+		}
 		if err != nil {
-			return nil, rbac.Where{}, "invalid_token"
+			return nil, rbac.Where{}, "invalid_token", nil
 		}
 		principals, w = tc.Principals(), rbac.WhereOf(tc)
 	case typ == principal.TypeAPIClient:
 		e, ok := a.Tokens.Creds.Get(id)
 		if !ok {
-			return nil, rbac.Where{}, string(rbac.DenyNoGrant) // a deleted credential holds nothing
+			return nil, rbac.Where{}, string(rbac.DenyNoGrant), nil // a deleted credential holds nothing
 		}
 		principals, w = []string{q.principal}, rbac.Where{Workspace: e.TokenWorkspaceID}
 		if e.OwnerID != "" {
@@ -153,12 +170,12 @@ func (a *API) subject(c *principal.Caller, q evalQuery) (principals []string, w 
 			w.MSP = e.WorkspaceID // an MSP's credential for one of its tenants
 		}
 	default:
-		return []string{q.principal}, a.resourceWhere(c, q.resource), ""
+		return []string{q.principal}, a.resourceWhere(c, q.resource), "", nil
 	}
 	if q.resource.Workspace != "" && !ids.IsHexOf(q.resource.Workspace, w.Workspace) {
-		return nil, rbac.Where{}, string(rbac.DenyNoGrant)
+		return nil, rbac.Where{}, string(rbac.DenyNoGrant), nil
 	}
-	return principals, w, ""
+	return principals, w, "", nil
 }
 
 // resourceWhere names the assignments that can reach a resource: those made in its workspace,
@@ -179,15 +196,19 @@ func (a *API) resourceWhere(c *principal.Caller, r grn.GRN) rbac.Where {
 	return w
 }
 
-// decide evaluates one authorized query.
-func (a *API) decide(c *principal.Caller, q evalQuery) azDecision {
-	principals, w, deny := a.subject(c, q)
+// decide evaluates one authorized query; the only error is the caller's spent budget of
+// invalid tokens.
+func (a *API) decide(c *principal.Caller, q evalQuery) (azDecision, error) {
+	principals, w, deny, err := a.subject(c, q)
+	if err != nil {
+		return azDecision{}, err
+	}
 	if deny != "" {
-		return denied(q.explain, deny)
+		return denied(q.explain, deny), nil
 	}
 	d, reason := a.Authz.Explain(w, principals, q.action, q.resource)
 	if !d.Allowed {
-		return denied(q.explain, string(reason))
+		return denied(q.explain, string(reason)), nil
 	}
 	out := azDecision{Decision: true}
 	if d.Deprecated || q.explain {
@@ -199,7 +220,7 @@ func (a *API) decide(c *principal.Caller, q evalQuery) azDecision {
 	if q.explain {
 		out.Context["reason"] = explanation(&d)
 	}
-	return out
+	return out, nil
 }
 
 func denied(explain bool, code string) azDecision {
@@ -248,9 +269,14 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 		a.writeError(w, r, err)
 		return
 	}
+	principals, where, deny, err := a.subject(c, q)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
 	results := []map[string]any{}
-	if principals, w, deny := a.subject(c, q); deny == "" {
-		for _, g := range a.Authz.Permissions(w, principals, q.resource) {
+	if deny == "" {
+		for _, g := range a.Authz.Permissions(where, principals, q.resource) {
 			item := map[string]any{"name": g.Permission}
 			props := map[string]any{}
 			if g.Deprecated {

@@ -3,8 +3,10 @@ package token
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -22,7 +24,11 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, badRequest(errInvalidRequest, "token is required"))
 		return
 	}
-	caller, c, err := s.Verifier.Verify(raw)
+	caller, c, err := s.CheckToken(f.clientID, raw)
+	if oe := s.budgetError(err); oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
 	if err != nil || caller.WorkspaceID != ws {
 		writeJSON(w, http.StatusOK, map[string]bool{"active": false})
 		return
@@ -63,7 +69,11 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, badRequest(errInvalidRequest, "token is required"))
 		return
 	}
-	caller, c, err := s.Verifier.Verify(raw)
+	caller, c, err := s.CheckToken(f.clientID, raw)
+	if oe := s.budgetError(err); oe != nil {
+		writeOAuthError(w, oe)
+		return
+	}
 	// A token is this issuer's to revoke when it is scoped to this workspace, or when it was
 	// exchanged from one of this workspace's tokens (RFC 8693): its client_id names a client of
 	// this workspace, and the tenant's issuer has no client that could revoke it.
@@ -178,6 +188,49 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 func writeBody(w http.ResponseWriter, body any) {
 	w.WriteHeader(http.StatusOK)
 	_ = jsonEncode(w, body)
+}
+
+// BudgetError is CheckToken's refusal of a caller that has presented too many invalid
+// tokens; Wait is how long until it may present one more.
+type BudgetError struct{ Wait time.Duration }
+
+func (e *BudgetError) Error() string {
+	return "too many invalid tokens presented; tokens that are not already verified are not checked until the budget refills"
+}
+
+// CheckToken verifies a token that the authenticated caller callerID asks about (an AuthZEN
+// token subject, a token to introspect or revoke), within the caller's budget of invalid
+// tokens: each invalid one costs the caller a failure, and while the caller is out of budget
+// only tokens already in the verified-token cache are answered (at no cost); any other token
+// is not looked at and the answer is a *BudgetError. So a caller cannot make the node verify
+// signatures or sync its views for more than its budget of bad tokens.
+func (s *Server) CheckToken(callerID, raw string) (*principal.Caller, *Claims, error) {
+	if s.TokenChecks == nil {
+		return s.Verifier.Verify(raw)
+	}
+	if blocked, wait := s.TokenChecks.Blocked(callerID); blocked {
+		caller, c, cached, err := s.Verifier.VerifyIfCached(raw)
+		if !cached {
+			s.Observer.AuthFailed("token_check", "rate_limited")
+			return nil, nil, &BudgetError{Wait: wait}
+		}
+		return caller, c, err
+	}
+	caller, c, err := s.Verifier.Verify(raw)
+	if err != nil {
+		s.TokenChecks.Fail(callerID)
+	}
+	return caller, c, err
+}
+
+// budgetError is the OAuth answer to a BudgetError: 429 with Retry-After.
+func (s *Server) budgetError(err error) *oauthError {
+	var be *BudgetError
+	if !errors.As(err, &be) {
+		return nil
+	}
+	return &oauthError{status: http.StatusTooManyRequests, code: errUnavailable,
+		description: "too many invalid tokens presented; retry later", retryAfter: ratelimit.RetryAfter(be.Wait)}
 }
 
 // ErrNoCaller is returned by Authenticate when no bearer token was presented.

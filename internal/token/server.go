@@ -37,8 +37,12 @@ type Server struct {
 	// AddrFailures budgets failed authentications per source (ratelimit.Source): there is no
 	// per-client budget, so nobody can lock a client out by failing in its name.
 	AddrFailures *ratelimit.Limiter[netip.Addr]
-	Observer     Observer
-	Log          *slog.Logger
+	// TokenChecks budgets the invalid tokens an authenticated caller asks about (decisions
+	// about token subjects, introspection, revocation), keyed by the caller's client id; nil:
+	// no budget. See CheckToken.
+	TokenChecks *ratelimit.Limiter[string]
+	Observer    Observer
+	Log         *slog.Logger
 	// Exchange enables RFC 8693 token exchange (GreenLake Cloud has it, the Dedicated
 	// Platform does not).
 	Exchange bool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -22,6 +23,10 @@ const MaxTokenLen = 4096
 
 // leeway tolerates clock skew between nodes on nbf and iat.
 const leeway = 30 * time.Second
+
+// DefaultRefreshInterval is how often, at most, tokens signed by an unknown key make a node
+// sync its views (Verifier.RefreshInterval).
+const DefaultRefreshInterval = 250 * time.Millisecond
 
 // ErrInvalid is returned for every token that must not be honoured; the wrapped reason is
 // safe to show in an error description.
@@ -47,10 +52,25 @@ type Verifier struct {
 	// CacheSize bounds the verified-token cache (0: DefaultCacheSize). When it is full, a new
 	// token evicts the cached token closest to expiry.
 	CacheSize int
+	// RefreshInterval: a token signed by an unknown key syncs the views at most once per
+	// interval for the whole Verifier (0: DefaultRefreshInterval); concurrent ones share one
+	// sync.
+	RefreshInterval time.Duration
 
 	mu    sync.RWMutex
 	cache *tokenCache
+
+	refreshMu   sync.Mutex
+	refreshing  *refreshCall // the sync in flight, if any
+	lastRefresh time.Time    // when the last one started
+	refreshes   atomic.Int64
 }
+
+// KeyRefreshes is the number of syncs tokens signed by unknown keys have caused.
+func (v *Verifier) KeyRefreshes() int64 { return v.refreshes.Load() }
+
+// refreshCall is one sync that concurrent callers wait for.
+type refreshCall struct{ done chan struct{} }
 
 // cachedToken is a verified token's claims and the key that signed it: a cached token is
 // honoured only while that key is. ws is the canonical id of the claims' workspace.
@@ -105,9 +125,11 @@ func (v *Verifier) parse(raw string) (cachedToken, error) {
 		return cachedToken{}, invalid("token is not an access token (typ at+jwt)")
 	}
 	key, ok := v.Issuer.Keys.Key(h.KeyID)
-	if !ok && v.Sync != nil && v.Sync() == nil {
-		// A key rotated in on another node a moment ago. Unknown key ids cost a sync each;
-		// bearer failures are budgeted per address, which bounds that cost.
+	if !ok && v.Sync != nil {
+		// A key rotated in on another node a moment ago, or a key id made up by whoever
+		// wrote the token: a forged kid costs nothing, so the syncs it may cause are bounded
+		// for the whole node, not per token.
+		v.refreshKeys()
 		key, ok = v.Issuer.Keys.Key(h.KeyID)
 	}
 	if !ok || key.Algorithm != h.Algorithm {
@@ -127,6 +149,62 @@ func (v *Verifier) parse(raw string) (cachedToken, error) {
 		return cachedToken{}, invalid("token is expired, not yet valid or for another audience")
 	}
 	return cachedToken{&c, h.KeyID, ws}, nil
+}
+
+// refreshKeys syncs the views for a token signed by an unknown key: at most once per
+// RefreshInterval for the whole Verifier, and a caller that arrives while a sync is in flight
+// waits for it instead of starting another. A key that appeared on another node since the
+// last sync is therefore seen within RefreshInterval (the change feed's poll, or PostgreSQL's
+// notification, usually brings it sooner); until then its tokens are refused on this node.
+func (v *Verifier) refreshKeys() {
+	v.refreshMu.Lock()
+	if c := v.refreshing; c != nil {
+		v.refreshMu.Unlock()
+		<-c.done
+		return
+	}
+	interval := v.RefreshInterval
+	if interval <= 0 {
+		interval = DefaultRefreshInterval
+	}
+	now := time.Now()
+	if !v.lastRefresh.IsZero() && now.Sub(v.lastRefresh) < interval {
+		v.refreshMu.Unlock()
+		return
+	}
+	c := &refreshCall{done: make(chan struct{})}
+	v.refreshing, v.lastRefresh = c, now
+	v.refreshMu.Unlock()
+	defer func() {
+		v.refreshMu.Lock()
+		v.refreshing = nil
+		v.refreshMu.Unlock()
+		close(c.done)
+	}()
+	v.refreshes.Add(1)
+	_ = v.Sync() // a failed sync leaves the key unknown: the lookup that follows decides
+}
+
+// VerifyIfCached is Verify for a token already in the cache, without any signature check or
+// store read; cached reports whether it was (when it was not, the token was not looked at).
+func (v *Verifier) VerifyIfCached(raw string) (caller *principal.Caller, c *Claims, cached bool, err error) {
+	if len(raw) == 0 || len(raw) > MaxTokenLen {
+		return nil, nil, false, nil
+	}
+	key := tokenKey(raw)
+	v.mu.RLock()
+	ct, ok := v.cache.get(key)
+	v.mu.RUnlock()
+	if !ok {
+		return nil, nil, false, nil
+	}
+	if _, live := v.Issuer.Keys.Key(ct.kid); !live {
+		return nil, nil, true, invalid("token is signed by an unknown key")
+	}
+	if caller, err = v.live(ct.claims, ct.ws); err != nil {
+		return nil, nil, true, err
+	}
+	return caller, ct.claims, true, nil
 }
 
 // live checks what can change after issuance: expiry, revocation, the credential's existence
@@ -205,8 +283,8 @@ func (v *Verifier) Prune() {
 	v.mu.Unlock()
 }
 
-// Cached is the number of tokens in the cache.
-func (v *Verifier) Cached() int {
+// CacheLen is the number of tokens in the cache.
+func (v *Verifier) CacheLen() int {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if v.cache == nil {

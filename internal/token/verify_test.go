@@ -215,7 +215,7 @@ func assertInvalid(t *testing.T, v *Verifier, raw string) {
 	t.Logf("refused: %v", err)
 }
 
-func (e *tokenEnv) cacheLen() int { return e.v.Cached() }
+func (e *tokenEnv) cacheLen() int { return e.v.CacheLen() }
 
 func TestVerifyMintedToken(t *testing.T) {
 	e := newTokenEnv(t, jose.ES256)
