@@ -1,6 +1,7 @@
 package token
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -14,6 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/keyhold/keyhold/internal/ratelimit"
+	"github.com/keyhold/keyhold/internal/storage"
 )
 
 // unknownKidTokens are n tokens with keyhold's claims, signed by a key nobody knows under
@@ -128,5 +130,16 @@ func TestCheckTokenBudget(t *testing.T) {
 	}
 	if _, _, err := s.CheckToken("other caller", fresh); err != nil {
 		t.Fatalf("another caller: %v", err)
+	}
+	// A cached token whose credential is gone is refused out of budget without a sync.
+	ctx := context.Background()
+	tmust(t, e.store.DeleteCredential(ctx, e.cred))
+	tmust(t, e.creds.Apply(ctx, e.store, storage.Change{Kind: storage.KindCredential, Key: e.cred}))
+	before = syncs.Load()
+	if _, _, err := s.CheckToken("caller", good); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("a cached token of a deleted credential out of budget: %v", err)
+	}
+	if n := syncs.Load(); n != before {
+		t.Fatalf("out of budget, a cached token of a deleted credential caused %d syncs", n-before)
 	}
 }

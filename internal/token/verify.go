@@ -100,7 +100,7 @@ func (v *Verifier) Verify(raw string) (*principal.Caller, *Claims, error) {
 		}
 		v.remember(key, ct)
 	}
-	caller, err := v.live(ct.claims, ct.ws)
+	caller, err := v.live(ct.claims, ct.ws, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,7 +186,8 @@ func (v *Verifier) refreshKeys() {
 }
 
 // VerifyIfCached is Verify for a token already in the cache, without any signature check or
-// store read; cached reports whether it was (when it was not, the token was not looked at).
+// store read (a token whose credential this node does not know is refused without syncing);
+// cached reports whether it was (when it was not, the token was not looked at).
 func (v *Verifier) VerifyIfCached(raw string) (caller *principal.Caller, c *Claims, cached bool, err error) {
 	if len(raw) == 0 || len(raw) > MaxTokenLen {
 		return nil, nil, false, nil
@@ -201,7 +202,7 @@ func (v *Verifier) VerifyIfCached(raw string) (caller *principal.Caller, c *Clai
 	if _, live := v.Issuer.Keys.Key(ct.kid); !live {
 		return nil, nil, true, invalid("token is signed by an unknown key")
 	}
-	if caller, err = v.live(ct.claims, ct.ws); err != nil {
+	if caller, err = v.live(ct.claims, ct.ws, false); err != nil {
 		return nil, nil, true, err
 	}
 	return caller, ct.claims, true, nil
@@ -211,7 +212,8 @@ func (v *Verifier) VerifyIfCached(raw string) (caller *principal.Caller, c *Clai
 // and generation, the workspace's existence, and for a caller acting in a tenant from its MSP,
 // that the tenant still belongs to the MSP and (for exchanged tokens) that an MSP assignment
 // still reaches it. ws is the canonical id of c's workspace.
-func (v *Verifier) live(c *Claims, ws string) (*principal.Caller, error) {
+// mayRead allows a sync of the views when the credential is unknown (see credential).
+func (v *Verifier) live(c *Claims, ws string, mayRead bool) (*principal.Caller, error) {
 	if !v.Issuer.Now().Before(c.Expiry.Time()) {
 		return nil, invalid("token is expired")
 	}
@@ -224,7 +226,7 @@ func (v *Verifier) live(c *Claims, ws string) (*principal.Caller, error) {
 		clientID = c.Act.ClientID
 		home, _ = workspaceOf(&Claims{WorkspaceID: c.Act.WorkspaceID})
 	}
-	e, ok := v.credential(clientID, c.Generation)
+	e, ok := v.credential(clientID, c.Generation, mayRead)
 	if !ok || e.Generation != c.Generation {
 		return nil, invalid("token's credential was reset or deleted")
 	}
@@ -255,11 +257,11 @@ func (v *Verifier) live(c *Claims, ws string) (*principal.Caller, error) {
 // older generation than the token's, was created or reset on another node a moment ago: the
 // token's signature has already been verified, so syncing once here costs a query only for
 // genuine tokens.
-func (v *Verifier) credential(id string, generation int64) (credential.Entry, bool) {
+func (v *Verifier) credential(id string, generation int64, mayRead bool) (credential.Entry, bool) {
 	if e, ok := v.Creds.Get(id); ok && e.Generation >= generation {
 		return e, true
 	}
-	if v.Sync == nil || v.Sync() != nil {
+	if !mayRead || v.Sync == nil || v.Sync() != nil {
 		return credential.Entry{}, false
 	}
 	return v.Creds.Get(id)
