@@ -158,3 +158,31 @@ func mustJSON(t testing.TB, v any) []byte {
 	}
 	return b
 }
+
+// A credential an MSP makes for a tenant acts there with what the tenant assigns to it: an MSP
+// operator may not reset it (and so take its secret) when the tenant made it administrator,
+// although its owner holds no more than the operator in the MSP.
+func TestMSPOperatorCannotTakeOverATenantCredential(t *testing.T) {
+	w := newIAMWorld(t)
+	m := w.e.CreateWorkspace(t, "Provider", "MSP", "msp-admin@example.test")
+	ma := w.e.Token(t, m.WorkspaceID, m.ClientID, m.ClientSecret)
+	mo := w.e.TokenFor(t, w.e.UserWithRole(t, m.WorkspaceID, rbac.RoleWorkspaceOperator))
+	tenant := w.e.CreateTenant(t, ma, "Customer")
+	observer := w.e.UserWithRole(t, m.WorkspaceID, rbac.RoleWorkspaceObserver)
+	cred := createCred(t, w.e, ma, map[string]any{"credentialName": "for the tenant", "ownerId": observer.UserID,
+		"associatedTenant": map[string]any{"resourceUri": "/workspaces/v1/workspaces/" + tenant}})
+	resp, raw := w.e.Exchange(t, tenant, ma)
+	var x struct {
+		AccessToken string `json:"access_token"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &x) != nil {
+		t.Fatalf("exchange: %d %s", resp.StatusCode, raw)
+	}
+	// The operator may reset it while it holds nothing in the tenant beyond the operator.
+	w.call(t, http.MethodPost, credsPath+"/"+cred.ID+"/reset", mo, nil, http.StatusOK)
+	// The tenant makes it its administrator: now the operator may not.
+	w.assign(t, x.AccessToken, "api-client:"+cred.ID, predefined(rbac.RoleWorkspaceAdmin), wsGRN(tenant))
+	resp, raw = w.e.Do(t, http.MethodPost, credsPath+"/"+cred.ID+"/reset", mo, nil)
+	wantDenied(t, resp, raw, ".delete", wsGRN(tenant))
+	w.call(t, http.MethodPost, credsPath+"/"+cred.ID+"/reset", ma, nil, http.StatusOK)
+}

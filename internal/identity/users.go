@@ -133,7 +133,7 @@ func (s *Service) RemoveUser(ctx context.Context, c *principal.Caller, rawID str
 	if u.ID == c.OwnerID {
 		return apperr.New(apperr.PreconditionFailed, "a user cannot remove itself from the workspace")
 	}
-	if err := s.Guard.MayActFor(ctx, c, u.ID, ""); err != nil {
+	if err := s.Guard.MayRemoveUser(ctx, c, u.ID); err != nil {
 		return err
 	}
 	err = rbac.KeepAdministrator(ctx, s.Store, c.WorkspaceID, func(tx storage.Store) error {

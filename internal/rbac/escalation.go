@@ -107,7 +107,37 @@ func (g *Guard) MayGrantHoldings(ctx context.Context, c *principal.Caller, subje
 // when clientID is not "", that the API client clientID holds there: the rights that a
 // credential of that owner acts with, and which creating, resetting or deleting it hands
 // over (or takes away).
+//
+// A credential an MSP made for one of its tenants also acts with what is assigned in the
+// tenant to it and to its owner; the caller must hold that too, as a token of its own
+// exchanged into the tenant would.
 func (g *Guard) MayActFor(ctx context.Context, c *principal.Caller, ownerID, clientID string) error {
+	const what = "managing a credential of this user"
+	if err := g.mayHoldAs(ctx, c, ownerID, clientID, what); err != nil || clientID == "" {
+		return err
+	}
+	cred, err := g.Store.GetCredential(ctx, clientID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil
+	case err != nil:
+		return apperr.Wrap(err, "read credential")
+	case cred.TenantID == "" || cred.TenantID == c.WorkspaceID || c.ActingFrom != "":
+		return nil
+	}
+	inTenant := *c
+	inTenant.WorkspaceID, inTenant.ActingFrom = cred.TenantID, c.WorkspaceID
+	return g.mayHoldAs(ctx, &inTenant, ownerID, clientID, what)
+}
+
+// MayRemoveUser refuses (403) unless the caller holds every permission the user holds in the
+// caller's workspace: removing it takes them away, with its credentials.
+func (g *Guard) MayRemoveUser(ctx context.Context, c *principal.Caller, userID string) error {
+	return g.mayHoldAs(ctx, c, userID, "", "removing this user")
+}
+
+// mayHoldAs checks the holdings, in c's workspace, of the user and (when not "") the client.
+func (g *Guard) mayHoldAs(ctx context.Context, c *principal.Caller, ownerID, clientID, what string) error {
 	subjects, err := UserSubjects(ctx, g.Store, c.WorkspaceID, ownerID)
 	if err != nil {
 		return err
@@ -115,7 +145,7 @@ func (g *Guard) MayActFor(ctx context.Context, c *principal.Caller, ownerID, cli
 	if clientID != "" {
 		subjects = append(subjects, principal.APIClient(clientID))
 	}
-	return g.MayGrantHoldings(ctx, c, subjects, "managing a credential of this user")
+	return g.MayGrantHoldings(ctx, c, subjects, what)
 }
 
 // UserSubjects lists the principals whose assignments made in workspace ws a user acts
