@@ -13,7 +13,7 @@ RUN go mod download
 COPY cmd ./cmd
 COPY internal ./internal
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/keyhold ./cmd/keyhold \
- && mkdir -p /out/data
+ && mkdir -p -m 0700 /out/data
 
 # Runtime stage: no shell, no package manager, CA certificates and tzdata only; runs as the
 # image's non-root user (65532).
