@@ -104,10 +104,12 @@ func WhereOf(c *principal.Caller) Where {
 // Allowed reports whether a caller holds permission on resource, acting with the assignments
 // of its own workspace (WhereOf).
 func (e *Engine) Allowed(c *principal.Caller, permission string, resource grn.GRN) bool {
-	var buf [2]string
-	principals := append(buf[:0], c.Subject)
+	// c.Principals(), without allocating: the slice and the owner's principal stay on the stack.
+	buf := [2]string{c.Subject}
+	principals := buf[:1]
 	if c.OwnerID != "" {
-		principals = append(principals, principal.User(c.OwnerID))
+		buf[1] = principal.User(c.OwnerID)
+		principals = buf[:2]
 	}
 	return e.Decide(WhereOf(c), principals, permission, resource).Allowed
 }
@@ -117,7 +119,7 @@ func (e *Engine) Allowed(c *principal.Caller, permission string, resource grn.GR
 func (e *Engine) Decide(w Where, principals []string, permission string, resource grn.GRN) Decision {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	d, _ := e.decideLocked(e.resolve(w), principals, permission, resource)
+	d, _ := e.decideLocked(w, e.Groups, principals, permission, resource)
 	return d
 }
 
@@ -130,19 +132,20 @@ type where struct {
 	groups  GroupMembership
 }
 
-func (e *Engine) resolve(w Where) where {
-	r := where{tenant: w.Workspace, groups: e.Groups}
+func (v *view) resolve(w Where, groups GroupMembership) where {
+	r := where{tenant: w.Workspace, groups: groups}
 	if w.Workspace != "" {
-		r.ws, _ = e.strs.find(w.Workspace)
+		r.ws, _ = v.strs.find(w.Workspace)
 	}
 	if w.MSP != "" && w.MSP != w.Workspace {
-		r.msp, _ = e.strs.find(w.MSP)
+		r.msp, _ = v.strs.find(w.MSP)
 	}
 	return r
 }
 
-// decideLocked is Decide under the read lock; for a denial it also says why.
-func (v *view) decideLocked(in where, principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
+// decideLocked is Decide under the read lock; for a denial it also says why. It resolves w
+// only once the cheap checks have passed.
+func (v *view) decideLocked(w Where, groups GroupMembership, principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
 	p, ok := v.perms[permission]
 	switch {
 	case !ok:
@@ -153,24 +156,29 @@ func (v *view) decideLocked(in where, principals []string, permission string, re
 	if rtype := resource.ResourceType(); rtype != "" && !slices.Contains(p.types, rtype) {
 		return Decision{}, DenyNotApplicable
 	}
-	if in.ws == 0 && in.msp == 0 {
+	if w.Workspace == "" {
 		return Decision{}, DenyNoGrant
 	}
-	// MSP assignments apply only to resources of the tenant itself.
-	external := in.msp != 0 && ids.IsHexOf(resource.Workspace, in.tenant)
+	var in where
+	var external, resolved bool
 	for _, pr := range principals {
 		id, ok := v.strs.find(pr)
 		if !ok {
 			continue // no assignment and no group names it
 		}
-		if d, ok := v.decideFor(in, external, id, p, permission, resource); ok {
+		if !resolved { // only for a principal that holds something
+			in, resolved = v.resolve(w, groups), true
+			// MSP assignments apply only to resources of the tenant itself.
+			external = in.msp != 0 && ids.IsHexOf(resource.Workspace, in.tenant)
+		}
+		if d, ok := v.decideFor(&in, external, id, p, permission, resource); ok {
 			return d, ""
 		}
 		for _, g := range v.memberOf[id] {
 			// A group's assignments are made in the group's workspace; MSP assignments count
 			// for the principals themselves only, as token exchange checks them (Reaches).
-			if d, ok := v.decideFor(in, false, g, p, permission, resource); ok {
-				d.Via = pr
+			if d, ok := v.decideFor(&in, false, g, p, permission, resource); ok {
+				d.Via = v.strs.str(id) // pr, without keeping the caller's string
 				return d, ""
 			}
 		}
@@ -180,7 +188,7 @@ func (v *view) decideLocked(in where, principals []string, permission string, re
 
 // decideFor looks for an assignment of one subject that grants permission on resource: one
 // made in the workspace, or (when external) one made in its MSP that reaches the tenant.
-func (v *view) decideFor(in where, external bool, subject strID, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
+func (v *view) decideFor(in *where, external bool, subject strID, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
 	for i := v.firstOf(subject); i != 0; i = v.recs[i].next {
 		a := &v.recs[i]
 		var d Decision

@@ -28,7 +28,7 @@ const (
 func (e *Engine) Explain(w Where, principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.decideLocked(e.resolve(w), principals, permission, resource)
+	return e.decideLocked(w, e.Groups, principals, permission, resource)
 }
 
 // Grant is one permission held on a resource, with the decision that grants it.
@@ -43,7 +43,7 @@ type Grant struct {
 func (e *Engine) Permissions(w Where, principals []string, resource grn.GRN) []Grant {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	in := e.resolve(w)
+	in := e.resolve(w, e.Groups)
 	candidates := map[string]struct{}{}
 	collect := func(subject strID) {
 		for i := e.firstOf(subject); i != 0; i = e.recs[i].next {
@@ -68,7 +68,7 @@ func (e *Engine) Permissions(w Where, principals []string, resource grn.GRN) []G
 	}
 	var out []Grant
 	for _, name := range slices.Sorted(maps.Keys(candidates)) {
-		if d, _ := e.decideLocked(in, principals, name, resource); d.Allowed {
+		if d, _ := e.decideLocked(w, e.Groups, principals, name, resource); d.Allowed {
 			out = append(out, Grant{Permission: name, Decision: d})
 		}
 	}

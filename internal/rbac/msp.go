@@ -78,7 +78,7 @@ func (e *Engine) Reaches(principals []string, mspID, tenantID string) bool {
 // permission in the tenant: its role holds the permission and one of its scopes reaches the tenant. Such a grant
 // applies in the whole tenant, as EXTERNAL; the caller has checked that the resource lies in
 // the tenant.
-func (v *view) grantsExternal(a *assignRec, permission string, in where) (Decision, bool) {
+func (v *view) grantsExternal(a *assignRec, permission string, in *where) (Decision, bool) {
 	r, ok := v.roles[a.role]
 	if !ok || !r.has(permission) {
 		return Decision{}, false
