@@ -23,7 +23,12 @@ type adminRecoverCmd struct {
 }
 
 // Validate checks --base-url when it is given.
-func (c *adminRecoverCmd) Validate() error { return checkPrintedBaseURL(c.BaseURL) }
+func (c *adminRecoverCmd) Validate() error {
+	if err := c.storeFlags.Validate(); err != nil {
+		return err
+	}
+	return checkPrintedBaseURL(c.BaseURL)
+}
 
 // Run (re)assigns glp.workspace-administrator on the whole workspace to the user and prints
 // a new credential for it as one JSON line, shaped like the bootstrap line. A running server

@@ -144,3 +144,32 @@ func deleteSetting(dataDir, name string) error {
 	_, err = st.DB().Exec(`DELETE FROM settings WHERE name = ?`, name)
 	return err
 }
+
+// Empty values that the node used to replace by defaults behind the operator's back (an
+// empty KEYHOLD_LISTEN or --data-dir meant 127.0.0.1:8080 and ./keyhold-data) are refused by
+// every command that takes them.
+func TestEmptyValuesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"serve", "--listen", ""}, nil, "--listen: must not be empty"},
+		{[]string{"serve"}, []string{"KEYHOLD_LISTEN="}, "--listen: must not be empty"},
+		{[]string{"serve", "--data-dir", ""}, nil, "--data-dir: must not be empty"},
+		{[]string{"workspace", "create", "--name", "x", "--data-dir", ""}, nil, "--data-dir: must not be empty"},
+		{[]string{"migrate", "--data-dir", ""}, nil, "--data-dir: must not be empty"},
+		{[]string{"keys", "rotate", "--data-dir", ""}, nil, "--data-dir: must not be empty"},
+		{[]string{"admin", "recover", "--workspace", "default", "--data-dir", ""}, nil, "--data-dir: must not be empty"},
+		{[]string{"backup", "--data-dir", "", "--out", "b.db"}, nil, "--data-dir: must not be empty"},
+	} {
+		r := runBinary(t, dir, c.env, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q %q: exit %d, stderr %q; want exit 2 and %q", c.env, c.args, r.code, r.stderr, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused command created %v", entries)
+	}
+}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,6 +29,15 @@ import (
 type storeFlags struct {
 	DataDir  string `help:"Directory of the embedded SQLite store." default:"./keyhold-data" env:"KEYHOLD_DATA_DIR" type:"path"`
 	Database string `help:"PostgreSQL URL (postgres://...) to use instead of the SQLite store." env:"KEYHOLD_DATABASE"`
+}
+
+// Validate refuses an empty --data-dir (it used to mean the default directory, silently);
+// commands with their own Validate call it.
+func (f *storeFlags) Validate() error {
+	if f.Database == "" && f.DataDir == "" {
+		return errors.New("--data-dir: must not be empty (the directory of the SQLite store; default ./keyhold-data)")
+	}
+	return nil
 }
 
 // open opens the existing store; only serve creates one, so that a mistyped --data-dir or
@@ -69,6 +79,12 @@ func (c *serveCmd) config() app.Config {
 // Validate refuses out-of-range values and unusable URLs before anything starts (kong calls
 // it after parsing, for flags and KEYHOLD_* variables alike).
 func (c *serveCmd) Validate() error {
+	if err := c.storeFlags.Validate(); err != nil {
+		return err
+	}
+	if c.Listen == "" {
+		return errors.New("--listen: must not be empty (host:port, e.g. 127.0.0.1:8080)")
+	}
 	cfg := c.config()
 	if err := app.CheckSettings(&cfg); err != nil {
 		return err
@@ -106,7 +122,12 @@ type workspaceCreateCmd struct {
 }
 
 // Validate checks --base-url when it is given.
-func (c *workspaceCreateCmd) Validate() error { return checkPrintedBaseURL(c.BaseURL) }
+func (c *workspaceCreateCmd) Validate() error {
+	if err := c.storeFlags.Validate(); err != nil {
+		return err
+	}
+	return checkPrintedBaseURL(c.BaseURL)
+}
 
 // checkPrintedBaseURL checks the --base-url of a command that prints issuer URLs, when given.
 func checkPrintedBaseURL(flag string) error {
@@ -233,6 +254,11 @@ func (c *migrateCmd) Run(g *globals) error {
 type backupCmd struct {
 	DataDir string `help:"Directory of the SQLite store to back up." default:"./keyhold-data" env:"KEYHOLD_DATA_DIR" type:"path"`
 	Out     string `help:"File to write the backup to (must not exist)." required:"" type:"path"`
+}
+
+// Validate refuses an empty --data-dir, as the other commands do.
+func (c *backupCmd) Validate() error {
+	return (&storeFlags{DataDir: c.DataDir}).Validate()
 }
 
 // Run writes an online, consistent copy of the SQLite store.
