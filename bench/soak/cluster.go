@@ -374,6 +374,7 @@ func readBootstrap(path string) (*bootstrap, error) {
 // procStats is what the soak reads about one keyhold process.
 type procStats struct {
 	RSS        int64 // bytes
+	HeapInuse  int64 // bytes of Go heap in use (go_memstats_heap_inuse_bytes): RSS less what the runtime keeps unused
 	FDs        int
 	Goroutines int
 }
@@ -399,26 +400,36 @@ func (c *cluster) procStats(n *node) (procStats, error) {
 		return s, err
 	}
 	s.FDs = len(fds)
-	g, err := metric(n.url+"/metrics", "go_goroutines")
-	s.Goroutines = int(g)
+	m, err := metrics(n.url+"/metrics", "go_goroutines", "go_memstats_heap_inuse_bytes")
+	s.Goroutines, s.HeapInuse = int(m[0]), int64(m[1])
 	return s, err
 }
 
-// metric reads one unlabelled sample from a Prometheus text page.
-func metric(u, name string) (float64, error) {
+// metrics reads unlabelled samples from a Prometheus text page, in the order named.
+func metrics(u string, names ...string) ([]float64, error) {
+	out := make([]float64, len(names))
 	resp, err := http.Get(u)
 	if err != nil {
-		return 0, err
+		return out, err
 	}
 	defer resp.Body.Close()
+	found := 0
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			return strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		for i, name := range names {
+			if rest, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+				if out[i], err = strconv.ParseFloat(strings.TrimSpace(rest), 64); err != nil {
+					return out, fmt.Errorf("%s: %s: %w", u, name, err)
+				}
+				found++
+			}
 		}
 	}
-	return 0, fmt.Errorf("%s: no %s", u, name)
+	if found != len(names) {
+		return out, fmt.Errorf("%s: not all of %v", u, names)
+	}
+	return out, sc.Err()
 }
 
 // changeRows counts the change log.

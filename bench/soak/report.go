@@ -128,7 +128,8 @@ func printInterval(w io.Writer, s *sample, nodes []*node) {
 	fmt.Fprintf(w, "%-14s %9d %9.1f %9s %9s %6d %6d   late (skipped): %d\n", "all", s.requests, float64(s.requests)/s.seconds,
 		ms(s.p50), ms(s.p99), s.fivexx, s.other, s.late)
 	for i, p := range s.procs {
-		fmt.Fprintf(w, "%s: RSS %s MiB, goroutines %d, open descriptors %d\n", nodes[i].name, mib(p.RSS), p.Goroutines, p.FDs)
+		fmt.Fprintf(w, "%s: RSS %s MiB (Go heap in use %s MiB), goroutines %d, open descriptors %d\n", nodes[i].name,
+			mib(p.RSS), mib(p.HeapInuse), p.Goroutines, p.FDs)
 	}
 	if s.procErr != nil {
 		fmt.Fprintf(w, "process figures: %v\n", s.procErr)
@@ -144,18 +145,18 @@ func printInterval(w io.Writer, s *sample, nodes []*node) {
 func printSummary(w io.Writer, samples []*sample, nodes []*node) {
 	fmt.Fprintf(w, "\n## Summary\n\n| interval | end | requests/s | p50 ms | p99 ms | 5xx | other | late |")
 	for _, n := range nodes {
-		fmt.Fprintf(w, " %s RSS MiB | %s goroutines | %s fds |", n.name, n.name, n.name)
+		fmt.Fprintf(w, " %s RSS MiB | %s heap MiB | %s goroutines | %s fds |", n.name, n.name, n.name, n.name)
 	}
-	fmt.Fprintf(w, " change-log rows |\n|---:|---:|---:|---:|---:|---:|---:|---:|%s---:|\n", strings.Repeat("---:|---:|---:|", len(nodes)))
+	fmt.Fprintf(w, " change-log rows |\n|---:|---:|---:|---:|---:|---:|---:|---:|%s---:|\n", strings.Repeat("---:|---:|---:|---:|", len(nodes)))
 	for _, s := range samples {
 		fmt.Fprintf(w, "| %d | %s | %.0f | %s | %s | %d | %d | %d |", s.index, s.elapsed.Round(time.Second),
 			float64(s.requests)/s.seconds, ms(s.p50), ms(s.p99), s.fivexx, s.other, s.late)
 		for i := range nodes {
 			if i < len(s.procs) {
 				p := s.procs[i]
-				fmt.Fprintf(w, " %s | %d | %d |", mib(p.RSS), p.Goroutines, p.FDs)
+				fmt.Fprintf(w, " %s | %s | %d | %d |", mib(p.RSS), mib(p.HeapInuse), p.Goroutines, p.FDs)
 			} else {
-				fmt.Fprint(w, " ? | ? | ? |")
+				fmt.Fprint(w, " ? | ? | ? | ? |")
 			}
 		}
 		fmt.Fprintf(w, " %d |\n", s.changes)
@@ -164,7 +165,7 @@ func printSummary(w io.Writer, samples []*sample, nodes []*node) {
 
 // growthSlack is added to the relative tolerance: small counts (goroutines, descriptors) move
 // by a few with the connections the load keeps open, and RSS by a few pages.
-var growthSlack = map[string]float64{"RSS": 16 << 20, "goroutines": 20, "descriptors": 20}
+var growthSlack = map[string]float64{"RSS": 16 << 20, "heap": 16 << 20, "goroutines": 20, "descriptors": 20}
 
 // verdict decides the run: every answer expected, every node alive, and no resource of any
 // node growing from the middle third of the run to the last third by more than tolerance
@@ -203,6 +204,7 @@ func verdict(samples []*sample, nodes []*node, tolerance float64, nodeErr error,
 			get  func(procStats) float64
 		}{
 			{"RSS", func(p procStats) float64 { return float64(p.RSS) }},
+			{"heap", func(p procStats) float64 { return float64(p.HeapInuse) }},
 			{"goroutines", func(p procStats) float64 { return float64(p.Goroutines) }},
 			{"descriptors", func(p procStats) float64 { return float64(p.FDs) }},
 		} {

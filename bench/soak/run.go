@@ -117,7 +117,7 @@ loop:
 		fmt.Fprintf(out, "\nVERDICT: FAIL\n- %s\n", strings.Join(fails, "\n- "))
 		return false, nil
 	}
-	fmt.Fprintf(out, "\nVERDICT: PASS (no 5xx, no unexpected answer, RSS, goroutines and descriptors within %.0f %% (plus slack) of the middle third in the last third)\n", cfg.Tolerance*100)
+	fmt.Fprintf(out, "\nVERDICT: PASS (no 5xx, no unexpected answer, RSS, Go heap, goroutines and descriptors within %.0f %% (plus slack) of the middle third in the last third)\n", cfg.Tolerance*100)
 	return true, nil
 }
 
