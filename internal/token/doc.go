@@ -7,6 +7,6 @@
 //
 // Hot paths touch no SQL: client authentication reads credential.Index, signing uses the
 // in-memory KeySet, and verification caches each verified token by its SHA-256 until it
-// expires, re-checking on every use only what can change (the credential's generation and the
+// expires (a bounded cache, tokenCache), re-checking on every use only what can change (the credential's generation and the
 // revocation set), both in memory.
 package token
