@@ -61,6 +61,8 @@ type serveCmd struct {
 	MaxCredentials  int           `help:"Credentials one owner may hold in one workspace." default:"7" env:"KEYHOLD_MAX_CREDENTIALS_PER_OWNER" name:"max-credentials-per-owner"`
 	SyncInterval    time.Duration `help:"How often in-memory views poll the store for writes made by other processes." default:"1s" env:"KEYHOLD_SYNC_INTERVAL"`
 	ChangeRetention time.Duration `help:"How long the change log keeps an entry; a node that falls further behind reloads its views from the store (at least 1m; keep it above 30 sync intervals)." default:"10m" env:"KEYHOLD_CHANGE_RETENTION"`
+	StoreTimeout    time.Duration `help:"Bound on a write transaction and a management API request: an unavailable database answers 503 with Retry-After in that time (1s to 1m)." default:"5s" env:"KEYHOLD_STORE_TIMEOUT"`
+	MaxStaleness    time.Duration `help:"How long a node that cannot read the store stays ready (degraded) on its in-memory views before /readyz answers 503 (10s to 168h)." default:"5m" env:"KEYHOLD_MAX_STALENESS"`
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
 	Platform        string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
@@ -72,7 +74,7 @@ type serveCmd struct {
 func (c *serveCmd) config() app.Config {
 	return app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ChangeRetention: c.ChangeRetention, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
+		ChangeRetention: c.ChangeRetention, StoreTimeout: c.StoreTimeout, MaxStaleness: c.MaxStaleness, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
 		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize}
 }
 

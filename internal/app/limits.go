@@ -18,6 +18,10 @@ const (
 	MaxShutdownTimeout = time.Hour
 	MinChangeRetention = time.Minute
 	MaxChangeRetention = 30 * 24 * time.Hour
+	MinStoreTimeout    = time.Second
+	MaxStoreTimeout    = time.Minute
+	MinMaxStaleness    = 10 * time.Second
+	MaxMaxStaleness    = 7 * 24 * time.Hour
 	MinCredentials     = 1
 	MaxCredentials     = 1_000_000
 	MinTokenCacheSize  = 1
@@ -35,6 +39,12 @@ func CheckSettings(c *Config) error {
 		return err
 	}
 	if err := inRange("--change-retention", c.ChangeRetention, MinChangeRetention, MaxChangeRetention); err != nil {
+		return err
+	}
+	if err := inRange("--store-timeout", c.StoreTimeout, MinStoreTimeout, MaxStoreTimeout); err != nil {
+		return err
+	}
+	if err := inRange("--max-staleness", c.MaxStaleness, MinMaxStaleness, MaxMaxStaleness); err != nil {
 		return err
 	}
 	if err := inRange("--shutdown-timeout", c.ShutdownTimeout, MinShutdownTimeout, MaxShutdownTimeout); err != nil {

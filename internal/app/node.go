@@ -41,6 +41,13 @@ type Config struct {
 	// or 30 sync intervals if longer); a node that falls further behind reloads its views.
 	ChangeRetention time.Duration
 	ShutdownTimeout time.Duration
+	// StoreTimeout bounds each write transaction and each management API request, so that an
+	// unavailable database answers 503 in that time (DefaultStoreTimeout when zero).
+	StoreTimeout time.Duration
+	// MaxStaleness is how long a node that cannot read the store keeps answering /readyz
+	// 200 ("degraded") from its in-memory views (DefaultMaxStaleness when zero); after that
+	// /readyz answers 503 so that a balancer prefers nodes that reach the database.
+	MaxStaleness time.Duration
 	// TokenCacheSize bounds the verified-token cache (unset: token.DefaultCacheSize).
 	TokenCacheSize int
 	// Platform is PlatformCloud (default) or PlatformDedicated, which lacks token exchange.
@@ -97,6 +104,12 @@ func (c *Config) defaults() {
 	}
 	if c.ChangeRetention == 0 {
 		c.ChangeRetention = defaultRetention(c.SyncInterval)
+	}
+	if c.StoreTimeout == 0 {
+		c.StoreTimeout = DefaultStoreTimeout
+	}
+	if c.MaxStaleness == 0 {
+		c.MaxStaleness = DefaultMaxStaleness
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 20 * time.Second
@@ -195,6 +208,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		st.Close()
 		return nil, err
 	}
+	// From here on every write transaction is bounded (start-up's are not: a large first
+	// load may take longer, and nothing is served yet).
+	st.SetTxTimeout(cfg.StoreTimeout)
 	return n, nil
 }
 

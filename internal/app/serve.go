@@ -95,6 +95,7 @@ func (n *Node) assemble() {
 		IAM:              &rbac.Manager{Store: n.Store, Engine: engine, Sync: committed, Now: cfg.Now},
 		Identity:         &identity.Service{Store: n.Store, Sync: committed, Now: cfg.Now, Guard: guard},
 		Ready:            n.ready,
+		StoreTimeout:     cfg.StoreTimeout,
 		ReadyDetail:      n.readyDetail,
 		Starting:         func() bool { return !n.loaded.Load() },
 	}
@@ -104,8 +105,10 @@ func (n *Node) assemble() {
 
 // ready: the store answers and the node has a key to sign with.
 func (n *Node) ready(ctx context.Context) error {
-	if _, err := n.Store.LatestSeq(ctx); err != nil {
-		return err
+	if _, down := n.Feed.Reachability(); !down.IsZero() {
+		if d := time.Since(down); d > n.cfg.MaxStaleness {
+			return fmt.Errorf("the store has been unavailable for %s, longer than --max-staleness %s", d.Round(time.Second), n.cfg.MaxStaleness)
+		}
 	}
 	_, err := n.keys.Signer()
 	return err
@@ -124,10 +127,20 @@ func (n *Node) readyDetail() map[string]any {
 	if c := n.Feed.SkippedCount(); c > 0 {
 		d["changeFeed"] = map[string]any{"skippedEntries": c, "lastSkipped": n.Feed.LastSkipped()}
 	}
+	if asOf, down := n.Feed.Reachability(); !down.IsZero() {
+		d["status"] = "degraded"
+		store := map[string]any{"reachable": false, "unreachableSince": down.UTC().Format(time.RFC3339),
+			"unreachableSeconds": int64(time.Since(down).Seconds()), "maxStalenessSeconds": int64(n.cfg.MaxStaleness.Seconds())}
+		if !asOf.IsZero() {
+			store["viewsAsOf"] = asOf.UTC().Format(time.RFC3339)
+		}
+		d["store"] = store
+	}
 	return d
 }
 
 func (n *Node) registerMetrics(m *telemetry.Metrics) {
+	m.MustRegister(n.availabilityMetrics()...)
 	m.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "keyhold_signing_keys_unusable",
 			Help: "Signing keys this node cannot use: it cannot open them, or they are stored unencrypted under a key-encryption key (see /readyz)."},

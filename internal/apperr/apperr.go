@@ -130,12 +130,33 @@ func StorageUnavailable(cause error) *Error {
 		RetryAfter: StorageRetryAfter, Cause: cause}
 }
 
+// MsgOutcomeUnknown is the message of OutcomeUnknown: the one 503 a client must not take as
+// "nothing happened".
+const MsgOutcomeUnknown = "the database became unavailable while the change was being committed: it may or may not have been applied; read the resource back before retrying"
+
+// CodeOutcomeUnknown is the error code of OutcomeUnknown.
+const CodeOutcomeUnknown = "HPE_GL_ERROR_OUTCOME_UNKNOWN"
+
+// OutcomeUnknown marks a write whose COMMIT was sent but whose answer never came (the
+// database's connection broke): it may or may not have been committed. 503 with Retry-After,
+// its own code and a message that says so; a client reads the resource back before retrying.
+func OutcomeUnknown(cause error) *Error {
+	return &Error{Kind: Unavailable, Code: CodeOutcomeUnknown, Message: MsgOutcomeUnknown,
+		RetryAfter: StorageRetryAfter, Cause: cause}
+}
+
+// IsOutcomeUnknown reports whether err is, or wraps, an OutcomeUnknown error.
+func IsOutcomeUnknown(err error) bool {
+	u := unavailable(err)
+	return u != nil && u.Code == CodeOutcomeUnknown
+}
+
 // Wrap marks an unexpected failure as internal; its cause is logged, never shown. A cause
 // that is already Unavailable stays so: a handler wrapping a store error it did not expect
 // must not turn a full disk into a 500.
 func Wrap(cause error, what string) *Error {
 	if u := unavailable(cause); u != nil {
-		return &Error{Kind: Unavailable, Message: u.Message, RetryAfter: u.RetryAfter, Cause: fmt.Errorf("%s: %w", what, cause)}
+		return &Error{Kind: Unavailable, Code: u.Code, Message: u.Message, RetryAfter: u.RetryAfter, Cause: fmt.Errorf("%s: %w", what, cause)}
 	}
 	return &Error{Kind: Internal, Message: "internal error", Cause: fmt.Errorf("%s: %w", what, cause)}
 }
@@ -147,7 +168,7 @@ func As(err error) *Error {
 	if errors.As(err, &e) {
 		if e.Kind == Internal {
 			if u := unavailable(e.Cause); u != nil {
-				return &Error{Kind: Unavailable, Message: u.Message, RetryAfter: u.RetryAfter, Cause: err}
+				return &Error{Kind: Unavailable, Code: u.Code, Message: u.Message, RetryAfter: u.RetryAfter, Cause: err}
 			}
 		}
 		return e

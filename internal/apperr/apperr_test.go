@@ -49,3 +49,20 @@ func TestStorageUnavailableSurvivesWrapping(t *testing.T) {
 		t.Errorf("Wrap of a plain error: %+v", e)
 	}
 }
+
+// TestOutcomeUnknownSurvivesWrapping: a commit whose outcome is unknown stays a 503 with its
+// own code and message however a handler wraps it, and is told apart from a plain 503.
+func TestOutcomeUnknownSurvivesWrapping(t *testing.T) {
+	cause := errors.New("unexpected EOF")
+	for _, err := range []error{OutcomeUnknown(cause), Wrap(OutcomeUnknown(cause), "create credential"),
+		As(Wrap(OutcomeUnknown(cause), "reset"))} {
+		e := As(err)
+		if e.Kind != Unavailable || e.Kind.Status() != 503 || e.ErrorCode() != CodeOutcomeUnknown ||
+			e.Message != MsgOutcomeUnknown || e.RetryAfter < 1 || !IsOutcomeUnknown(err) || !errors.Is(err, cause) {
+			t.Errorf("%v: %+v", err, e)
+		}
+	}
+	if IsOutcomeUnknown(StorageUnavailable(cause)) || IsOutcomeUnknown(cause) {
+		t.Error("a plain unavailable store reported as outcome unknown")
+	}
+}

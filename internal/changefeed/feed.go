@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -61,6 +62,11 @@ type Feed struct {
 	lastSkip atomic.Pointer[Skipped]
 	// loadStep is the 1-based index of the view Load is building (0: none).
 	loadStep atomic.Int32
+	// lastRead and downSince (Unix nanoseconds) track the store's reachability: the last
+	// time the log was read, and since when reading it has failed because the store is
+	// unavailable (0 while it is not).
+	lastRead  atomic.Int64
+	downSince atomic.Int64
 }
 
 // LoadStatus tells how far Load is: it is building view step of views (step 0: not
@@ -71,6 +77,37 @@ func (f *Feed) LoadStatus() (step, views int, kinds []string) {
 		kinds = f.handlers[step-1].Kinds()
 	}
 	return step, len(f.handlers), kinds
+}
+
+// Reachability says whether the feed can read the store: asOf is the last time it read the
+// log (the views reflect every write committed before then), downSince when it started to
+// fail for want of a store (zero while the store answers). Between the two, the views are
+// stale by at most the time since asOf; the node serves from them meanwhile.
+func (f *Feed) Reachability() (asOf, downSince time.Time) {
+	return unixTime(f.lastRead.Load()), unixTime(f.downSince.Load())
+}
+
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// observe records the outcome of a read of the log for Reachability.
+func (f *Feed) observe(err error) {
+	now := time.Now().UnixNano()
+	switch {
+	case err == nil:
+		f.lastRead.Store(now)
+		if f.downSince.Swap(0) != 0 {
+			f.log.Info("the store answers again; the change feed is catching up")
+		}
+	case apperr.Is(err, apperr.Unavailable):
+		if f.downSince.CompareAndSwap(0, now) {
+			f.log.Warn("the store is unavailable: serving from the in-memory views; writes answer 503 until it is back", "error", err)
+		}
+	}
 }
 
 // New builds a feed over store for handlers.
@@ -95,6 +132,7 @@ func (f *Feed) Load(ctx context.Context) error {
 
 func (f *Feed) load(ctx context.Context) error {
 	seq, err := f.store.LatestSeq(ctx)
+	f.observe(err)
 	if err != nil {
 		return fmt.Errorf("changefeed: %w", err)
 	}
@@ -139,6 +177,7 @@ func (f *Feed) Sync(ctx context.Context) error {
 	for {
 		at := f.seq.Load()
 		changes, err := f.store.ChangesSince(ctx, at, batch)
+		f.observe(err)
 		if err != nil {
 			return fmt.Errorf("changefeed: read: %w", err)
 		}
@@ -199,8 +238,21 @@ func (f *Feed) Run(ctx context.Context, interval time.Duration, wake <-chan stru
 		case <-t.C:
 		case <-wake:
 		}
-		if err := f.Sync(ctx); err != nil && ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, PollTimeout)
+		err := f.Sync(pctx)
+		cancel()
+		switch {
+		case err == nil || ctx.Err() != nil:
+		case apperr.Is(err, apperr.Unavailable):
+			// Reported once by observe when the store went away, and once when it is back.
+			f.log.Debug("change feed: the store is still unavailable", "error", err)
+		default:
 			f.log.Error("change feed sync failed; views may be stale until the next poll", "error", err)
 		}
 	}
 }
+
+// PollTimeout bounds one poll of Run (a full reload included: about 11 s at a million role
+// assignments), so that a database that accepts connections but never answers is reported
+// unavailable instead of holding the feed, and the requests that wait on it, for good.
+const PollTimeout = 30 * time.Second

@@ -54,6 +54,11 @@ type API struct {
 	// /metrics answer, /readyz answers 503 "loading" with ReadyDetail's progress, and every
 	// other route 503 with Retry-After.
 	Starting func() bool
+	// StoreTimeout, when set, bounds the management API's requests (their store calls
+	// included): a database that does not answer turns into a 503 with Retry-After in that
+	// time instead of a request that hangs. The token endpoints and AuthZEN decisions serve
+	// from memory and are not bounded this way.
+	StoreTimeout time.Duration
 
 	mux      *http.ServeMux
 	draining atomic.Bool
@@ -101,7 +106,9 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
-	body["status"] = "ready"
+	if _, set := body["status"]; !set { // ReadyDetail may say "degraded"
+		body["status"] = "ready"
+	}
 	writeJSON(w, http.StatusOK, body)
 }
 
@@ -191,6 +198,11 @@ func (a *API) route(pattern, permission string, h callerHandler) {
 		if !a.Authz.Allowed(c, permission, ws) {
 			a.writeError(w, r, apperr.New(apperr.Forbidden, "this operation requires the permission %s", permission))
 			return
+		}
+		if a.StoreTimeout > 0 {
+			ctx, cancel := context.WithTimeout(r.Context(), a.StoreTimeout)
+			defer cancel()
+			r = r.WithContext(ctx)
 		}
 		h(w, r, c)
 	})

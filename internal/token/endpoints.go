@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/storage"
@@ -88,8 +89,12 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.revoke(r, c); err != nil {
 		s.Log.Error("revoke token", "error", err)
+		desc := "the token could not be revoked; retry"
+		if apperr.IsOutcomeUnknown(err) {
+			desc = "the database became unavailable while the revocation was being committed; retry (revoking twice is harmless)"
+		}
 		writeOAuthError(w, &oauthError{status: http.StatusServiceUnavailable, code: errUnavailable,
-			description: "the token could not be revoked; retry"})
+			description: desc, retryAfter: apperr.StorageRetryAfter})
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

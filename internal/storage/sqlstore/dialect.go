@@ -29,6 +29,10 @@ type Dialect struct {
 	// about the request (a full disk, an I/O error, a lost connection): the store answers it
 	// as apperr.StorageUnavailable, which the API serves as 503 with Retry-After.
 	IsUnavailable func(error) bool
+	// CommitUnknown reports a failed COMMIT whose outcome the client cannot know (the
+	// connection broke before the server's answer): it becomes apperr.OutcomeUnknown. Nil:
+	// every commit failure is a definite failure (an embedded engine).
+	CommitUnknown func(error) bool
 }
 
 // Rebind rewrites ? placeholders for the dialect. Shared SQL never contains a literal '?'

@@ -33,7 +33,15 @@ type Store struct {
 	d     *Dialect
 	inTx  bool
 	stmts *stmtCache
+	// txTimeout, when set, bounds every transaction that WithTx runs (see SetTxTimeout).
+	txTimeout time.Duration
 }
+
+// SetTxTimeout bounds every transaction WithTx runs, retries included, to d (unless the
+// caller's context ends sooner), so that a write never waits on an unreachable database for
+// longer: it then fails with storage.ErrUnavailable. Zero: no bound but the caller's. Call it
+// before the store is shared.
+func (s *Store) SetTxTimeout(d time.Duration) { s.txTimeout = d }
 
 var _ storage.Store = (*Store)(nil)
 
@@ -72,6 +80,11 @@ func (s *Store) WithTx(ctx context.Context, fn func(storage.Store) error) error 
 	if s.inTx {
 		return fn(s)
 	}
+	if s.txTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.txTimeout)
+		defer cancel()
+	}
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		err = s.runTx(ctx, fn)
@@ -100,7 +113,18 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return s.translate(tx.Commit())
+	if ctx.Err() != nil {
+		// Out of time before the commit was sent: database/sql rolls back; nothing was written.
+		_ = tx.Rollback()
+		return s.translate(ctx.Err())
+	}
+	if err := tx.Commit(); err != nil {
+		if s.d.CommitUnknown != nil && s.d.CommitUnknown(err) {
+			return apperr.OutcomeUnknown(err)
+		}
+		return s.translate(err)
+	}
+	return nil
 }
 
 // write runs fn in a transaction unless one is already open, so that a record and its change
@@ -162,7 +186,9 @@ func (s *Store) translate(err error) error {
 		return storage.ErrNotFound
 	case s.d.IsUnique != nil && s.d.IsUnique(err):
 		return fmt.Errorf("%w: %v", storage.ErrConflict, err)
-	case s.d.IsUnavailable != nil && s.d.IsUnavailable(err):
+	case apperr.Is(err, apperr.Unavailable):
+		return err
+	case errors.Is(err, context.DeadlineExceeded), s.d.IsUnavailable != nil && s.d.IsUnavailable(err):
 		return apperr.StorageUnavailable(err)
 	}
 	return err
