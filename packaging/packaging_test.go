@@ -198,7 +198,7 @@ func TestImageBinary(t *testing.T) {
 	}
 	srv := exec.Command(bin, "serve")
 	srv.Env = append(cleanEnv(), "KEYHOLD_DATA_DIR="+filepath.Join(dir, "data"), "KEYHOLD_LISTEN=0.0.0.0:"+port,
-		"KEYHOLD_BASE_URL=http://keyhold.image.test")
+		"KEYHOLD_BASE_URL=https://keyhold.image.test")
 	var stderr strings.Builder
 	srv.Stderr = &stderr
 	if err := srv.Start(); err != nil {

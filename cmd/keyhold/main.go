@@ -68,6 +68,13 @@ type serveCmd struct {
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
 	TrustedProxies  []string      `help:"Load balancers (IP addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client." env:"KEYHOLD_TRUSTED_PROXIES" sep:","`
 	TokenCacheSize  int           `help:"Verified access tokens cached per node (about 1 KiB each)." default:"200000" env:"KEYHOLD_TOKEN_CACHE_SIZE"`
+	TLSCertFile     string        `help:"PEM certificate (chain) to serve TLS with; reloaded when the file changes." env:"KEYHOLD_TLS_CERT_FILE" name:"tls-cert-file" type:"path"`
+	TLSKeyFile      string        `help:"PEM private key of --tls-cert-file; reloaded with it." env:"KEYHOLD_TLS_KEY_FILE" name:"tls-key-file" type:"path"`
+	AllowInsecure   bool          `help:"Allow plain HTTP with an http:// base URL on a listen address that is not loopback (tokens and secrets then cross the network in the clear)." env:"KEYHOLD_ALLOW_INSECURE_HTTP" name:"allow-insecure-http"`
+	MetricsListen   string        `help:"Serve /metrics on this address only (a private one) instead of --listen." env:"KEYHOLD_METRICS_LISTEN"`
+	MaxConnections  int           `help:"Connections open at once on --listen; past it the longest idle is closed, or the new one refused. 0: derived from the descriptor limit (ulimit -n)." default:"0" env:"KEYHOLD_MAX_CONNECTIONS"`
+	MaxConnsPerAddr int           `help:"Connections one source address (IPv6: one /64) may hold; trusted proxies have no share. 0: an eighth of --max-connections, at least 32." default:"0" env:"KEYHOLD_MAX_CONNECTIONS_PER_ADDRESS" name:"max-connections-per-address"`
+	MaxInFlight     int           `help:"Requests served at once (operations endpoints excepted); more are answered 503 with Retry-After. 0: 64 per CPU (GOMAXPROCS)." default:"0" env:"KEYHOLD_MAX_IN_FLIGHT"`
 }
 
 // config is the node configuration the flags give.
@@ -75,7 +82,9 @@ func (c *serveCmd) config() app.Config {
 	return app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
 		ChangeRetention: c.ChangeRetention, StoreTimeout: c.StoreTimeout, MaxStaleness: c.MaxStaleness, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
-		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize}
+		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize,
+		MaxInFlight: c.MaxInFlight, MaxConnections: c.MaxConnections, MaxConnectionsPerAddress: c.MaxConnsPerAddr,
+		TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, AllowInsecureHTTP: c.AllowInsecure, MetricsListen: c.MetricsListen}
 }
 
 // Validate refuses out-of-range values and unusable URLs before anything starts (kong calls

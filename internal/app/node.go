@@ -10,18 +10,21 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/keyhold/keyhold/internal/changefeed"
+	"github.com/keyhold/keyhold/internal/connlimit"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/httpapi"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/storage/sqlite"
+	"github.com/keyhold/keyhold/internal/tlscert"
 	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
@@ -58,7 +61,25 @@ type Config struct {
 	// KeyEncryptionKeyFiles, when set, name files of 64 hex digits: the keys that seal
 	// signing keys at rest, the first sealing, all opening (see token.Sealer).
 	KeyEncryptionKeyFiles []string
-	Log                   *slog.Logger
+	// MaxInFlight bounds the requests served at once (operations endpoints excepted); past
+	// it requests are answered 503 with Retry-After. 0: DefaultMaxInFlight.
+	MaxInFlight int
+	// MaxConnections caps the connections open at once, MaxConnectionsPerAddress those of
+	// one source address (IPv6: one /64; trusted proxies have no share). 0: derived from the
+	// descriptor limit (connlimit.Defaults).
+	MaxConnections           int
+	MaxConnectionsPerAddress int
+	// TLSCertFile and TLSKeyFile, when set, make the listener serve TLS (1.2 at least) with
+	// that pair, reloaded when the files change (checked at most every TLSCheckInterval,
+	// tlscert.DefaultCheckEvery when 0).
+	TLSCertFile, TLSKeyFile string
+	TLSCheckInterval        time.Duration
+	// AllowInsecureHTTP allows plain HTTP with an http:// base URL on a listener that is not
+	// loopback (see checkTransport).
+	AllowInsecureHTTP bool
+	// MetricsListen, when set, is the address /metrics is served on, instead of Listen.
+	MetricsListen string
+	Log           *slog.Logger
 	// AccessLog, when set, receives the access-log lines directly (see httpapi.API.AccessLog):
 	// Log's destination, when Log is a JSON handler writing there.
 	AccessLog io.Writer
@@ -111,6 +132,9 @@ func (c *Config) defaults() {
 	if c.MaxStaleness == 0 {
 		c.MaxStaleness = DefaultMaxStaleness
 	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight()
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 20 * time.Second
 	}
@@ -125,6 +149,11 @@ func (c *Config) defaults() {
 	}
 }
 
+// DefaultMaxInFlight is the default bound on requests served at once: 64 per CPU keyhold
+// may use (GOMAXPROCS). Token issuance and decisions are CPU-bound, so more in flight only
+// lengthens every request's wait; 64 per CPU leaves room for requests waiting on the store.
+func DefaultMaxInFlight() int { return 64 * runtime.GOMAXPROCS(0) }
+
 // Node is one running keyhold process.
 type Node struct {
 	cfg      Config
@@ -138,11 +167,14 @@ type Node struct {
 	handler  http.Handler
 	proxies  ratelimit.Proxies
 	sealer   *token.Sealer
-	ln       net.Listener
+	ln       *connlimit.Listener
 	engine   *rbac.Engine
 	// loaded is set once Load has built the views; loadStart is when it began (Unix ns).
 	loaded    atomic.Bool
 	loadStart atomic.Int64
+	tls       *tlscert.Reloader
+	// metricsLn is the private metrics listener (nil: /metrics is on ln).
+	metricsLn net.Listener
 	// syncAfterWriteFailures counts writes whose views could not be updated at once.
 	syncAfterWriteFailures atomic.Int64
 
@@ -163,6 +195,15 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.BaseURL = base
 	if err := CheckSettings(&cfg); err != nil {
 		return nil, err
+	}
+	if err := cfg.checkTransport(); err != nil {
+		return nil, err
+	}
+	if err := cfg.connectionLimits(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxInFlight < 0 {
+		return nil, fmt.Errorf("max in-flight requests %d: must be positive (0: the default, %d)", cfg.MaxInFlight, DefaultMaxInFlight())
 	}
 	if cfg.Platform != PlatformCloud && cfg.Platform != PlatformDedicated {
 		return nil, fmt.Errorf("platform %q: expected cloud or dedicated", cfg.Platform)
@@ -199,12 +240,26 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Log.Info("created a new store at "+storeLocation(cfg.Database, cfg.DataDir), "store", storeLocation(cfg.Database, cfg.DataDir))
 	}
 	n := &Node{cfg: cfg, Store: st, proxies: proxies, sealer: sealer}
-	if n.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+	if n.tls, err = n.loadTLS(); err != nil {
 		st.Close()
 		return nil, err
 	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.MetricsListen != "" {
+		if n.metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			ln.Close()
+			st.Close()
+			return nil, fmt.Errorf("metrics listener: %w", err)
+		}
+	}
+	n.ln = connlimit.New(ln, connlimit.Config{Max: cfg.MaxConnections, PerAddr: cfg.MaxConnectionsPerAddress,
+		Exempt: trusts(proxies), Log: cfg.Log})
 	if err := n.prepare(ctx, alg); err != nil {
-		n.ln.Close()
+		n.closeListeners()
 		st.Close()
 		return nil, err
 	}
@@ -286,7 +341,7 @@ func (n *Node) prepare(ctx context.Context, alg jose.SignatureAlgorithm) error {
 		return err
 	}
 	if n.cfg.BaseURL == "" {
-		n.cfg.BaseURL = "http://" + n.ln.Addr().String()
+		n.cfg.BaseURL = n.scheme() + "://" + n.ln.Addr().String()
 	}
 	if err := n.recordBaseURL(ctx); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/keyhold/keyhold/internal/changefeed"
+	"github.com/keyhold/keyhold/internal/connlimit"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/httpapi"
 	"github.com/keyhold/keyhold/internal/identity"
@@ -98,8 +99,15 @@ func (n *Node) assemble() {
 		StoreTimeout:     cfg.StoreTimeout,
 		ReadyDetail:      n.readyDetail,
 		Starting:         func() bool { return !n.loaded.Load() },
+		MaxInFlight:      cfg.MaxInFlight,
+		MetricsElsewhere: cfg.MetricsListen != "",
 	}
 	metrics.Register(newChangeLogCollector(n))
+	n.connectionMetrics(metrics)
+	metrics.GaugeFunc("keyhold_http_in_flight_requests", "Requests being served, operations endpoints excluded.",
+		func() float64 { return float64(n.API.InFlight()) })
+	metrics.GaugeFunc("keyhold_http_max_in_flight_requests", "The bound on requests served at once; more are answered 503.",
+		func() float64 { return float64(cfg.MaxInFlight) })
 	n.handler = n.proxies.Handler(n.API.Handler())
 }
 
@@ -175,11 +183,28 @@ func (n *Node) BaseURL() string { return n.cfg.BaseURL }
 func (n *Node) Serve(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.Background())
 	defer stop()
-	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
-		ErrorLog: nil}
+	srv := n.httpServer()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(n.ln) }()
+	go func() {
+		if n.tls != nil {
+			errc <- srv.ServeTLS(n.ln, "", "")
+			return
+		}
+		errc <- srv.Serve(n.ln)
+	}()
+	var msrv *http.Server
+	var merrc chan error // nil without a metrics listener: never ready
+	if n.metricsLn != nil {
+		msrv, merrc = n.metricsServer(), make(chan error, 1)
+		go func() { merrc <- msrv.Serve(n.metricsLn) }()
+		n.cfg.Log.Info("metrics are served on their own listener", "metrics_listen", n.metricsLn.Addr().String())
+	}
+	closeAll := func() {
+		srv.Close()
+		if msrv != nil {
+			msrv.Close()
+		}
+	}
 	loaded := make(chan error, 1)
 	if n.loaded.Load() {
 		loaded <- nil
@@ -192,19 +217,27 @@ func (n *Node) Serve(ctx context.Context) error {
 		select {
 		case err := <-waiting:
 			if err != nil {
-				srv.Close()
+				closeAll()
 				return err
 			}
 			waiting = nil
 			n.startLoops(bg)
-			n.cfg.Log.Info("keyhold is serving", "listen", n.Addr(), "base_url", n.cfg.BaseURL)
+			n.cfg.Log.Info("keyhold is serving", "listen", n.Addr(), "base_url", n.cfg.BaseURL, "tls", n.tls != nil)
 			continue
 		case err := <-errc:
 			stop()
 			if waiting != nil {
 				<-waiting
 			}
+			closeAll()
 			return err
+		case err := <-merrc:
+			stop()
+			if waiting != nil {
+				<-waiting
+			}
+			closeAll()
+			return fmt.Errorf("metrics listener: %w", err)
 		case <-ctx.Done():
 		}
 		if waiting != nil { // stopped while loading: stop the load before the store closes
@@ -221,7 +254,67 @@ func (n *Node) Serve(ctx context.Context) error {
 	if errors.Is(<-errc, http.ErrServerClosed) && err == nil {
 		n.cfg.Log.Info("drained")
 	}
+	if msrv != nil {
+		if merr := msrv.Shutdown(sctx); err == nil {
+			err = merr
+		}
+		<-merrc
+	}
 	return err
+}
+
+// metricsServer serves GET /metrics alone, on the private metrics listener.
+func (n *Node) metricsServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", n.API.Metrics.Handler())
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 8 << 10,
+		ErrorLog: telemetry.ServerErrorLog(n.cfg.Log, time.Second, 10)}
+}
+
+// MetricsAddr is the bound address of the metrics listener ("" without one).
+func (n *Node) MetricsAddr() string {
+	if n.metricsLn == nil {
+		return ""
+	}
+	return n.metricsLn.Addr().String()
+}
+
+// httpServer is the public listener's server. Its timeouts bound what one connection can
+// hold: 5 s to send a request's headers, 30 s to send the whole request or read the whole
+// answer, 2 minutes idle between requests (longer than the usual load balancer's idle
+// timeout, so the balancer, not keyhold, closes its kept-alive connections; under pressure
+// the connection limit closes idle connections sooner). Its own error messages go to the
+// log as Warn records, rate-limited.
+func (n *Node) httpServer() *http.Server {
+	srv := &http.Server{Handler: n.handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10,
+		ConnState: n.ln.ConnState, ErrorLog: telemetry.ServerErrorLog(n.cfg.Log, time.Second, 10)}
+	if n.tls != nil {
+		srv.TLSConfig = n.tls.Config()
+	}
+	return srv
+}
+
+// connectionMetrics exposes the connection limit's state.
+func (n *Node) connectionMetrics(m *telemetry.Metrics) {
+	stat := func(f func(connlimit.Stats) float64) func() float64 {
+		return func() float64 { return f(n.ln.Stats()) }
+	}
+	m.GaugeFunc("keyhold_connections_open", "Connections open on the public listener.",
+		stat(func(s connlimit.Stats) float64 { return float64(s.Open) }))
+	m.GaugeFunc("keyhold_connections_idle", "Open connections waiting for a request.",
+		stat(func(s connlimit.Stats) float64 { return float64(s.Idle) }))
+	total, perAddr := n.ln.Limits()
+	m.GaugeFunc("keyhold_connections_max", "The cap on open connections (--max-connections).", func() float64 { return float64(total) })
+	m.GaugeFunc("keyhold_connections_max_per_address", "The cap on one address's connections (--max-connections-per-address).",
+		func() float64 { return float64(perAddr) })
+	m.CounterFunc("keyhold_connections_refused_total", "Connections refused because the cap or the address's share was reached.",
+		stat(func(s connlimit.Stats) float64 { return float64(s.Refused) }))
+	m.CounterFunc("keyhold_connections_refused_per_address_total", "Connections refused because their address's share was reached.",
+		stat(func(s connlimit.Stats) float64 { return float64(s.RefusedPerAddr) }))
+	m.CounterFunc("keyhold_connections_evicted_total", "Idle connections closed to make room for new ones.",
+		stat(func(s connlimit.Stats) float64 { return float64(s.Evicted) }))
 }
 
 // startLoops starts what runs once the views are loaded: the change feed's polling (woken by
@@ -319,8 +412,8 @@ func (n *Node) janitor(ctx context.Context) {
 	}
 }
 
-// Close releases the listener and the store.
+// Close releases the listeners and the store.
 func (n *Node) Close() error {
-	n.ln.Close()
+	n.closeListeners()
 	return n.Store.Close()
 }

@@ -56,7 +56,8 @@ func BenchmarkMiddleware(b *testing.B) {
 		name := "slog"
 		a := &API{Log: slog.New(telemetry.UrgentHandler(slog.NewJSONHandler(lw, nil), lw)), Metrics: telemetry.New()}
 		if direct {
-			name, a.AccessLog = "direct", lw
+			// The direct access log as keyhold runs it, with the in-flight bound.
+			name, a.AccessLog, a.inflight = "direct", lw, &inFlight{max: 1 << 20}
 		}
 		h := a.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
 		b.Run(name, func(b *testing.B) {

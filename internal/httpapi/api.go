@@ -59,20 +59,32 @@ type API struct {
 	// time instead of a request that hangs. The token endpoints and AuthZEN decisions serve
 	// from memory and are not bounded this way.
 	StoreTimeout time.Duration
+	// MaxInFlight, when positive, bounds the requests served at once; more are answered 503
+	// with Retry-After at once (see inFlight). The operations endpoints are exempt.
+	MaxInFlight int
+	// MetricsElsewhere keeps /metrics off this handler (it answers 404): a private listener
+	// serves it.
+	MetricsElsewhere bool
 
 	mux      *http.ServeMux
 	draining atomic.Bool
+	inflight *inFlight
 }
 
 // Handler builds the routes and wraps them in the middleware every request passes.
 func (a *API) Handler() http.Handler {
 	a.mux = http.NewServeMux()
+	if a.MaxInFlight > 0 {
+		a.inflight = &inFlight{max: int64(a.MaxInFlight)}
+	}
 	a.Tokens.Register(a.mux)
 	a.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	a.mux.HandleFunc("GET /readyz", a.readyz)
-	a.mux.Handle("GET /metrics", a.Metrics.Handler())
+	if !a.MetricsElsewhere {
+		a.mux.Handle("GET /metrics", a.Metrics.Handler())
+	}
 	a.credentialRoutes()
 	a.workspaceRoutes()
 	a.iamRoutes()

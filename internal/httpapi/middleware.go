@@ -54,12 +54,21 @@ func (a *API) middleware(next http.Handler) http.Handler {
 		h["X-Request-Id"] = []string{id}
 		h["X-Content-Type-Options"] = nosniff
 		rec := &recorder{ResponseWriter: w}
+		shed := false
+		if a.inflight != nil && !exemptFromShedding(r.URL.Path) {
+			if shed = !a.inflight.acquire(); !shed {
+				defer a.inflight.release()
+			}
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				a.writeError(rec, r, apperr.Wrap(panicError{p}, "panic"))
 			}
 			route := r.Pattern
-			if route == "" {
+			switch {
+			case shed:
+				route = ShedRoute
+			case route == "":
 				route = "unmatched"
 			}
 			end := time.Now()
@@ -68,6 +77,10 @@ func (a *API) middleware(next http.Handler) http.Handler {
 			a.logAccess(r.Context(), &accessEntry{time: end, id: id, method: r.Method, route: route, path: r.URL.Path,
 				status: rec.status, duration: d, src: ratelimit.SourceAddr(r)})
 		}()
+		if shed {
+			writeOverloaded(rec)
+			return
+		}
 		next.ServeHTTP(rec, r)
 	})
 }

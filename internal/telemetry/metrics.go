@@ -92,6 +92,17 @@ func (m *Metrics) TokenIssued(grant string) {
 // AuthFailed counts one failed authentication.
 func (m *Metrics) AuthFailed(kind, reason string) { m.authFailures.WithLabelValues(kind, reason).Inc() }
 
+// GaugeFunc registers a gauge whose value f reads at each scrape (f must be safe for
+// concurrent use). Registering a name twice panics, as registering any collector twice does.
+func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
+
+// CounterFunc registers a counter whose value f reads at each scrape; f must never decrease.
+func (m *Metrics) CounterFunc(name, help string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
+}
+
 // methodLabel keeps a client-chosen method from creating series without bound.
 func methodLabel(m string) string {
 	switch m {
