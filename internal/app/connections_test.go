@@ -145,12 +145,6 @@ func dialFrom(t *testing.T, from, addr string) net.Conn {
 	return c
 }
 
-// clientFrom is an HTTP client whose connections come from a loopback address.
-func clientFrom(from string) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: d.DialContext, DisableKeepAlives: true}}
-}
-
 func getFrom(t *testing.T, from, url string) string {
 	t.Helper()
 	resp, err := clientFrom(from).Get(url)
