@@ -80,7 +80,8 @@ func TestWorkspaceCreatePrintsTheServersIssuer(t *testing.T) {
 	dir := t.TempDir()
 	port := freePort(t)
 	base := fmt.Sprintf("http://localhost:%d", port)
-	s := startServer(t, dir, nil, "--listen", fmt.Sprintf(":%d", port), "--base-url", base+"/")
+	// Every interface with an http:// base URL: plain HTTP off loopback must be allowed.
+	s := startServer(t, dir, nil, "--listen", fmt.Sprintf(":%d", port), "--base-url", base+"/", "--allow-insecure-http")
 	s.waitFor(t, "readiness", func() bool { code, _ := get(base + "/readyz"); return code == 200 })
 	var boot struct{ Issuer string }
 	if err := json.Unmarshal([]byte(s.stdout.String()), &boot); err != nil || !strings.HasPrefix(boot.Issuer, base+"/authorization/v2/oauth2/") {
