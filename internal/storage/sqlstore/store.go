@@ -111,7 +111,9 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 	}
 	if err := fn(inner); err != nil {
 		_ = tx.Rollback()
-		return err
+		// fn may return a driver error that no exec translated (a Scan of a row, say): a
+		// connection lost mid-transaction must still be a 503, never a 500.
+		return s.translate(err)
 	}
 	if ctx.Err() != nil {
 		// Out of time before the commit was sent: database/sql rolls back; nothing was written.
