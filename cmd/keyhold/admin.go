@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/keyhold/keyhold/internal/rbac"
-	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
 
@@ -35,19 +33,11 @@ func (c *adminRecoverCmd) Validate() error {
 // sees the change at once (see workspace.RecoverAdmin).
 func (c *adminRecoverCmd) Run(g *globals) error {
 	ctx := context.Background()
-	st, err := c.open(ctx)
+	st, iss, err := openForIssuing(ctx, &c.storeFlags, c.BaseURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := rbac.EnsureBuiltins(ctx, st, time.Now()); err != nil {
-		return err
-	}
-	base, err := printedBaseURL(ctx, st, c.BaseURL)
-	if err != nil {
-		return err
-	}
-	iss := &token.Issuer{BaseURL: base}
 	created, err := workspace.RecoverAdmin(ctx, st, workspace.RecoverInput{Workspace: c.Workspace, Email: c.Email,
 		PlatformAdmin: c.PlatformAdministrator, IssuerURL: iss.IssuerURL, Now: time.Now()})
 	if err != nil {

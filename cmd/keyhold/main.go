@@ -158,21 +158,33 @@ func printedBaseURL(ctx context.Context, st storage.Store, flag string) (string,
 	return app.StoredBaseURL(ctx, st)
 }
 
+// openForIssuing opens the store for a command that writes a credential and prints its
+// issuer: the predefined roles ensured, and the issuer from printedBaseURL. The caller closes
+// the store.
+func openForIssuing(ctx context.Context, f *storeFlags, baseURL string) (*sqlstore.Store, *token.Issuer, error) {
+	st, err := f.open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := rbac.EnsureBuiltins(ctx, st, time.Now()); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	base, err := printedBaseURL(ctx, st, baseURL)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, &token.Issuer{BaseURL: base}, nil
+}
+
 func (c *workspaceCreateCmd) Run(g *globals) error {
 	ctx := context.Background()
-	st, err := c.open(ctx)
+	st, iss, err := openForIssuing(ctx, &c.storeFlags, c.BaseURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := rbac.EnsureBuiltins(ctx, st, time.Now()); err != nil {
-		return err
-	}
-	base, err := printedBaseURL(ctx, st, c.BaseURL)
-	if err != nil {
-		return err
-	}
-	iss := &token.Issuer{BaseURL: base}
 	created, err := workspace.Create(ctx, st, workspace.CreateInput{Name: c.Name, Type: c.Type, AdminEmail: c.AdminEmail,
 		IssuerURL: iss.IssuerURL, Now: time.Now()})
 	if err != nil {
