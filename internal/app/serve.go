@@ -46,6 +46,7 @@ func (n *Node) assemble() {
 	cfg := &n.cfg
 	creds := credential.NewIndex()
 	dir := workspace.NewDirectory()
+	users := identity.NewDirectory()
 	groups := workspace.NewTenantGroups()
 	keys := token.NewKeySet(cfg.Now, n.sealer)
 	keys.Log = cfg.Log
@@ -54,7 +55,7 @@ func (n *Node) assemble() {
 	engine := rbac.NewEngine()
 	n.engine = engine
 	engine.Groups = groups
-	n.Feed = changefeed.New(n.Store, cfg.Log, creds, dir, groups, keys, n.revoked, engine)
+	n.Feed = changefeed.New(n.Store, cfg.Log, creds, dir, users, groups, keys, n.revoked, engine)
 	syncNow := func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -95,6 +96,7 @@ func (n *Node) assemble() {
 		TenantGroups:     groups,
 		IAM:              &rbac.Manager{Store: n.Store, Engine: engine, Sync: committed, Now: cfg.Now},
 		Identity:         &identity.Service{Store: n.Store, Sync: committed, Now: cfg.Now, Guard: guard},
+		Users:            users,
 		Ready:            n.ready,
 		StoreTimeout:     cfg.StoreTimeout,
 		ReadyDetail:      n.readyDetail,

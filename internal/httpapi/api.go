@@ -43,6 +43,9 @@ type API struct {
 	// IAM serves the authorization management API; Identity the users and user groups.
 	IAM      *rbac.Manager
 	Identity *identity.Service
+	// Users is the in-memory view of users that AuthZEN subjects resolve with (id, email,
+	// external id) and whose attributes conditions read.
+	Users *identity.Directory
 	// AddrFailures limits failed bearer authentications per source address.
 	AddrFailures *ratelimit.Limiter[netip.Addr]
 	// Ready reports whether the node can serve (views loaded, store reachable).

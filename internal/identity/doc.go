@@ -5,4 +5,8 @@
 // role assignments and its group memberships; a user who belongs to no workspace anymore is
 // deleted. Every write syncs this node's views before it returns, so the next decision
 // reflects it.
+//
+// Directory is the in-memory view of users (id, email, external id, attributes) and their
+// memberships, fed by the change log: the AuthZEN endpoints resolve subjects with it and read
+// the stored attributes that conditions see as subject properties, without SQL per decision.
 package identity

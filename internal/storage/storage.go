@@ -262,6 +262,7 @@ type Store interface {
 	Settings
 	Workspaces
 	Users
+	MemberWalker
 	Credentials
 	SigningKeys
 	Authorization

@@ -49,6 +49,7 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"IAMAssignments", testIAMAssignments},
 		{"IAMScopeGroups", testIAMScopeGroups},
 		{"IAMMembers", testIAMMembers},
+		{"MemberWalk", testMemberWalk},
 		{"IAMUserGroups", testIAMUserGroups},
 		{"IAMChangeLog", testIAMChangeLog},
 	}
