@@ -92,7 +92,8 @@ type AssignmentQuery struct {
 }
 
 // MemberQuery selects the users who are members of a workspace. Filter may use the columns
-// u.id, u.email, u.created_at and u.updated_at.
+// u.id, u.email, u.first_name, u.last_name, u.external_id, u.active, u.last_login,
+// u.created_at and u.updated_at.
 type MemberQuery struct {
 	WorkspaceID string
 	Filter      Predicate

@@ -13,6 +13,8 @@ var (
 	ErrConflict = errors.New("storage: conflict with an existing record")
 	ErrLimit    = errors.New("storage: limit reached")
 	ErrInUse    = errors.New("storage: still referenced")
+	// ErrStale answers a conditional write whose record changed since the caller read it.
+	ErrStale = errors.New("storage: record changed since it was read")
 )
 
 // Workspace types.
@@ -35,12 +37,34 @@ type Workspace struct {
 }
 
 // User is a person known to the platform; users are global and join workspaces as members.
+//
+// ExternalID is what an identity provider calls the user; it is not unique across the
+// platform. Inactive is the negation of the column active (default true), so that the zero
+// User is an active one. Attributes is the text of a JSON object of free attributes ("" stores
+// as {}; stored compact), at most MaxUserAttributes bytes; text keeps User comparable and
+// immutable when views share it. LastLogin is the last time one of the
+// user's credentials obtained a token (zero: never); it is written by RecordLogins only.
 type User struct {
 	ID         string
 	Email      string
+	FirstName  string
+	LastName   string
+	ExternalID string
+	Inactive   bool
+	Attributes string
+	LastLogin  time.Time
 	Generation int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+}
+
+// MaxUserAttributes bounds the size in bytes of a user's Attributes as stored (compact JSON).
+const MaxUserAttributes = 16384
+
+// Login records that a user's credential obtained a token at At.
+type Login struct {
+	UserID string
+	At     time.Time
 }
 
 // Credential is a personal API client. WorkspaceID is where it was created and is managed;
@@ -166,6 +190,19 @@ type Users interface {
 	CreateUser(ctx context.Context, u *User) error
 	GetUser(ctx context.Context, id string) (*User, error)
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// CreateUser (above) fails with ErrConflict when the email is taken, ErrLimit for
+	// attributes over MaxUserAttributes; it sets u.Attributes to the stored text.
+	// UpdateUser replaces a user's email, names, external id, Inactive and attributes, sets
+	// UpdatedAt and increments the generation (written back into u with the stored record).
+	// When ifGeneration is not 0 the user must still be at that generation (ErrStale
+	// otherwise). ErrNotFound for an unknown user, ErrConflict for an email taken, ErrLimit
+	// for attributes over MaxUserAttributes; attributes that are not a JSON object are an
+	// error. CreatedAt, LastLogin are kept.
+	UpdateUser(ctx context.Context, u *User, ifGeneration int64) error
+	// RecordLogins advances the last login of each user named (never moving it back; unknown
+	// users are ignored). It neither increments generations nor appends to the change log:
+	// it is a batched side effect of token issuance, not an edit of the user.
+	RecordLogins(ctx context.Context, logins []Login) error
 	AddMember(ctx context.Context, workspaceID, userID string, at time.Time) error
 	IsMember(ctx context.Context, workspaceID, userID string) (bool, error)
 }

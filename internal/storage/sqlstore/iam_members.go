@@ -13,7 +13,7 @@ func (s *Store) ListMembers(ctx context.Context, q storage.MemberQuery) ([]stora
 	if q.Filter.SQL != "" {
 		where, args = append(where, "("+q.Filter.SQL+")"), append(args, q.Filter.Args...)
 	}
-	return page(s, ctx, "u.id, u.email, u.generation, u.created_at, u.updated_at",
+	return page(s, ctx, userColsU,
 		"users u JOIN workspace_members m ON m.user_id = u.id", where, args, "u.created_at, u.id", q.Page,
 		func(r *sql.Rows) (storage.User, error) { return scanUser(r) })
 }

@@ -1,28 +1,116 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const userCols = `id, email, generation, created_at, updated_at`
+const userCols = `id, email, first_name, last_name, external_id, active, attributes, last_login, generation, created_at, updated_at`
+
+// userColsU is userCols qualified by the alias u, for joins.
+const userColsU = `u.id, u.email, u.first_name, u.last_name, u.external_id, u.active, u.attributes, u.last_login, u.generation, u.created_at, u.updated_at`
 
 func scanUser(r interface{ Scan(...any) error }) (storage.User, error) {
 	var u storage.User
-	err := r.Scan(&u.ID, &u.Email, &u.Generation, timeField{&u.CreatedAt}, timeField{&u.UpdatedAt})
+	var active bool
+	err := r.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.ExternalID, &active, &u.Attributes,
+		timeField{&u.LastLogin}, &u.Generation, timeField{&u.CreatedAt}, timeField{&u.UpdatedAt})
+	u.Inactive = !active
 	return u, err
 }
 
-// CreateUser inserts a user; ErrConflict when the email is taken.
+// userAttributes is the stored text of a user's attributes: compact JSON of an object, "{}"
+// for none; ErrLimit past storage.MaxUserAttributes.
+func userAttributes(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "{}", nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(raw), &obj); err != nil || obj == nil {
+		return "", errors.New("sqlstore: user attributes are not a JSON object")
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, []byte(raw)); err != nil {
+		return "", err
+	}
+	if b.Len() > storage.MaxUserAttributes {
+		return "", fmt.Errorf("%w: user attributes of %d bytes (at most %d)", storage.ErrLimit, b.Len(), storage.MaxUserAttributes)
+	}
+	return b.String(), nil
+}
+
+// CreateUser inserts a user; ErrConflict when the email is taken. u.Attributes is set to
+// the stored text.
 func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
+	attrs, err := userAttributes(u.Attributes)
+	if err != nil {
+		return err
+	}
+	u.Attributes = attrs
 	return s.write(ctx, func(s *Store) error {
-		if _, err := s.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?)`,
-			u.ID, u.Email, u.Generation, u.CreatedAt, u.UpdatedAt); err != nil {
+		if _, err := s.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.FirstName, u.LastName, u.ExternalID, !u.Inactive, attrs, u.LastLogin,
+			u.Generation, u.CreatedAt, u.UpdatedAt); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindUser, u.ID)
+	})
+}
+
+// UpdateUser replaces a user's profile; see storage.Users.
+func (s *Store) UpdateUser(ctx context.Context, u *storage.User, ifGeneration int64) error {
+	attrs, err := userAttributes(u.Attributes)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(s *Store) error {
+		res, err := s.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, external_id = ?,
+			active = ?, attributes = ?, generation = generation + 1, updated_at = ?
+			WHERE id = ? AND (? = 0 OR generation = ?)`,
+			u.Email, u.FirstName, u.LastName, u.ExternalID, !u.Inactive, attrs, u.UpdatedAt,
+			u.ID, ifGeneration, ifGeneration)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if ok, err := s.exists(ctx, `SELECT 1 FROM users WHERE id = ?`, u.ID); err != nil {
+				return err
+			} else if ok {
+				return storage.ErrStale
+			}
+			return storage.ErrNotFound
+		}
+		stored, err := scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, u.ID))
+		if err != nil {
+			return s.translate(err)
+		}
+		*u = stored
+		return s.logChange(ctx, storage.KindUser, u.ID)
+	})
+}
+
+// RecordLogins advances last_login; see storage.Users. One transaction for the batch, no
+// change-log entry (so no contention on the change counter).
+func (s *Store) RecordLogins(ctx context.Context, logins []storage.Login) error {
+	if len(logins) == 0 {
+		return nil
+	}
+	return s.write(ctx, func(s *Store) error {
+		for _, l := range logins {
+			at := formatTime(l.At)
+			if _, err := s.exec(ctx, `UPDATE users SET last_login = ? WHERE id = ? AND last_login < ?`,
+				at, l.UserID, at); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

@@ -29,6 +29,8 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"Settings", testSettings},
 		{"Workspaces", testWorkspaces},
 		{"Users", testUsers},
+		{"UserProfile", testUserProfile},
+		{"UserLogins", testUserLogins},
 		{"Credentials", testCredentials},
 		{"CredentialLimits", testCredentialLimits},
 		{"CredentialFilter", testCredentialFilter},
@@ -131,7 +133,7 @@ func testUsers(t *testing.T, s storage.Store) {
 	u := newUser(t, s, ws.ID)
 	got, err := s.GetUserByEmail(ctx, u.Email)
 	mustNil(t, err)
-	if *got != *u {
+	if !sameUser(got, u) {
 		t.Fatalf("GetUserByEmail = %+v, want %+v", got, u)
 	}
 	dup := *u
