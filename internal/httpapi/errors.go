@@ -52,6 +52,10 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
+	if isSCIM(r) {
+		a.writeSCIMError(w, r, e, body)
+		return
+	}
 	writeJSON(w, status, body)
 }
 

@@ -39,6 +39,7 @@ func (a *API) iamRoutes() {
 	a.scopeGroupRoutes(authzV1beta1)
 	a.userRoutes()
 	a.userGroupRoutes()
+	a.scimRoutes()
 	a.authzenRoutes()
 }
 

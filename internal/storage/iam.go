@@ -68,9 +68,13 @@ type UserGroup struct {
 	WorkspaceID string
 	Name        string
 	Description string
-	Generation  int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ExternalID is the identity provider's id for the group (SCIM externalId); Source is
+	// who manages it: SourceLocal or SourceSCIM.
+	ExternalID string
+	Source     string
+	Generation int64
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // UserGroupMember records that a user belongs to a user group.
@@ -95,6 +99,21 @@ type AssignmentQuery struct {
 // u.id, u.email, u.first_name, u.last_name, u.external_id, u.active, u.last_login,
 // u.created_at and u.updated_at.
 type MemberQuery struct {
+	WorkspaceID string
+	Filter      Predicate
+	Page        Page
+}
+
+// Sources of users and user groups: who manages their lifecycle.
+const (
+	SourceLocal = "Local"
+	SourceSCIM  = "SCIM"
+)
+
+// UserGroupQuery selects the user groups of a workspace, ordered by name. Filter may use the
+// columns g.id, g.name, g.description, g.external_id, g.source, g.created_at, g.updated_at
+// (and g.id in a sub-query).
+type UserGroupQuery struct {
 	WorkspaceID string
 	Filter      Predicate
 	Page        Page
@@ -214,11 +233,15 @@ type Members interface {
 type UserGroups interface {
 	// CreateUserGroup fails with ErrConflict when the workspace has a group of that name.
 	CreateUserGroup(ctx context.Context, g *UserGroup) error
+	// UpdateUserGroup replaces name, description and external id, incrementing the
+	// generation.
 	UpdateUserGroup(ctx context.Context, g *UserGroup) error
 	GetUserGroup(ctx context.Context, id string) (*UserGroup, error)
 	// ListUserGroups pages through a workspace's groups by name, or every group when
 	// workspaceID is "".
 	ListUserGroups(ctx context.Context, workspaceID string, p Page) ([]UserGroup, int, error)
+	// QueryUserGroups pages through a workspace's groups that match a filter, by name.
+	QueryUserGroups(ctx context.Context, q UserGroupQuery) ([]UserGroup, int, error)
 	// DeleteUserGroup removes a group and its memberships; ErrInUse while an assignment is
 	// made to subject (the group's principal).
 	DeleteUserGroup(ctx context.Context, id, subject string) error

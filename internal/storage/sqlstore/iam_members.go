@@ -46,30 +46,39 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	})
 }
 
-const userGroupCols = `id, workspace_id, name, description, generation, created_at, updated_at`
+const userGroupCols = `id, workspace_id, name, description, external_id, source, generation, created_at, updated_at`
 
 func scanUserGroup(r interface{ Scan(...any) error }) (storage.UserGroup, error) {
 	var g storage.UserGroup
-	err := r.Scan(&g.ID, &g.WorkspaceID, &g.Name, &g.Description, &g.Generation, timeField{&g.CreatedAt}, timeField{&g.UpdatedAt})
+	err := r.Scan(&g.ID, &g.WorkspaceID, &g.Name, &g.Description, &g.ExternalID, &g.Source, &g.Generation,
+		timeField{&g.CreatedAt}, timeField{&g.UpdatedAt})
 	return g, err
+}
+
+func groupSource(g *storage.UserGroup) string {
+	if g.Source == "" {
+		return storage.SourceLocal
+	}
+	return g.Source
 }
 
 // CreateUserGroup inserts a user group.
 func (s *Store) CreateUserGroup(ctx context.Context, g *storage.UserGroup) error {
 	return s.write(ctx, func(s *Store) error {
-		if _, err := s.exec(ctx, `INSERT INTO user_groups (`+userGroupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			g.ID, g.WorkspaceID, g.Name, g.Description, g.Generation, g.CreatedAt, g.UpdatedAt); err != nil {
+		g.Source = groupSource(g)
+		if _, err := s.exec(ctx, `INSERT INTO user_groups (`+userGroupCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			g.ID, g.WorkspaceID, g.Name, g.Description, g.ExternalID, g.Source, g.Generation, g.CreatedAt, g.UpdatedAt); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindUserGroup, g.ID)
 	})
 }
 
-// UpdateUserGroup replaces a group's name and description.
+// UpdateUserGroup replaces a group's name, description and external id.
 func (s *Store) UpdateUserGroup(ctx context.Context, g *storage.UserGroup) error {
 	return s.write(ctx, func(s *Store) error {
-		if err := mustAffect(s.exec(ctx, `UPDATE user_groups SET name = ?, description = ?, generation = generation + 1,
-			updated_at = ? WHERE id = ?`, g.Name, g.Description, g.UpdatedAt, g.ID)); err != nil {
+		if err := mustAffect(s.exec(ctx, `UPDATE user_groups SET name = ?, description = ?, external_id = ?,
+			generation = generation + 1, updated_at = ? WHERE id = ?`, g.Name, g.Description, g.ExternalID, g.UpdatedAt, g.ID)); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindUserGroup, g.ID)
@@ -94,6 +103,17 @@ func (s *Store) ListUserGroups(ctx context.Context, workspaceID string, p storag
 		where, args = []string{"workspace_id = ?"}, []any{workspaceID}
 	}
 	return page(s, ctx, userGroupCols, "user_groups", where, args, "name, id", p,
+		func(r *sql.Rows) (storage.UserGroup, error) { return scanUserGroup(r) })
+}
+
+// QueryUserGroups reads one page of a workspace's user groups matching a filter, by name.
+func (s *Store) QueryUserGroups(ctx context.Context, q storage.UserGroupQuery) ([]storage.UserGroup, int, error) {
+	where, args := []string{"g.workspace_id = ?"}, []any{q.WorkspaceID}
+	if q.Filter.SQL != "" {
+		where, args = append(where, "("+q.Filter.SQL+")"), append(args, q.Filter.Args...)
+	}
+	return page(s, ctx, "g.id, g.workspace_id, g.name, g.description, g.external_id, g.source, g.generation, g.created_at, g.updated_at",
+		"user_groups g", where, args, "g.name, g.id", q.Page,
 		func(r *sql.Rows) (storage.UserGroup, error) { return scanUserGroup(r) })
 }
 

@@ -53,6 +53,7 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"IAMMembers", testIAMMembers},
 		{"MemberWalk", testMemberWalk},
 		{"IAMUserGroups", testIAMUserGroups},
+		{"SCIMGroups", testSCIMGroups},
 		{"IAMChangeLog", testIAMChangeLog},
 	}
 	for _, c := range cats {
