@@ -32,7 +32,7 @@ func (c *adminRecoverCmd) Validate() error {
 // a new credential for it as one JSON line, shaped like the bootstrap line. A running server
 // sees the change at once (see workspace.RecoverAdmin).
 func (c *adminRecoverCmd) Run(g *globals) error {
-	ctx := context.Background()
+	ctx := operatorContext(context.Background(), "admin recover")
 	st, iss, err := openForIssuing(ctx, &c.storeFlags, c.BaseURL)
 	if err != nil {
 		return err

@@ -63,6 +63,8 @@ type serveCmd struct {
 	ChangeRetention time.Duration `help:"How long the change log keeps an entry; a node that falls further behind reloads its views from the store (at least 1m; keep it above 30 sync intervals)." default:"10m" env:"KEYHOLD_CHANGE_RETENTION"`
 	StoreTimeout    time.Duration `help:"Bound on a write transaction and a management API request: an unavailable database answers 503 with Retry-After in that time (1s to 1m)." default:"5s" env:"KEYHOLD_STORE_TIMEOUT"`
 	MaxStaleness    time.Duration `help:"How long a node that cannot read the store stays ready (degraded) on its in-memory views before /readyz answers 503 (10s to 168h)." default:"5m" env:"KEYHOLD_MAX_STALENESS"`
+	AuditRetention  time.Duration `help:"How long audit records are kept (24h to 876000h); older ones are pruned hourly, each workspace's chain keeping an anchor so that it still verifies." default:"8760h" env:"KEYHOLD_AUDIT_RETENTION"`
+	AuditStream     string        `help:"Also write each audit record this node commits as a JSON line to this file (appended, created 0600), or '-' for standard output (for a SIEM)." env:"KEYHOLD_AUDIT_STREAM"`
 	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
 	Platform        string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
 	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
@@ -81,7 +83,7 @@ type serveCmd struct {
 func (c *serveCmd) config() app.Config {
 	return app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ChangeRetention: c.ChangeRetention, StoreTimeout: c.StoreTimeout, MaxStaleness: c.MaxStaleness, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
+		ChangeRetention: c.ChangeRetention, AuditRetention: c.AuditRetention, AuditStream: c.AuditStream, StoreTimeout: c.StoreTimeout, MaxStaleness: c.MaxStaleness, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
 		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize,
 		MaxInFlight: c.MaxInFlight, MaxConnections: c.MaxConnections, MaxConnectionsPerAddress: c.MaxConnsPerAddr,
 		TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, AllowInsecureHTTP: c.AllowInsecure, MetricsListen: c.MetricsListen}
@@ -179,7 +181,7 @@ func openForIssuing(ctx context.Context, f *storeFlags, baseURL string) (*sqlsto
 }
 
 func (c *workspaceCreateCmd) Run(g *globals) error {
-	ctx := context.Background()
+	ctx := operatorContext(context.Background(), "workspace create")
 	st, iss, err := openForIssuing(ctx, &c.storeFlags, c.BaseURL)
 	if err != nil {
 		return err
@@ -202,7 +204,7 @@ type keysRotateCmd struct {
 }
 
 func (c *keysRotateCmd) Run(g *globals) error {
-	ctx := context.Background()
+	ctx := operatorContext(context.Background(), "keys rotate")
 	alg, err := token.ParseAlgorithm(c.SigningAlg)
 	if err != nil {
 		return err
@@ -308,6 +310,9 @@ type cli struct {
 	Keys struct {
 		Rotate keysRotateCmd `cmd:"" help:"Create a new signing key; the old ones keep verifying for --overlap."`
 	} `cmd:"" help:"Manage token signing keys."`
+	Audit struct {
+		Verify auditVerifyCmd `cmd:"" help:"Check the audit log's hash chains; report every altered or deleted record (exit 1 if any)."`
+	} `cmd:"" help:"Audit log tools."`
 	Admin       adminCmd       `cmd:"" help:"Operator's recovery commands (need access to the store, no token)."`
 	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 if a running keyhold answers its health URL with 200 (for container health checks)."`
 }

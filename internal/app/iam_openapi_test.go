@@ -47,10 +47,12 @@ func validateCalls(t *testing.T, w *iamWorld, doc *openapi3.T, calls []docCall) 
 	t.Helper()
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
+			before := auditTotal(t, w.e)
 			resp, body := w.e.Do(t, c.method, c.path, c.tok, c.body)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
 			}
+			checkAudited(t, w.e, c.method, c.path, resp, body, before)
 			req, err := http.NewRequest(c.method, w.e.Base+c.path, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -18,6 +18,8 @@ const (
 	MaxShutdownTimeout = time.Hour
 	MinChangeRetention = time.Minute
 	MaxChangeRetention = 30 * 24 * time.Hour
+	MinAuditRetention  = 24 * time.Hour
+	MaxAuditRetention  = 100 * 365 * 24 * time.Hour
 	MinStoreTimeout    = time.Second
 	MaxStoreTimeout    = time.Minute
 	MinMaxStaleness    = 10 * time.Second
@@ -39,6 +41,9 @@ func CheckSettings(c *Config) error {
 		return err
 	}
 	if err := inRange("--change-retention", c.ChangeRetention, MinChangeRetention, MaxChangeRetention); err != nil {
+		return err
+	}
+	if err := inRange("--audit-retention", c.AuditRetention, MinAuditRetention, MaxAuditRetention); err != nil {
 		return err
 	}
 	if err := inRange("--store-timeout", c.StoreTimeout, MinStoreTimeout, MaxStoreTimeout); err != nil {

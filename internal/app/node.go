@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/connlimit"
 	"github.com/keyhold/keyhold/internal/credential"
@@ -44,6 +45,12 @@ type Config struct {
 	// or 30 sync intervals if longer); a node that falls further behind reloads its views.
 	ChangeRetention time.Duration
 	ShutdownTimeout time.Duration
+	// AuditRetention is how long audit records are kept (DefaultAuditRetention when zero);
+	// the janitor prunes older ones, leaving each chain's anchor.
+	AuditRetention time.Duration
+	// AuditStream, when set, is where this node streams the audit records it commits, as JSON
+	// lines: "-" for standard output, otherwise a file appended to.
+	AuditStream string
 	// StoreTimeout bounds each write transaction and each management API request, so that an
 	// unavailable database answers 503 in that time (DefaultStoreTimeout when zero).
 	StoreTimeout time.Duration
@@ -129,6 +136,9 @@ func (c *Config) defaults() {
 	if c.StoreTimeout == 0 {
 		c.StoreTimeout = DefaultStoreTimeout
 	}
+	if c.AuditRetention == 0 {
+		c.AuditRetention = DefaultAuditRetention
+	}
 	if c.MaxStaleness == 0 {
 		c.MaxStaleness = DefaultMaxStaleness
 	}
@@ -180,6 +190,12 @@ type Node struct {
 
 	// addrFailures is the failed-authentication budget per source, pruned by the janitor.
 	addrFailures *ratelimit.Limiter[netip.Addr]
+	// audit records authentication failures and lockouts in batches; auditStream, when
+	// configured, streams committed records (closed by Close).
+	audit       *audit.Recorder
+	auditStream *audit.JSONLines
+	auditFile   io.Closer
+	auditPruned atomic.Int64 // when pruneAudit last ran (Unix ns)
 	// compacted counts the change log entries this node's janitor deleted.
 	compacted atomic.Int64
 }
@@ -240,6 +256,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Log.Info("created a new store at "+storeLocation(cfg.Database, cfg.DataDir), "store", storeLocation(cfg.Database, cfg.DataDir))
 	}
 	n := &Node{cfg: cfg, Store: st, proxies: proxies, sealer: sealer}
+	if err := n.openAuditStream(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if n.tls, err = n.loadTLS(); err != nil {
 		st.Close()
 		return nil, err

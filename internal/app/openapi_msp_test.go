@@ -238,10 +238,12 @@ func TestMSPResponsesMatchGreenLakeOpenAPI(t *testing.T) {
 	var relaxed []string
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
+			before := auditTotal(t, e)
 			resp, body := e.Do(t, c.method, c.path, c.tok, c.body)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
 			}
+			checkAudited(t, e, c.method, c.path, resp, body, before)
 			if r := oamValidate(t, docs[c.file], c.file, c.method, c.op, c.path, resp, body, e.Base); r != "" {
 				relaxed = append(relaxed, r)
 			}

@@ -162,10 +162,12 @@ func TestResponsesMatchGreenLakeOpenAPI(t *testing.T) {
 			if c.name == "create, past the limit" {
 				createCred(t, e, tok, map[string]string{"credentialName": "filler"})
 			}
+			before := auditTotal(t, e)
 			resp, body := e.Do(t, c.method, c.path, c.tok, c.body)
 			if resp.StatusCode != c.status {
 				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, body)
 			}
+			checkAudited(t, e, c.method, c.path, resp, body, before)
 			req, err := http.NewRequest(c.method, e.Base+c.path, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/connlimit"
 	"github.com/keyhold/keyhold/internal/credential"
@@ -82,6 +83,11 @@ func (n *Node) assemble() {
 		func() float64 { return float64(n.verifier.KeyRefreshes()) }))
 	addrFailures := ratelimit.New[netip.Addr](addrFailBurst, addrFailInterval, addrFailMaxWait)
 	n.addrFailures = addrFailures
+	n.audit = audit.NewRecorder(n.Store, cfg.Log, 0)
+	if n.auditStream != nil {
+		n.audit.Sink = n.auditStream
+	}
+	addrFailures.OnBlock = n.noteLockout
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
 	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now, Guard: guard}
 	n.API = &httpapi.API{
@@ -89,7 +95,9 @@ func (n *Node) assemble() {
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,
 			Sync: n.Feed.Sync, AddrFailures: addrFailures,
 			TokenChecks: ratelimit.New[string](tokenCheckBurst, tokenCheckInterval, tokenCheckBurst*tokenCheckInterval),
-			Observer:    metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches},
+			Observer:    metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches,
+			Audit: n.audit},
+		Store: n.Store, Audit: n.audit, AuditSink: n.sink(), Now: cfg.Now,
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},
 		WorkspaceService: workspaces,
@@ -328,6 +336,7 @@ func (n *Node) startLoops(bg context.Context) {
 	}
 	go n.Feed.Run(bg, n.cfg.SyncInterval, wake)
 	go n.janitor(bg)
+	go n.audit.Run(bg, auditFlushInterval)
 }
 
 // Loaded reports whether Load has built the views (the API answers).
@@ -411,11 +420,13 @@ func (n *Node) janitor(ctx context.Context) {
 			n.cfg.Log.Warn("janitor: retired keys", "error", err)
 		}
 		n.compactChanges(ctx)
+		n.pruneAudit(ctx)
 	}
 }
 
 // Close releases the listeners and the store.
 func (n *Node) Close() error {
 	n.closeListeners()
+	n.closeAuditStream()
 	return n.Store.Close()
 }

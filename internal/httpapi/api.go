@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/identity"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/telemetry"
 	"github.com/keyhold/keyhold/internal/token"
 	"github.com/keyhold/keyhold/internal/workspace"
@@ -65,6 +67,14 @@ type API struct {
 	// MaxInFlight, when positive, bounds the requests served at once; more are answered 503
 	// with Retry-After at once (see inFlight). The operations endpoints are exempt.
 	MaxInFlight int
+	// Store serves the audit-log API.
+	Store storage.AuditLog
+	// Audit records authentication failures off the request's path (nil: not recorded);
+	// AuditSink receives the records of writes once committed (nil: no stream).
+	Audit     *audit.Recorder
+	AuditSink audit.Sink
+	// Now stamps audit records (nil: time.Now).
+	Now func() time.Time
 	// MetricsElsewhere keeps /metrics off this handler (it answers 404): a private listener
 	// serves it.
 	MetricsElsewhere bool
@@ -91,6 +101,7 @@ func (a *API) Handler() http.Handler {
 	a.credentialRoutes()
 	a.workspaceRoutes()
 	a.iamRoutes()
+	a.auditRoutes()
 	return a.middleware(http.HandlerFunc(a.dispatch))
 }
 
@@ -219,7 +230,9 @@ func (a *API) route(pattern, permission string, h callerHandler) {
 			defer cancel()
 			r = r.WithContext(ctx)
 		}
+		r, act := a.withActor(r, w, c)
 		h(w, r, c)
+		a.emitAudit(act)
 	})
 }
 
@@ -235,12 +248,14 @@ func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
 	raw, ok := bearer(r)
 	if !ok {
 		a.Metrics.AuthFailed("bearer", "missing")
+		a.noteAuthFailure(r, "missing")
 		return nil, apperr.New(apperr.Unauthorized, "a bearer access token is required")
 	}
 	c, err := a.Tokens.Authenticate(raw)
 	if err != nil {
 		a.AddrFailures.Fail(src)
 		a.Metrics.AuthFailed("bearer", "invalid")
+		a.noteAuthFailure(r, "invalid")
 		return nil, &apperr.Error{Kind: apperr.Unauthorized, Message: "the access token is not valid: " + err.Error()}
 	}
 	return c, nil

@@ -31,6 +31,11 @@ type Limiter[K comparable] struct {
 
 	mu  sync.Mutex
 	tat map[K]int64 // unix nanoseconds
+
+	// OnBlock, when set, is called (outside the lock) each time a failure turns a key that
+	// was not blocked into a blocked one: a lockout begins. Set it before the limiter is
+	// shared; it must not block.
+	OnBlock func(key K, wait time.Duration)
 }
 
 // New allows burst failures per key, refilled at one per interval, and blocks a key for at
@@ -71,13 +76,18 @@ func (l *Limiter[K]) Gate(key K) (bool, time.Duration) {
 func (l *Limiter[K]) Fail(key K) {
 	now := l.now().UnixNano()
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	tat, ok := l.tat[key]
 	if !ok && len(l.tat) >= l.maxKeys {
 		l.evict(now)
 	}
-	tat = min(max(tat, now)+l.interval, now+(l.burst-1)*l.interval+l.maxWait)
+	slack := (l.burst - 1) * l.interval
+	wasBlocked := ok && tat-now-slack > 0
+	tat = min(max(tat, now)+l.interval, now+slack+l.maxWait)
 	l.tat[key] = tat
+	l.mu.Unlock()
+	if wait := tat - now - slack; !wasBlocked && wait > 0 && l.OnBlock != nil {
+		l.OnBlock(key, time.Duration(wait))
+	}
 }
 
 // Len is the number of keys held (for tests and metrics).

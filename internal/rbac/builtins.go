@@ -36,6 +36,9 @@ const (
 // Areas of keyhold's workspace permissions: glp.<area>.view|edit|delete.
 var Areas = []string{"workspace", "authorization", "identity", "msp-tenant", "service-catalog"}
 
+// PermAuditView reads the audit log of one's workspace.
+const PermAuditView = "glp.audit-log.view"
+
 // platformPermissions are held only by platform administrators.
 var platformPermissions = []string{
 	"glp.resource-provider.edit", "glp.resource-provider.delete",
@@ -72,6 +75,10 @@ func Builtins() ([]storage.Permission, []storage.Role) {
 			}
 		}
 	}
+	// Reading the audit log is a view right of its own: every predefined role that views
+	// the workspace holds it, and a custom role may be given it alone.
+	perms = append(perms, permission(PermAuditView, "audit-log", CustomAllow))
+	view, edit, all = append(view, PermAuditView), append(edit, PermAuditView), append(all, PermAuditView)
 	for _, name := range platformPermissions {
 		perms = append(perms, permission(name, "platform", CustomDeny))
 	}
@@ -139,7 +146,7 @@ func EnsureBuiltins(ctx context.Context, s storage.Store, now time.Time) error {
 // builtinTypes are the resource types of keyhold's own provider: its areas, the platform, and
 // the objects of the platform permissions (so every built-in permission name follows
 // <provider>.<resource type>.<action>).
-var builtinTypes = append(slices.Clone(Areas), "platform", "resource-provider", "predefined-role")
+var builtinTypes = append(slices.Clone(Areas), "platform", "resource-provider", "predefined-role", "audit-log")
 
 // ensureProvider registers keyhold's own resource provider and its resource types if missing.
 func ensureProvider(ctx context.Context, tx storage.Store, now time.Time) error {

@@ -143,7 +143,7 @@ func TestEffectivePermissions(t *testing.T) {
 		{principal.User(userInGroup), res(wsA, "servers/2"), []string{permLegacy, permView}},
 		{principal.User(userScoped), res(wsA, "nics/1"), []string{permView}},
 		{principal.User(userNobody), res(wsA, "servers/1"), nil},
-		{principal.User(userObserver), wsGRN(wsA), []string{"glp.authorization.view", "glp.identity.view", "glp.msp-tenant.view",
+		{principal.User(userObserver), wsGRN(wsA), []string{"glp.audit-log.view", "glp.authorization.view", "glp.identity.view", "glp.msp-tenant.view",
 			"glp.service-catalog.view", "glp.workspace.view"}},
 	} {
 		got := names(f.eng.Permissions(inA, []string{tc.who}, grn.MustParse(tc.resource)))

@@ -345,7 +345,7 @@ func TestAllowedUsesOwner(t *testing.T) {
 // the engine decides them.
 func TestPredefinedRoles(t *testing.T) {
 	perms, roles := rbac.Builtins()
-	var all, views, edits, platform []string
+	var all, views, edits, platform, audit []string
 	for _, p := range perms {
 		all = append(all, p.Name)
 		parts := strings.Split(p.Name, ".")
@@ -359,11 +359,13 @@ func TestPredefinedRoles(t *testing.T) {
 		case slices.Contains(rbac.Areas, parts[1]) && parts[2] == "delete":
 		case parts[1] == "resource-provider" || parts[1] == "predefined-role":
 			platform = append(platform, p.Name)
+		case p.Name == rbac.PermAuditView:
+			audit = append(audit, p.Name)
 		default:
 			t.Errorf("unexpected built-in permission %q", p.Name)
 		}
 	}
-	if len(views) != 5 || len(edits) != 5 || len(all) != 15+len(platform) || len(platform) == 0 {
+	if len(views) != 5 || len(edits) != 5 || len(audit) != 1 || len(all) != 16+len(platform) || len(platform) == 0 {
 		t.Fatalf("built-ins: %d views, %d edits, %d platform, %d in all", len(views), len(edits), len(platform), len(all))
 	}
 	for _, a := range []string{"workspace", "authorization", "identity", "msp-tenant", "service-catalog"} {
@@ -375,8 +377,8 @@ func TestPredefinedRoles(t *testing.T) {
 	}
 	workspacePerms := slices.DeleteFunc(slices.Clone(all), func(p string) bool { return slices.Contains(platform, p) })
 	want := map[string][]string{
-		rbac.RoleWorkspaceObserver: views,
-		rbac.RoleWorkspaceOperator: append(slices.Clone(views), edits...),
+		rbac.RoleWorkspaceObserver: append(slices.Clone(views), audit...),
+		rbac.RoleWorkspaceOperator: append(append(slices.Clone(views), edits...), audit...),
 		rbac.RoleWorkspaceAdmin:    workspacePerms,
 		rbac.RolePlatformAdmin:     all,
 	}

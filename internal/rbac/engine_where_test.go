@@ -233,7 +233,7 @@ func TestEffectivePermissionsWhere(t *testing.T) {
 	}
 	inT := rbac.Where{Workspace: wsTenant, MSP: wsMSP}
 	got := f.eng.Permissions(inT, []string{principal.User(userMSPObserver)}, grn.MustParse(wsGRN(wsTenant)))
-	want := []string{"glp.authorization.view", "glp.identity.view", "glp.msp-tenant.view", "glp.service-catalog.view", "glp.workspace.view"}
+	want := []string{"glp.audit-log.view", "glp.authorization.view", "glp.identity.view", "glp.msp-tenant.view", "glp.service-catalog.view", "glp.workspace.view"}
 	if !slices.Equal(names(got), want) {
 		t.Errorf("MSP observer in the tenant: %v, want %v", names(got), want)
 	}

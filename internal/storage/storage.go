@@ -307,6 +307,7 @@ type Store interface {
 	ChangeLog
 	MSP
 	IAM
+	AuditLog
 	// WithTx runs fn in one transaction: every write inside commits or none does. fn must use
 	// the Store it is given, not the outer one.
 	WithTx(ctx context.Context, fn func(Store) error) error

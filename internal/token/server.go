@@ -7,8 +7,10 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/workspace"
@@ -46,6 +48,9 @@ type Server struct {
 	// Exchange enables RFC 8693 token exchange (GreenLake Cloud has it, the Dedicated
 	// Platform does not).
 	Exchange bool
+	// Audit, when set, records failed client authentications (off the request's path: it
+	// batches).
+	Audit *audit.Recorder
 	// Reach reports whether principals hold an MSP assignment reaching a tenant.
 	Reach func(principals []string, mspID, tenantID string) bool
 }
@@ -169,6 +174,25 @@ func (s *Server) clientFailed(r *http.Request, f *form, ws, reason string) {
 	}
 	s.Log.Info("client authentication failed", "reason", reason, "client_id", id, "issuer_workspace_id", ws,
 		"request_id", reqID, "remote", ratelimit.SourceAddr(r))
+	s.auditFailure(r, id, ws, reason, reqID)
+}
+
+// auditFailure records a failed client authentication in the issuer workspace's audit chain.
+// The Recorder only queues it: the store is written in batches, never on this request.
+func (s *Server) auditFailure(r *http.Request, clientID, ws, reason, reqID string) {
+	if s.Audit == nil {
+		return
+	}
+	rec := &storage.AuditRecord{Chain: ws, At: time.Now(), Category: audit.CategoryAuthentication,
+		Action: audit.ActionAuthFailed, Outcome: storage.AuditFailure, CredentialID: clientID,
+		SourceAddr: ratelimit.SourceAddr(r), RequestID: reqID,
+		Description: "client authentication failed at the token endpoint (" + reason + ")"}
+	if clientID != "" {
+		rec.Principal = principal.APIClient(clientID)
+		rec.TargetKind, rec.TargetID = storage.KindCredential, clientID
+		rec.TargetGRN = audit.TargetGRN(ws, "api-clients", clientID)
+	}
+	s.Audit.Note(rec)
 }
 
 // noteFormFailure logs and counts a form whose client authentication was malformed.

@@ -39,6 +39,7 @@ func Dialect(notify bool) *sqlstore.Dialect {
 		Migrations:    sub,
 		Numbered:      true,
 		LockChanges:   `SELECT seq FROM change_counter WHERE id = 1 FOR UPDATE`,
+		ForUpdate:     " FOR UPDATE",
 		IsUnique:      func(err error) bool { return sqlState(err) == "23505" },
 		IsRetryable:   func(err error) bool { s := sqlState(err); return s == "40001" || s == "40P01" },
 		IsUnavailable: isUnavailable,

@@ -19,6 +19,9 @@ type Dialect struct {
 	// LockChanges runs first in every transaction to lock the change counter row ("" where
 	// the engine serialises write transactions anyway, as SQLite's BEGIN IMMEDIATE does).
 	LockChanges string
+	// ForUpdate is appended to a SELECT that must lock the rows it reads until commit
+	// (" FOR UPDATE"; "" where write transactions are serialised anyway).
+	ForUpdate string
 	// Notify runs after each change log append to wake other nodes at commit ("" for none).
 	Notify string
 	// IsUnique reports a unique-constraint violation.

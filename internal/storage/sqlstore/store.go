@@ -27,11 +27,14 @@ type querier interface {
 
 // Store implements storage.Store over database/sql.
 type Store struct {
-	db    *sql.DB
-	q     querier
-	tx    *sql.Tx // set inside WithTx
-	d     *Dialect
-	inTx  bool
+	db   *sql.DB
+	q    querier
+	tx   *sql.Tx // set inside WithTx
+	d    *Dialect
+	inTx bool
+	// txs is the open transaction's state (inside WithTx): the changes it logged, for its
+	// audit record.
+	txs   *txState
 	stmts *stmtCache
 	// txTimeout, when set, bounds every transaction that WithTx runs (see SetTxTimeout).
 	txTimeout time.Duration
@@ -100,7 +103,11 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 	if err != nil {
 		return s.translate(err)
 	}
-	inner := &Store{db: s.db, q: tx, tx: tx, d: s.d, inTx: true, stmts: s.stmts}
+	state := &txState{actor: storage.AuditFrom(ctx)}
+	if state.actor != nil {
+		state.wantKind = state.actor.TargetKind
+	}
+	inner := &Store{db: s.db, q: tx, tx: tx, d: s.d, inTx: true, txs: state, stmts: s.stmts}
 	if s.d.LockChanges != "" {
 		// Take the change log's lock before anything else, so that writers queue in one order
 		// and never deadlock on it while holding other rows.
@@ -109,7 +116,12 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 			return err
 		}
 	}
-	if err := fn(inner); err != nil {
+	err = fn(inner)
+	if err == nil {
+		// The write's audit record commits with it, or neither does.
+		err = inner.appendActorRecord(ctx, state)
+	}
+	if err != nil {
 		_ = tx.Rollback()
 		// fn may return a driver error that no exec translated (a Scan of a row, say): a
 		// connection lost mid-transaction must still be a 503, never a 500.
@@ -125,6 +137,9 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 			return apperr.OutcomeUnknown(err)
 		}
 		return s.translate(err)
+	}
+	if state.record != nil {
+		state.actor.MarkRecorded(state.record)
 	}
 	return nil
 }
@@ -208,6 +223,7 @@ func (s *Store) logChange(ctx context.Context, kind, key string) error {
 		seq, kind, key, time.Now().UTC()); err != nil {
 		return err
 	}
+	s.txs.noteChange(kind, key)
 	if s.d.Notify != "" {
 		_, err := s.exec(ctx, s.d.Notify)
 		return err

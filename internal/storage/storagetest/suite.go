@@ -55,6 +55,8 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"IAMUserGroups", testIAMUserGroups},
 		{"SCIMGroups", testSCIMGroups},
 		{"IAMChangeLog", testIAMChangeLog},
+		{"AuditInTransaction", testAuditInTransaction},
+		{"AuditChainsAndPruning", testAuditChainsAndPruning},
 	}
 	for _, c := range cats {
 		t.Run(c.name, func(t *testing.T) {
