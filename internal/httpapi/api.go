@@ -145,7 +145,23 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 		a.refuseWhileStarting(w, r)
 		return
 	}
+	trimTrailingSlash(r)
 	a.mux.ServeHTTP(&jsonMiss{ResponseWriter: w, a: a, r: r}, r)
+}
+
+// trimTrailingSlash serves "/a/b/" as "/a/b": GreenLake's documents and clients write some
+// paths with a trailing slash (/authorization/v2alpha2/roles/), and no keyhold path ends with
+// one. The request is rewritten in place rather than redirected, so that a POST keeps its
+// body. Only one slash goes: "/a//" still matches nothing.
+func trimTrailingSlash(r *http.Request) {
+	p := r.URL.Path
+	if len(p) < 2 || p[len(p)-1] != '/' {
+		return
+	}
+	r.URL.Path = p[:len(p)-1]
+	if rp := r.URL.RawPath; rp != "" && rp[len(rp)-1] == '/' {
+		r.URL.RawPath = rp[:len(rp)-1]
+	}
 }
 
 // startingRetryAfter is the Retry-After, in seconds, of answers given while views load.

@@ -45,7 +45,7 @@ func groupOut(g *storage.TenantGroup) groupJSON {
 }
 
 func (a *API) listGroups(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, _, ok := a.pageOf(w, r)
+	p, _, ok := a.pageOf(w, r, pagingTenantGroups)
 	if !ok {
 		return
 	}
@@ -162,7 +162,7 @@ func (a *API) groupWorkspaceOut(r *http.Request, c *principal.Caller, m *storage
 }
 
 func (a *API) listGroupWorkspaces(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, _, ok := a.pageOf(w, r)
+	p, _, ok := a.pageOf(w, r, pagingGroupWorkspaces)
 	if !ok {
 		return
 	}

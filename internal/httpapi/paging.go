@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 )
@@ -38,27 +37,6 @@ func queryParams(r *http.Request, allowed ...string) (url.Values, error) {
 		}
 	}
 	return q, nil
-}
-
-// parsePaging reads limit (1..200, default 100) and offset (≥ 0, default 0) from a parsed
-// query.
-func parsePaging(q url.Values) (limit, offset int, err error) {
-	limit, offset = defaultLimit, 0
-	if v := q.Get("limit"); v != "" {
-		n, convErr := strconv.Atoi(v)
-		if convErr != nil || n < 1 || n > maxLimit {
-			return 0, 0, apperr.Invalid(apperr.SourceQuery, "limit", "must be an integer from 1 to 200")
-		}
-		limit = n
-	}
-	if v := q.Get("offset"); v != "" {
-		n, convErr := strconv.Atoi(v)
-		if convErr != nil || n < 0 {
-			return 0, 0, apperr.Invalid(apperr.SourceQuery, "offset", "must be a non-negative integer")
-		}
-		offset = n
-	}
-	return limit, offset, nil
 }
 
 func truncated(s string) string {

@@ -45,7 +45,7 @@ func provisionOut(p *storage.Provision) provisionJSON {
 }
 
 func (a *API) listProvisions(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, filter, ok := a.pageOf(w, r, "filter")
+	p, filter, ok := a.pageOf(w, r, pagingProvisions, "filter")
 	if !ok {
 		return
 	}

@@ -54,7 +54,7 @@ func (a *API) getWorkspace(w http.ResponseWriter, r *http.Request, c *principal.
 }
 
 func (a *API) listTenants(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	p, filter, ok := a.pageOf(w, r, "filter")
+	p, filter, ok := a.pageOf(w, r, pagingTenants, "filter")
 	if !ok {
 		return
 	}
@@ -77,17 +77,24 @@ func (a *API) listTenants(w http.ResponseWriter, r *http.Request, c *principal.C
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "count": len(items), "offset": p.Offset, "total": total})
 }
 
-// pageOf parses a list call's query: paging (always allowed) and the extra parameters named.
-func (a *API) pageOf(w http.ResponseWriter, r *http.Request, extra ...string) (storage.Page, string, bool) {
-	q, err := queryParams(r, append(extra, "limit", "offset")...)
-	if err == nil {
-		var p storage.Page
-		if p.Limit, p.Offset, err = parsePaging(q); err == nil {
-			return p, q.Get("filter"), true
-		}
+// Paging of the MSP and service-catalog lists, as their documents give it (default and
+// largest limit). Every one pages in SQL.
+var (
+	pagingTenants         = pagingSpec{def: 300, max: 300}
+	pagingTenantGroups    = pagingSpec{def: 2000, max: 2000}
+	pagingGroupWorkspaces = pagingSpec{def: 200, max: 500}
+	pagingProvisions      = pagingSpec{def: 2000, max: 2000}
+)
+
+// pageOf parses a list call's query: paging as spec says (always allowed) and the extra
+// parameters named.
+func (a *API) pageOf(w http.ResponseWriter, r *http.Request, spec pagingSpec, extra ...string) (storage.Page, string, bool) {
+	p, q, err := listQuery(r, spec, extra...)
+	if err != nil {
+		a.writeError(w, r, err)
+		return storage.Page{}, "", false
 	}
-	a.writeError(w, r, err)
-	return storage.Page{}, "", false
+	return p, q.Get("filter"), true
 }
 
 type tenantBody struct {

@@ -259,9 +259,9 @@ func (m *Manager) DeleteRole(ctx context.Context, c *principal.Caller, id, ifMat
 }
 
 // ListRoles lists the predefined roles and the caller's workspace's custom roles, oldest
-// first, narrowed by an `in` filter on kind, name and slug.
+// first, narrowed by an `in` or `eq` filter on kind, name and slug.
 func (m *Manager) ListRoles(ctx context.Context, c *principal.Caller, filter string) ([]storage.Role, error) {
-	f, err := InFilter(filter, "kind", "name", "slug")
+	f, err := InOrEqFilter(filter, "kind", "name", "slug")
 	if err != nil {
 		return nil, err
 	}

@@ -180,13 +180,16 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint":                iss + "/introspect",
 		"revocation_endpoint":                   iss + "/revoke",
 		"grant_types_supported":                 grants,
-		"response_types_supported":              []string{},
 		"token_endpoint_auth_methods_supported": authMethods,
 		"introspection_endpoint_auth_methods_supported": authMethods,
 		"revocation_endpoint_auth_methods_supported":    authMethods,
 		"id_token_signing_alg_values_supported":         algs,
 		"subject_types_supported":                       []string{"public"},
-		"scopes_supported":                              []string{},
+		// No response_types_supported and no scopes_supported: keyhold has no authorization
+		// endpoint (no grant it serves uses one) and no scopes, and RFC 8414 §3.2 says claims
+		// with zero elements MUST be omitted (an empty list is what strict validators refuse;
+		// RFC 8414 erratum 7793 words the requirement as "unless no grant types are
+		// supported that use the authorization endpoint").
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
@@ -17,14 +18,32 @@ const (
 )
 
 // tokenExchange is RFC 8693 in GreenLake's MSP form: a token of an MSP workspace, posted to
-// the token endpoint of one of the MSP's tenants without client authentication, becomes a
-// token for that tenant that acts with the MSP assignments reaching it and names the original
-// subject in "act". The new token never outlives the subject token. Every refusal of the
-// subject token, whether invalid or unacceptable by policy, is invalid_request, as RFC 8693
-// §2.2.2 requires.
+// the token endpoint of one of the MSP's tenants, becomes a token for that tenant that acts
+// with the MSP assignments reaching it and names the original subject in "act". The new token
+// never outlives the subject token. Every refusal of the subject token, whether invalid or
+// unacceptable by policy, is invalid_request, as RFC 8693 §2.2.2 requires.
+//
+// Client authentication is optional (GreenLake's form has none; RFC 8693 §2.1 allows it, and
+// clients send it): a client that authenticates (HTTP Basic or client_secret in the body) must
+// be the subject token's own client, and a bare client_id (a public client's form) must name
+// it; anything else is invalid_request. A failed authentication is invalid_client, counted
+// against the source's failure budget like any other.
 func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenResponse, *oauthError) {
 	if oe := exchangeParams(f); oe != nil {
 		return nil, oe
+	}
+	var client string
+	switch {
+	case !f.basic && f.clientSecret != "" && f.clientID == "":
+		return nil, badRequest(errInvalidRequest, "client_secret without client_id")
+	case f.basic || f.clientSecret != "":
+		e, oe := s.authenticateClientFor(r, f, ws, func(credential.Entry) bool { return true })
+		if oe != nil {
+			return nil, oe
+		}
+		client = e.ID
+	case f.clientID != "":
+		client = f.clientID
 	}
 	src := ratelimit.Source(r)
 	if blocked, wait := s.AddrFailures.Gate(src); blocked {
@@ -38,6 +57,9 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	}
 	if oe := s.exchangeAllowed(caller, sub, ws); oe != nil {
 		return nil, oe
+	}
+	if client != "" && !sameClient(client, caller.ClientID) {
+		return nil, badRequest(errInvalidRequest, "the client is not the subject token's client")
 	}
 	c := &Claims{
 		Subject:       caller.Subject,
@@ -56,12 +78,17 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	return resp, oe
 }
 
-// exchangeParams checks the request's shape: no client authentication, an access token as
-// subject, no actor token, no target.
+// sameClient compares client ids in any of their spellings.
+func sameClient(a, b string) bool {
+	x, errX := ids.Parse(a)
+	y, errY := ids.Parse(b)
+	return errX == nil && errY == nil && x == y
+}
+
+// exchangeParams checks the request's shape: an access token as subject, no actor token, no
+// target.
 func exchangeParams(f *form) *oauthError {
 	switch {
-	case f.basic || f.clientID != "" || f.clientSecret != "":
-		return badRequest(errInvalidRequest, "token exchange takes no client authentication")
 	case f.get("subject_token") == "":
 		return badRequest(errInvalidRequest, "subject_token is required")
 	case f.get("subject_token_type") != TokenTypeAccessToken:

@@ -103,6 +103,12 @@ func (s *Server) workspaceOfPath(r *http.Request) (string, *oauthError) {
 // name from elsewhere never refuse the client itself. Every failure looks the same whether
 // the client id exists, belongs to another workspace, or the secret is wrong.
 func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (credential.Entry, *oauthError) {
+	return s.authenticateClientFor(r, f, ws, func(e credential.Entry) bool { return e.TokenWorkspaceID == ws })
+}
+
+// authenticateClientFor is authenticateClient with the rule on the credential's issuer given
+// by issuerOK (a token exchange is sent to the tenant's issuer by the MSP's client).
+func (s *Server) authenticateClientFor(r *http.Request, f *form, ws string, issuerOK func(credential.Entry) bool) (credential.Entry, *oauthError) {
 	src := ratelimit.Source(r)
 	if blocked, wait := s.AddrFailures.Gate(src); blocked {
 		return credential.Entry{}, s.limited(wait)
@@ -121,7 +127,7 @@ func (s *Server) authenticateClient(r *http.Request, f *form, ws string) (creden
 			e, ok = s.Creds.Authenticate(f.clientID, f.clientSecret)
 		}
 	}
-	if !ok || e.TokenWorkspaceID != ws {
+	if !ok || !issuerOK(e) {
 		s.AddrFailures.Fail(src)
 		s.clientFailed(r, f, ws, s.why(f, ok))
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,

@@ -22,9 +22,12 @@ type GroupInput struct {
 	Description string
 }
 
+// maxGroupName is the groups document's limit on a tenant group's name (characters).
+const maxGroupName = 64
+
 func validGroup(in *GroupInput) error {
 	in.Name, in.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description)
-	if err := validText("name", in.Name, 1, 150); err != nil {
+	if err := validText("name", in.Name, 1, maxGroupName); err != nil {
 		return err
 	}
 	if strings.ContainsAny(in.Name, "&<>|:,") {

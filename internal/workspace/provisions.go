@@ -23,6 +23,8 @@ var provisionFilter = odata.NewSchema(
 	odata.Property{Name: "serviceManagerId", Column: "service_manager_id", Kind: odata.UUID, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
 	odata.Property{Name: "region", Column: "region", Kind: odata.String, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
 	odata.Property{Name: "provisionStatus", Column: "status", Kind: odata.String, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
+	// status is how the document's own filter examples name provisionStatus.
+	odata.Property{Name: "status", Column: "status", Kind: odata.String, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
 	odata.Property{Name: "createdAt", Column: "created_at", Kind: odata.Time, Ops: timeOps},
 )
 
