@@ -32,6 +32,8 @@ func TestServeRefusesOutOfRangeValues(t *testing.T) {
 		{nil, []string{"KEYHOLD_MAX_CREDENTIALS_PER_OWNER=0"}, "--max-credentials-per-owner 0"},
 		{[]string{"--token-cache-size", "0"}, nil, "--token-cache-size 0: must be between 1 and 100000000"},
 		{nil, []string{"KEYHOLD_TOKEN_CACHE_SIZE=-1"}, "--token-cache-size -1: must be between 1 and 100000000"},
+		{[]string{"--shed-delay", "500us"}, nil, "--shed-delay 500µs: must be between 1ms and 1s (0s: never shed by delay)"},
+		{nil, []string{"KEYHOLD_SHED_DELAY=2s"}, "--shed-delay 2s: must be between 1ms and 1s"},
 	} {
 		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, c.args...)
 		r := runBinary(t, dir, c.env, args...)

@@ -3,6 +3,7 @@ package app
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckBaseURL(t *testing.T) {
@@ -88,6 +89,8 @@ func TestCheckSettingsNamesFlagAndRange(t *testing.T) {
 		{func(c *Config) { c.MaxCredentialsPerOwner = MaxCredentials + 1 }, "--max-credentials-per-owner"},
 		{func(c *Config) { c.TokenCacheSize = 0 }, "--token-cache-size 0: must be between 1 and 100000000"},
 		{func(c *Config) { c.TokenCacheSize = MaxTokenCacheSize + 1 }, "--token-cache-size"},
+		{func(c *Config) { c.ShedDelay = -time.Millisecond }, "--shed-delay -1ms: must be between 1ms and 1s"},
+		{func(c *Config) { c.ShedDelay = 2 * MaxShedDelay }, "--shed-delay"},
 	} {
 		cfg := ok
 		c.mod(&cfg)

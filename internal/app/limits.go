@@ -28,6 +28,8 @@ const (
 	MaxCredentials     = 1_000_000
 	MinTokenCacheSize  = 1
 	MaxTokenCacheSize  = 100_000_000
+	MinShedDelay       = time.Millisecond
+	MaxShedDelay       = time.Second
 )
 
 // CheckSettings checks the numeric settings against their ranges, naming the flags. The
@@ -57,6 +59,11 @@ func CheckSettings(c *Config) error {
 	}
 	if c.MaxCredentialsPerOwner < MinCredentials || c.MaxCredentialsPerOwner > MaxCredentials {
 		return fmt.Errorf("--max-credentials-per-owner %d: must be between %d and %d", c.MaxCredentialsPerOwner, MinCredentials, MaxCredentials)
+	}
+	if c.ShedDelay != 0 {
+		if err := inRange("--shed-delay", c.ShedDelay, MinShedDelay, MaxShedDelay); err != nil {
+			return fmt.Errorf("%w (0s: never shed by delay)", err)
+		}
 	}
 	if c.TokenCacheSize < MinTokenCacheSize || c.TokenCacheSize > MaxTokenCacheSize {
 		return fmt.Errorf("--token-cache-size %d: must be between %d and %d", c.TokenCacheSize, MinTokenCacheSize, MaxTokenCacheSize)

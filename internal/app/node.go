@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/keyhold/keyhold/internal/loadshed"
 	"io"
 	"log/slog"
 	"net"
@@ -71,6 +72,11 @@ type Config struct {
 	// MaxInFlight bounds the requests served at once (operations endpoints excepted); past
 	// it requests are answered 503 with Retry-After. 0: DefaultMaxInFlight.
 	MaxInFlight int
+	// ShedDelay, when positive, turns on shedding by delay (package loadshed): while the Go
+	// scheduler's p90 wait for a CPU stays above it on a busy node, a growing share of
+	// requests is answered 503 with Retry-After. 0: no shedding by delay (the command's flag
+	// defaults to 10ms).
+	ShedDelay time.Duration
 	// MaxConnections caps the connections open at once, MaxConnectionsPerAddress those of
 	// one source address (IPv6: one /64; trusted proxies have no share). 0: derived from the
 	// descriptor limit (connlimit.Defaults).
@@ -178,6 +184,7 @@ type Node struct {
 	proxies  ratelimit.Proxies
 	sealer   *token.Sealer
 	ln       *connlimit.Listener
+	shed     *loadshed.Shedder // nil: no shedding by delay
 	engine   *rbac.Engine
 	// loaded is set once Load has built the views; loadStart is when it began (Unix ns).
 	loaded    atomic.Bool

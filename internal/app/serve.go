@@ -90,6 +90,7 @@ func (n *Node) assemble() {
 	addrFailures.OnBlock = n.noteLockout
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
 	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now, Guard: guard}
+	n.shed = n.newShedder()
 	n.API = &httpapi.API{
 		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
 		Tokens: &token.Server{Issuer: n.Issuer, Verifier: n.verifier, Creds: creds, Workspaces: dir, Store: n.Store,
@@ -110,6 +111,7 @@ func (n *Node) assemble() {
 		ReadyDetail:      n.readyDetail,
 		Starting:         func() bool { return !n.loaded.Load() },
 		MaxInFlight:      cfg.MaxInFlight,
+		Shed:             n.shed,
 		MetricsElsewhere: cfg.MetricsListen != "",
 	}
 	metrics.Register(newChangeLogCollector(n))
@@ -118,6 +120,7 @@ func (n *Node) assemble() {
 		func() float64 { return float64(n.API.InFlight()) })
 	metrics.GaugeFunc("keyhold_http_max_in_flight_requests", "The bound on requests served at once; more are answered 503.",
 		func() float64 { return float64(cfg.MaxInFlight) })
+	n.shedMetrics(metrics)
 	n.handler = n.proxies.Handler(n.API.Handler())
 }
 
@@ -337,6 +340,9 @@ func (n *Node) startLoops(bg context.Context) {
 	go n.Feed.Run(bg, n.cfg.SyncInterval, wake)
 	go n.janitor(bg)
 	go n.audit.Run(bg, auditFlushInterval)
+	if n.shed != nil {
+		go n.shed.Run(bg)
+	}
 }
 
 // Loaded reports whether Load has built the views (the API answers).

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/keyhold/keyhold/internal/loadshed"
 	"io"
 	"log/slog"
 	"net/http"
@@ -75,6 +76,9 @@ type API struct {
 	AuditSink audit.Sink
 	// Now stamps audit records (nil: time.Now).
 	Now func() time.Time
+	// Shed, when set, refuses a share of requests (503 with Retry-After, before any work)
+	// while the node is overloaded (package loadshed). The operations endpoints are exempt.
+	Shed *loadshed.Shedder
 	// MetricsElsewhere keeps /metrics off this handler (it answers 404): a private listener
 	// serves it.
 	MetricsElsewhere bool

@@ -55,9 +55,11 @@ func (a *API) middleware(next http.Handler) http.Handler {
 		h["X-Content-Type-Options"] = nosniff
 		rec := &recorder{ResponseWriter: w}
 		shed := false
-		if a.inflight != nil && !exemptFromShedding(r.URL.Path) {
-			if shed = !a.inflight.acquire(); !shed {
-				defer a.inflight.release()
+		if !exemptFromShedding(r.URL.Path) {
+			if shed = !a.Shed.Admit(); !shed && a.inflight != nil {
+				if shed = !a.inflight.acquire(); !shed {
+					defer a.inflight.release()
+				}
 			}
 		}
 		defer func() {

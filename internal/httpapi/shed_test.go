@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/keyhold/keyhold/internal/loadshed"
 	"github.com/keyhold/keyhold/internal/telemetry"
 )
 
@@ -103,4 +104,50 @@ func BenchmarkInFlight(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A node that the Shedder calls overloaded answers a share of requests 503 with Retry-After
+// and the GreenLake error body before any handler runs; the operations endpoints are still
+// served, and the refused requests hold no in-flight slot.
+func TestOverloadedNodeShedsByDelay(t *testing.T) {
+	a := &API{Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: telemetry.New(),
+		inflight: &inFlight{max: 10}, Shed: loadshed.Fixed(1)}
+	reached := 0
+	h := a.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reached++
+		w.WriteHeader(http.StatusOK)
+	}))
+	refused := 0
+	for range 200 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/authorization/v2/oauth2/x/token", nil))
+		switch w.Code {
+		case http.StatusServiceUnavailable:
+			refused++
+			if w.Header().Get("Retry-After") != "1" {
+				t.Fatalf("refused without Retry-After: %v", w.Header())
+			}
+			var body errorBody
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body.ErrorCode != "HPE_GL_ERROR_SERVICE_UNAVAILABLE" {
+				t.Fatalf("body %s: %v", w.Body.Bytes(), err)
+			}
+		case http.StatusOK:
+		default:
+			t.Fatalf("status %d", w.Code)
+		}
+	}
+	// The cap (99 %) lets a few through: 200 requests at 1 % admit about 2.
+	if refused < 180 || reached != 200-refused {
+		t.Fatalf("refused %d of 200, handler reached %d times", refused, reached)
+	}
+	if a.InFlight() != 0 {
+		t.Fatalf("refused requests hold %d in-flight slots", a.InFlight())
+	}
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+		if w.Code != http.StatusOK {
+			t.Errorf("%s while shedding: %d", path, w.Code)
+		}
+	}
 }
