@@ -3,28 +3,33 @@
 #
 # Run from anywhere (usually the repo root):   bash bench/overload.sh
 #
-# Builds keyhold, starts it on 127.0.0.1 with --max-in-flight BOUND, and drives its token
-# endpoint with wrk in three runs of DURATION seconds each (after a WARMUP):
-#   1. capacity:  CONNS connections (no more than BOUND: nothing is shed);
-#   2. overload:  FACTOR x CONNS connections against the same node: the requests past BOUND
-#                 must be answered 503 with Retry-After at once, and the admitted ones keep
+# Builds keyhold and drives its token endpoint with wrk in three runs of DURATION seconds each
+# (after a WARMUP), while one more client (bench/probe) asks for a token every 50 ms and
+# times the answers it gets, as any client of an overloaded node would:
+#   1. capacity:  CONNS connections against a node with keyhold's defaults (or BOUND, SHED);
+#   2. overload:  FACTOR x CONNS connections against the same node: it must refuse a share of
+#                 the requests (503 with Retry-After, at once) so that the admitted ones keep
 #                 a bounded latency;
-#   3. unbounded: the same overload against a node started with --max-in-flight 1000000, for
-#                 comparison: every request is admitted and waits behind the others.
+#   3. unbounded: the same overload against a node started with --max-in-flight 1000000
+#                 --shed-delay 0s, for comparison: every request is admitted and waits
+#                 behind the others.
 # wrk is a closed loop (each connection sends its next request when the previous one is
 # answered), so a load above capacity is expressed as connections: FACTOR times the
 # concurrency at which the node is already saturated.
 #
 # Prints a Markdown report on stdout (progress on stderr): per run, requests/s answered 200
-# and 503, wrk's p50/p99 over all answers, and the p99 of the admitted (200) requests as
-# keyhold's own latency histogram sees them (the upper bound of its bucket). Exits 1 if a run
-# saw an answer other than 200 or 503, or a socket error. About 4 x (WARMUP + DURATION)
-# seconds in all; every process it starts is stopped when it exits.
+# and 503, wrk's p50/p99 over all answers (refusals included), the p99 of the admitted (200)
+# requests inside keyhold's handlers (the upper bound of its histogram bucket; the wait
+# before the handler is not in it), and the probe's answers and the p50/p99/max of its 200s
+# (what a client waited for an admitted request). Exits 1 if a run saw an answer other than
+# 200 or 503, or a socket error. About 3 x (WARMUP + DURATION) seconds in all; every process
+# it starts is stopped when it exits.
 #
 # Environment (all optional):
 #   DURATION=10   seconds measured per run        WARMUP=2     seconds of warm-up per run
 #   CONNS=32      connections of the capacity run FACTOR=5     overload = FACTOR x CONNS
-#   BOUND=CONNS   --max-in-flight of the bounded node
+#   BOUND=0       --max-in-flight of the bounded node (0: keyhold's default, 64 per CPU)
+#   SHED=10ms     --shed-delay of the bounded node (keyhold's default)
 #   THREADS=2     wrk threads                     WRK=wrk      the wrk binary
 #   KEYHOLD_BIN=path   use this binary instead of building ./cmd/keyhold
 #   KEYHOLD_PORT=18180 first port tried           KEEP_TMP=1   keep the temp dir
@@ -37,7 +42,8 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-32}
 FACTOR=${FACTOR:-5}
-BOUND=${BOUND:-$CONNS}
+BOUND=${BOUND:-0}
+SHED=${SHED:-10ms}
 THREADS=${THREADS:-2}
 WRK=${WRK:-wrk}
 KEYHOLD_BIN=${KEYHOLD_BIN:-}
@@ -52,7 +58,7 @@ for v in DURATION WARMUP CONNS FACTOR BOUND THREADS; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || die "$v=${!v}: want a whole number"
 done
 ((DURATION <= 300)) || die "DURATION=$DURATION: at most 300 s per run (this script is meant to be short)"
-((CONNS >= THREADS && FACTOR >= 2 && BOUND >= 1)) || die "want CONNS >= THREADS, FACTOR >= 2, BOUND >= 1"
+((CONNS >= THREADS && FACTOR >= 2)) || die "want CONNS >= THREADS, FACTOR >= 2"
 command -v "$WRK" >/dev/null || die "$WRK not found (Debian: apt-get install -y wrk)"
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/keyhold-overload.XXXXXX")
@@ -91,22 +97,22 @@ pick_port() {
 	printf '%s' "$p"
 }
 
-log "building keyhold and jsonfield"
+log "building keyhold, jsonfield and probe"
 mkdir -p "$TMP/bin"
-(cd "$BENCH_DIR" && go build -o "$TMP/bin/" ./jsonfield) || die "building bench/jsonfield failed"
+(cd "$BENCH_DIR" && go build -o "$TMP/bin/" ./jsonfield ./probe) || die "building bench/jsonfield and bench/probe failed"
 if [[ -z $KEYHOLD_BIN ]]; then
 	(cd "$ROOT" && go build -o "$TMP/bin/keyhold" ./cmd/keyhold) || die "building ./cmd/keyhold failed"
 	KEYHOLD_BIN=$TMP/bin/keyhold
 fi
 
-# start NAME MAXINFLIGHT: a keyhold node on a fresh data directory; sets BASE, TOKEN_URL,
-# CLIENT_ID, CLIENT_SECRET and PID.
+# start NAME MAXINFLIGHT SHEDDELAY: a keyhold node on a fresh data directory; sets BASE,
+# TOKEN_URL, CLIENT_ID, CLIENT_SECRET and PID.
 start() {
-	local name=$1 bound=$2 port deadline fields
+	local name=$1 bound=$2 shed=$3 port deadline fields
 	port=$(pick_port "${KEYHOLD_PORT:-18180}")
 	mkdir -p "$TMP/$name"
 	"$KEYHOLD_BIN" serve --listen "127.0.0.1:$port" --data-dir "$TMP/$name/data" --max-in-flight "$bound" \
-		--log-level warn >"$TMP/$name/stdout" 2>"$TMP/$name/stderr" &
+		--shed-delay "$shed" --log-level warn >"$TMP/$name/stdout" 2>"$TMP/$name/stderr" &
 	PID=$!
 	PIDS+=("$PID")
 	BASE=http://127.0.0.1:$port
@@ -124,7 +130,7 @@ start() {
 	mapfile -t f <<<"$fields"
 	CLIENT_ID=${f[0]} CLIENT_SECRET=${f[1]} TOKEN_URL=${f[2]}
 	[[ $TOKEN_URL =~ ^http://127\.0\.0\.1:[0-9]+/ ]] || die "tokenUrl $TOKEN_URL is not on 127.0.0.1; refusing to load it"
-	log "keyhold ($name, --max-in-flight $bound) ready at $BASE"
+	log "keyhold ($name, --max-in-flight $bound --shed-delay $shed) ready at $BASE"
 }
 
 # admitted_p99 BEFORE AFTER: the upper bound (ms) of the histogram bucket holding the 99th
@@ -148,7 +154,7 @@ admitted_p99() {
 		}' "$1" "$2"
 }
 
-declare -A OK_RPS=() SHED_RPS=() P50=() P99=() ADMITTED_P99=() CONNS_OF=() OTHER=()
+declare -A OK_RPS=() SHED_RPS=() P50=() P99=() ADMITTED_P99=() CONNS_OF=() OTHER=() PROBE=() NODE_OF=()
 RUNS=()
 
 # run NAME CONNS: warm-up, scrape, measure, scrape; fills the tables for NAME.
@@ -159,12 +165,18 @@ run() {
 			-s "$BENCH_DIR/wrk/token.lua" "$TOKEN_URL" >/dev/null 2>&1 || die "wrk warm-up failed"
 	fi
 	curl -s --max-time 5 "$BASE/metrics" >"$TMP/$name.before" || die "GET /metrics failed"
-	log "$name: ${DURATION}s, wrk -t$THREADS -c$conns"
+	log "$name: ${DURATION}s, wrk -t$THREADS -c$conns, and one probing client"
+	CLIENT_ID=$CLIENT_ID CLIENT_SECRET=$CLIENT_SECRET "$TMP/bin/probe" -url "$TOKEN_URL" -duration "${DURATION}s" \
+		>"$TMP/$name.probe" 2>&1 &
+	local probe_pid=$!
 	CLIENT_ID=$CLIENT_ID CLIENT_SECRET=$CLIENT_SECRET "$WRK" -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
 		-s "$BENCH_DIR/wrk/token.lua" "$TOKEN_URL" >"$out" 2>&1 || {
 		cat "$out" >&2
 		die "wrk failed"
 	}
+	wait "$probe_pid" || die "probe failed: $(cat "$TMP/$name.probe")"
+	PROBE[$name]=$(cat "$TMP/$name.probe")
+	NODE_OF[$name]=$NODE
 	curl -s --max-time 5 "$BASE/metrics" >"$TMP/$name.after" || die "GET /metrics failed"
 	local total non2xx shed sock statuses
 	total=$(awk '/requests in/ { print $1 }' "$out")
@@ -186,23 +198,25 @@ run() {
 	log "$name: ${OK_RPS[$name]} answered 200/s, ${SHED_RPS[$name]} shed (503)/s, p99 ${P99[$name]}, admitted p99 ${ADMITTED_P99[$name]} ms"
 }
 
-start bounded "$BOUND"
+NODE="--max-in-flight $BOUND --shed-delay $SHED"
+start bounded "$BOUND" "$SHED"
 run capacity "$CONNS"
 run overload $((FACTOR * CONNS))
 stop_pid "$PID"
-start unbounded 1000000
+NODE="--max-in-flight 1000000 --shed-delay 0s"
+start unbounded 1000000 0s
 run unbounded $((FACTOR * CONNS))
 
 printf '## keyhold overload (bench/overload.sh)\n\n'
 printf -- '- commit %s, %s, %s cores; wrk -t%s shares the cores with keyhold; %ss per run after %ss warm-up\n' \
 	"$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(go env GOVERSION)" "$(nproc)" \
 	"$THREADS" "$DURATION" "$WARMUP"
-printf -- '- token endpoint (client_credentials); bounded node: --max-in-flight %s\n\n' "$BOUND"
-printf '| run | connections | 200/s | 503/s | p50 (all) | p99 (all) | p99 of 200s (server) | other errors |\n'
-printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
+printf -- '- token endpoint (client_credentials); the probe is one more client sending one request at a time every 50 ms\n\n'
+printf '| run | node | wrk connections | 200/s | 503/s | wrk p50 (all) | wrk p99 (all) | p99 of 200s in the handler | other errors | probe: 200s | probe: other | probe p50 ms | probe p99 ms | probe max ms |\n'
+printf '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |\n'
 for name in "${RUNS[@]}"; do
-	printf '| %s | %s | %s | %s | %s | %s | %s ms | %s |\n' "$name" "${CONNS_OF[$name]}" "${OK_RPS[$name]}" \
-		"${SHED_RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${ADMITTED_P99[$name]}" "${OTHER[$name]}"
+	printf '| %s | `%s` | %s | %s | %s | %s | %s | %s ms | %s | %s |\n' "$name" "${NODE_OF[$name]}" "${CONNS_OF[$name]}" "${OK_RPS[$name]}" \
+		"${SHED_RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "${ADMITTED_P99[$name]}" "${OTHER[$name]}" "${PROBE[$name]}"
 done
 for name in "${RUNS[@]}"; do
 	((OTHER[$name] == 0)) || exit 1
