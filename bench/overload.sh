@@ -15,7 +15,8 @@
 #                 behind the others.
 # wrk is a closed loop (each connection sends its next request when the previous one is
 # answered), so a load above capacity is expressed as connections: FACTOR times the
-# concurrency at which the node is already saturated.
+# concurrency at which the node is already saturated. Its clients honour Retry-After as OAuth
+# libraries do (wrk/token_polite.lua): a refused connection waits before asking again.
 #
 # Prints a Markdown report on stdout (progress on stderr): per run, requests/s answered 200
 # and 503, wrk's p50/p99 over all answers (refusals included), the p99 of the admitted (200)
@@ -29,7 +30,7 @@
 #   DURATION=10   seconds measured per run        WARMUP=2     seconds of warm-up per run
 #   CONNS=32      connections of the capacity run FACTOR=5     overload = FACTOR x CONNS
 #   BOUND=0       --max-in-flight of the bounded node (0: keyhold's default, 64 per CPU)
-#   SHED=10ms     --shed-delay of the bounded node (keyhold's default)
+#   SHED=5ms      --shed-delay of the bounded node (keyhold's default)
 #   THREADS=2     wrk threads                     WRK=wrk      the wrk binary
 #   KEYHOLD_BIN=path   use this binary instead of building ./cmd/keyhold
 #   KEYHOLD_PORT=18180 first port tried           KEEP_TMP=1   keep the temp dir
@@ -43,7 +44,7 @@ WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-32}
 FACTOR=${FACTOR:-5}
 BOUND=${BOUND:-0}
-SHED=${SHED:-10ms}
+SHED=${SHED:-5ms}
 THREADS=${THREADS:-2}
 WRK=${WRK:-wrk}
 KEYHOLD_BIN=${KEYHOLD_BIN:-}
@@ -162,7 +163,7 @@ run() {
 	local name=$1 conns=$2 out=$TMP/$1.wrk.txt
 	if ((WARMUP > 0)); then
 		CLIENT_ID=$CLIENT_ID CLIENT_SECRET=$CLIENT_SECRET "$WRK" -t"$THREADS" -c"$conns" -d"${WARMUP}s" \
-			-s "$BENCH_DIR/wrk/token.lua" "$TOKEN_URL" >/dev/null 2>&1 || die "wrk warm-up failed"
+			-s "$BENCH_DIR/wrk/token_polite.lua" "$TOKEN_URL" >/dev/null 2>&1 || die "wrk warm-up failed"
 	fi
 	curl -s --max-time 5 "$BASE/metrics" >"$TMP/$name.before" || die "GET /metrics failed"
 	log "$name: ${DURATION}s, wrk -t$THREADS -c$conns, and one probing client"
@@ -170,7 +171,7 @@ run() {
 		>"$TMP/$name.probe" 2>&1 &
 	local probe_pid=$!
 	CLIENT_ID=$CLIENT_ID CLIENT_SECRET=$CLIENT_SECRET "$WRK" -t"$THREADS" -c"$conns" -d"${DURATION}s" --latency \
-		-s "$BENCH_DIR/wrk/token.lua" "$TOKEN_URL" >"$out" 2>&1 || {
+		-s "$BENCH_DIR/wrk/token_polite.lua" "$TOKEN_URL" >"$out" 2>&1 || {
 		cat "$out" >&2
 		die "wrk failed"
 	}

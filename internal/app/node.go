@@ -75,7 +75,7 @@ type Config struct {
 	// ShedDelay, when positive, turns on shedding by delay (package loadshed): while the Go
 	// scheduler's p90 wait for a CPU stays above it on a busy node, a growing share of
 	// requests is answered 503 with Retry-After. 0: no shedding by delay (the command's flag
-	// defaults to 10ms).
+	// defaults to 5ms).
 	ShedDelay time.Duration
 	// MaxConnections caps the connections open at once, MaxConnectionsPerAddress those of
 	// one source address (IPv6: one /64; trusted proxies have no share). 0: derived from the
