@@ -70,7 +70,7 @@ func FuzzCheckBaseURL(f *testing.F) {
 func TestCheckSettingsNamesFlagAndRange(t *testing.T) {
 	ok := Config{TokenTTL: MinTokenTTL, SyncInterval: MinSyncInterval, ShutdownTimeout: MinShutdownTimeout, MaxCredentialsPerOwner: 1,
 		TokenCacheSize: MinTokenCacheSize, ChangeRetention: MinChangeRetention,
-		StoreTimeout: MinStoreTimeout, MaxStaleness: MinMaxStaleness}
+		StoreTimeout: MinStoreTimeout, MaxStaleness: MinMaxStaleness, AuditRetention: MinAuditRetention}
 	if err := CheckSettings(&ok); err != nil {
 		t.Fatalf("the minimums: %v", err)
 	}
