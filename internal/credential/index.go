@@ -26,6 +26,9 @@ type Entry struct {
 type Index struct {
 	mu      sync.RWMutex
 	entries map[string]*Entry
+	// owned maps a user id to the ids of the credentials it owns (for AuthZEN's subject
+	// search: an API client acts with its owner's assignments).
+	owned map[string]map[string]struct{}
 	// For Why only, never read on success: the hash of each credential's secret before its
 	// last reset seen by this node, and the ids of credentials deleted since it started
 	// (bounded by maxGone).
@@ -46,7 +49,37 @@ const (
 
 // NewIndex returns an empty index; the change feed loads it.
 func NewIndex() *Index {
-	return &Index{entries: map[string]*Entry{}, prev: map[string][]byte{}, gone: map[string]struct{}{}}
+	return &Index{entries: map[string]*Entry{}, owned: map[string]map[string]struct{}{}, prev: map[string][]byte{},
+		gone: map[string]struct{}{}}
+}
+
+// OwnedBy lists the ids of the credentials that user owns.
+func (x *Index) OwnedBy(user string) []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := make([]string, 0, len(x.owned[user]))
+	for id := range x.owned[user] {
+		out = append(out, id)
+	}
+	return out
+}
+
+// setOwner moves credential id from old's owner to next's (nil: none), under x.mu.
+func (x *Index) setOwner(id string, old, next *Entry) {
+	if old != nil && old.OwnerID != "" {
+		delete(x.owned[old.OwnerID], id)
+		if len(x.owned[old.OwnerID]) == 0 {
+			delete(x.owned, old.OwnerID)
+		}
+	}
+	if next != nil && next.OwnerID != "" {
+		set := x.owned[next.OwnerID]
+		if set == nil {
+			set = map[string]struct{}{}
+			x.owned[next.OwnerID] = set
+		}
+		set[id] = struct{}{}
+	}
 }
 
 func entryOf(c *storage.Credential) *Entry {
@@ -143,11 +176,15 @@ func (x *Index) Load(ctx context.Context, s storage.Store) error {
 	for i := range all {
 		m[all[i].ID] = entryOf(&all[i])
 	}
+	owned := map[string]map[string]struct{}{}
 	x.mu.Lock()
 	for id, old := range x.entries {
 		x.replaced(id, old, m[id])
 	}
-	x.entries = m
+	x.entries, x.owned = m, owned
+	for id, e := range m {
+		x.setOwner(id, nil, e)
+	}
 	x.mu.Unlock()
 	return nil
 }
@@ -160,12 +197,14 @@ func (x *Index) Apply(ctx context.Context, s storage.Store, c storage.Change) er
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		x.replaced(c.Key, x.entries[c.Key], nil)
+		x.setOwner(c.Key, x.entries[c.Key], nil)
 		delete(x.entries, c.Key)
 	case err != nil:
 		return err
 	default:
 		next := entryOf(cred)
 		x.replaced(c.Key, x.entries[c.Key], next)
+		x.setOwner(c.Key, x.entries[c.Key], next)
 		x.entries[c.Key] = next
 	}
 	return nil

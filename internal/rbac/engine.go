@@ -67,8 +67,15 @@ type view struct {
 	// groupUsers maps a user-group principal to its members' user principals.
 	memberOf   map[strID][]strID
 	groupUsers map[strID][]strID
-	// scopeGroups maps a scope group id to its workspace and scopes.
+	// scopeGroups maps a scope group id to its workspace and scopes; wsGroups a workspace
+	// (32 hex, as in GRNs) to the ids of its scope groups.
 	scopeGroups map[strID]scopeGroupRec
+	wsGroups    map[strID][]strID
+	// The search index (search_index.go): links[j] ties assignment scope slot j to its record
+	// and to the other slots with the same text; known lists, per workspace and resource
+	// type, the single resources that assignments and scope groups name.
+	links []scopeLink
+	known map[knownKey][]strID
 }
 
 // NewEngine returns an empty engine; the change feed loads it.
@@ -79,7 +86,7 @@ func NewEngine() *Engine {
 func newView() *view {
 	return &view{perms: map[string]*permInfo{}, roles: map[strID]*roleInfo{}, strs: newStrTable(),
 		assignTable: newAssignTable(), memberOf: map[strID][]strID{}, groupUsers: map[strID][]strID{},
-		scopeGroups: map[strID]scopeGroupRec{}}
+		scopeGroups: map[strID]scopeGroupRec{}, wsGroups: map[strID][]strID{}, known: map[knownKey][]strID{}}
 }
 
 // Where names the assignments a decision counts: those made in Workspace (by the usual rule

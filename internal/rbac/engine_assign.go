@@ -99,6 +99,7 @@ func (v *view) putAssignment(a *storage.Assignment) {
 	rec.next = v.firstOf(rec.subject)
 	i := place(&v.recs, &v.freeRecs, rec)
 	v.byID[rec.id], v.strs.ents[rec.subject].head = i, i
+	v.indexScopes(i)
 }
 
 // removeAssignment forgets the assignment with id, if held.
@@ -113,6 +114,7 @@ func (v *view) removeAssignment(id string) {
 	}
 	a := v.recs[i]
 	v.unlinkSubject(a.subject, i)
+	v.unindexScopes(&a)
 	delete(v.byID, sid)
 	for _, s := range v.scopesOf(&a) {
 		v.strs.release(s.text)
@@ -160,4 +162,5 @@ func (v *view) maybeCompactScopes() {
 		a.scopeOff = off
 	}
 	v.scopes, v.deadScopes = scopes, 0
+	v.reindexScopes()
 }

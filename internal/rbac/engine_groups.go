@@ -34,9 +34,12 @@ func (v *view) putScopeGroup(g *storage.ScopeGroup, scopes []storage.GroupScope)
 	for _, sc := range scopes {
 		if ref, ok := v.internScope(sc.GRN); ok {
 			rec.scopes = append(rec.scopes, ref)
+			v.noteKnown(ref, true)
 		}
 	}
-	v.scopeGroups[v.strs.intern(g.ID)] = rec
+	id := v.strs.intern(g.ID)
+	v.scopeGroups[id] = rec
+	v.wsGroups[rec.workspace] = append(v.wsGroups[rec.workspace], id)
 }
 
 // removeScopeGroup forgets scope group id, if held.
@@ -50,7 +53,9 @@ func (v *view) removeScopeGroup(id string) {
 		return
 	}
 	delete(v.scopeGroups, sid)
+	dropFrom(v.wsGroups, rec.workspace, sid)
 	for _, s := range rec.scopes {
+		v.noteKnown(s, false)
 		v.strs.release(s.text)
 	}
 	v.strs.release(rec.workspace)

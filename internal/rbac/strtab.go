@@ -23,6 +23,10 @@ type strEnt struct {
 	refs   uint32
 	next   strID
 	head   uint32 // index of the first assignment whose subject this is (0: none)
+	// shead is 1 + the index of the first assignment scope slot whose text this is (0: none),
+	// and known counts the scopes (of assignments and scope groups) that name this text as a
+	// single resource: the search index (search_index.go).
+	shead, known uint32
 }
 
 // strTable interns reference-counted strings in an append-only arena (of up to 4 GiB, far

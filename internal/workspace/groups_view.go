@@ -16,11 +16,24 @@ type TenantGroups struct {
 	mu      sync.RWMutex
 	byID    map[string]membership
 	members map[string]map[string]struct{} // group -> tenants
+	groups  map[string]map[string]struct{} // tenant -> groups (for subject search)
 }
 
 // NewTenantGroups returns an empty view; the change feed loads it.
 func NewTenantGroups() *TenantGroups {
-	return &TenantGroups{byID: map[string]membership{}, members: map[string]map[string]struct{}{}}
+	return &TenantGroups{byID: map[string]membership{}, members: map[string]map[string]struct{}{},
+		groups: map[string]map[string]struct{}{}}
+}
+
+// GroupsOf lists the tenant groups that hold tenant (rbac.TenantGroupLister).
+func (v *TenantGroups) GroupsOf(tenant string) []string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]string, 0, len(v.groups[tenant]))
+	for g := range v.groups[tenant] {
+		out = append(out, g)
+	}
+	return out
 }
 
 // Contains reports whether tenant is in group.
@@ -45,7 +58,7 @@ func (v *TenantGroups) Load(ctx context.Context, s storage.Store) error {
 		fresh.put(m)
 	}
 	v.mu.Lock()
-	v.byID, v.members = fresh.byID, fresh.members
+	v.byID, v.members, v.groups = fresh.byID, fresh.members, fresh.groups
 	v.mu.Unlock()
 	return nil
 }
@@ -73,6 +86,12 @@ func (v *TenantGroups) put(m storage.GroupMember) {
 		v.members[m.GroupID] = set
 	}
 	set[m.WorkspaceID] = struct{}{}
+	of := v.groups[m.WorkspaceID]
+	if of == nil {
+		of = map[string]struct{}{}
+		v.groups[m.WorkspaceID] = of
+	}
+	of[m.GroupID] = struct{}{}
 }
 
 func (v *TenantGroups) remove(id string) {
@@ -84,6 +103,10 @@ func (v *TenantGroups) remove(id string) {
 	delete(v.members[m.group], m.workspace)
 	if len(v.members[m.group]) == 0 {
 		delete(v.members, m.group)
+	}
+	delete(v.groups[m.workspace], m.group)
+	if len(v.groups[m.workspace]) == 0 {
+		delete(v.groups, m.workspace)
 	}
 }
 
