@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -29,6 +28,8 @@ func (a *API) authzenRoutes() {
 	a.authedRoute("POST "+authzenEvaluation, a.evaluation)
 	a.authedRoute("POST "+authzenEvaluations, a.evaluations)
 	a.authedRoute("POST "+authzenSearchAction, a.searchAction)
+	a.authedRoute("POST "+authzenSearchSubject, a.searchSubject)
+	a.authedRoute("POST "+authzenSearchResource, a.searchResource)
 }
 
 // authzenMetadata is the PDP metadata document (AuthZEN 1.0 §9).
@@ -38,6 +39,8 @@ func (a *API) authzenMetadata(w http.ResponseWriter, r *http.Request) {
 		"access_evaluation_endpoint":  a.BaseURL + authzenEvaluation,
 		"access_evaluations_endpoint": a.BaseURL + authzenEvaluations,
 		"search_action_endpoint":      a.BaseURL + authzenSearchAction,
+		"search_subject_endpoint":     a.BaseURL + authzenSearchSubject,
+		"search_resource_endpoint":    a.BaseURL + authzenSearchResource,
 	})
 }
 
@@ -245,23 +248,21 @@ func explanation(d *rbac.Decision) map[string]any {
 	return out
 }
 
-// azSearchRequest is an action search: which actions (permissions) a subject holds on a
-// resource. keyhold answers it in one page.
-type azSearchRequest struct {
-	Subject  *azEntity                  `json:"subject"`
-	Resource *azEntity                  `json:"resource"`
-	Context  map[string]json.RawMessage `json:"context"`
-	Page     map[string]json.RawMessage `json:"page"`
-}
-
-// searchAction answers the effective permissions of a subject on a resource.
+// searchAction answers the effective permissions of a subject on a resource (AuthZEN's action
+// search): permission names in order, paged like the other searches. An action member in the
+// request is ignored.
 func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	var body azSearchRequest
+	var body azSearch
 	if err := decodeJSON(w, r, &body); err != nil {
 		a.writeError(w, r, err)
 		return
 	}
 	q, err := parseEvaluation(azEvaluation{Subject: body.Subject, Resource: body.Resource, Context: body.Context}, "", false)
+	var page pageReq
+	if err == nil {
+		body.Action = nil
+		page, err = parsePage(body.Page, "action", &body)
+	}
 	if err == nil {
 		err = a.mayAsk(c, q.resource)
 	}
@@ -274,22 +275,36 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 		a.writeError(w, r, err)
 		return
 	}
-	results := []map[string]any{}
+	var grants []rbac.Grant
 	if deny == "" {
-		for _, g := range a.Authz.Permissions(where, principals, q.resource) {
-			item := map[string]any{"name": g.Permission}
-			props := map[string]any{}
-			if g.Deprecated {
-				props["releaseStage"] = rbac.StageDeprecated
-			}
-			if q.explain {
-				props["reason"] = explanation(&g.Decision)
-			}
-			if len(props) > 0 {
-				item["properties"] = props
-			}
-			results = append(results, item)
-		}
+		grants = a.Authz.Permissions(where, principals, q.resource)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results, "page": map[string]string{"next_token": ""}})
+	byName := make(map[string]*rbac.Grant, len(grants))
+	names := make([]string, len(grants))
+	for i := range grants {
+		names[i], byName[grants[i].Permission] = grants[i].Permission, &grants[i]
+	}
+	found, next := pageOf(page, names, func(string) bool { return true })
+	results := make([]any, 0, len(found))
+	for _, name := range found {
+		results = append(results, actionResult(byName[name], q.explain))
+	}
+	writeJSON(w, http.StatusOK, azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results})
+}
+
+// actionResult is one permission of an action search: its name, and properties when it is
+// deprecated or explained.
+func actionResult(g *rbac.Grant, explain bool) map[string]any {
+	item := map[string]any{"name": g.Permission}
+	props := map[string]any{}
+	if g.Deprecated {
+		props["releaseStage"] = rbac.StageDeprecated
+	}
+	if explain {
+		props["reason"] = explanation(&g.Decision)
+	}
+	if len(props) > 0 {
+		item["properties"] = props
+	}
+	return item
 }
