@@ -168,7 +168,7 @@ func TestSearchPaging(t *testing.T) {
 	}
 	// The token belongs to its query: another limit, action or subject is refused, as is a forgery.
 	for _, page := range []map[string]any{
-		{"limit": 3, "token": first}, // another limit
+		{"limit": 3, "token": first},                                // another limit
 		{"limit": 2, "token": "eyJ2IjoxLCJxIjoiMDAwIiwiYSI6ImEifQ"}, // forged: {"v":1,"q":"000","a":"a"}
 		{"limit": 2, "token": "%%%"},
 		{"limit": 2, "token": strings.Repeat("A", 5000)},
