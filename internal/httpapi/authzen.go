@@ -1,9 +1,9 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/grn"
@@ -25,23 +25,54 @@ const (
 
 func (a *API) authzenRoutes() {
 	a.mux.HandleFunc("GET "+authzenMetadataPath, a.authzenMetadata)
-	a.authedRoute("POST "+authzenEvaluation, a.evaluation)
-	a.authedRoute("POST "+authzenEvaluations, a.evaluations)
-	a.authedRoute("POST "+authzenSearchAction, a.searchAction)
+	a.mux.HandleFunc("GET "+authzenMetadataPath+pdpWorkspacePrefix, a.authzenMetadata)
+	a.mux.HandleFunc("GET "+authzenMetadataPath+pdpProviderPrefix, a.authzenMetadata)
+	for _, prefix := range []string{"", pdpWorkspacePrefix, pdpProviderPrefix} {
+		a.authedRoute("POST "+prefix+authzenEvaluation, a.evaluation)
+		a.authedRoute("POST "+prefix+authzenEvaluations, a.evaluations)
+		a.authedRoute("POST "+prefix+authzenSearchAction, a.searchAction)
+	}
+	// Subject and resource search answer in the asking token's workspace: the root PDP's.
 	a.authedRoute("POST "+authzenSearchSubject, a.searchSubject)
 	a.authedRoute("POST "+authzenSearchResource, a.searchResource)
 }
 
-// authzenMetadata is the PDP metadata document (AuthZEN 1.0 §9).
+// authzenEndpoints are the endpoints every PDP serves, by their metadata parameter (AuthZEN
+// 1.0 §9.1), relative to the PDP's URL.
+var authzenEndpoints = []struct {
+	param, path string
+	rootOnly    bool // served by the root PDP only
+}{
+	{"access_evaluation_endpoint", authzenEvaluation, false},
+	{"access_evaluations_endpoint", authzenEvaluations, false},
+	{"search_subject_endpoint", authzenSearchSubject, true},
+	{"search_resource_endpoint", authzenSearchResource, true},
+	{"search_action_endpoint", authzenSearchAction, false},
+}
+
+// authzenMetadata is the PDP metadata document (AuthZEN 1.0 §9) of the PDP whose path
+// follows the well-known prefix. It answers for any well-formed workspace id, without
+// looking the workspace up: the document is public and must not tell who exists.
 func (a *API) authzenMetadata(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{
-		"policy_decision_point":       a.BaseURL,
-		"access_evaluation_endpoint":  a.BaseURL + authzenEvaluation,
-		"access_evaluations_endpoint": a.BaseURL + authzenEvaluations,
-		"search_action_endpoint":      a.BaseURL + authzenSearchAction,
-		"search_subject_endpoint":     a.BaseURL + authzenSearchSubject,
-		"search_resource_endpoint":    a.BaseURL + authzenSearchResource,
-	})
+	p, err := pdpOf(r)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	base := a.BaseURL
+	if p.workspace != "" {
+		base += "/authzen/workspaces/" + p.workspace
+		if p.provider != "" {
+			base += "/providers/" + p.provider
+		}
+	}
+	doc := map[string]any{"policy_decision_point": base}
+	for _, e := range authzenEndpoints {
+		if !e.rootOnly || p.workspace == "" {
+			doc[e.param] = base + e.path
+		}
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 // azDecision is one decision as AuthZEN answers it.
@@ -50,24 +81,45 @@ type azDecision struct {
 	Context  map[string]any `json:"context,omitempty"`
 }
 
-func (a *API) evaluation(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	var body azEvaluation
-	if err := decodeJSON(w, r, &body); err != nil {
+// azRequest reads the body of an AuthZEN request, the PDP it was sent to and the explanation
+// switch; a failure is written and reported as ok false.
+func (a *API) azRequest(w http.ResponseWriter, r *http.Request) (azObject, pdp, bool, bool) {
+	var raw json.RawMessage
+	err := decodeOpenJSON(w, r, &raw)
+	var body azObject
+	if err == nil {
+		body, err = decodeObject(raw, "body")
+	}
+	var p pdp
+	if err == nil {
+		p, err = pdpOf(r)
+	}
+	var explain bool
+	if err == nil {
+		explain, err = explainFlag(r)
+	}
+	if err != nil {
 		a.writeError(w, r, err)
+		return nil, pdp{}, false, false
+	}
+	return body, p, explain, true
+}
+
+func (a *API) evaluation(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	body, p, explain, ok := a.azRequest(w, r)
+	if !ok {
 		return
 	}
 	q, err := parseEvaluation(body, "", true)
-	a.single(w, r, c, q, err)
+	q.explain = explain
+	a.single(w, r, c, p, q, err)
 }
 
 // single answers one evaluation; a bad or unauthorized request is an HTTP error.
-func (a *API) single(w http.ResponseWriter, r *http.Request, c *principal.Caller, q evalQuery, err error) {
-	if err == nil {
-		err = a.mayAsk(c, q.resource)
-	}
+func (a *API) single(w http.ResponseWriter, r *http.Request, c *principal.Caller, p pdp, q evalQuery, err error) {
 	var d azDecision
 	if err == nil {
-		d, err = a.decide(c, q)
+		d, err = a.evaluate(c, p, &q)
 	}
 	if err != nil {
 		a.writeError(w, r, err)
@@ -76,30 +128,45 @@ func (a *API) single(w http.ResponseWriter, r *http.Request, c *principal.Caller
 	writeJSON(w, http.StatusOK, d)
 }
 
+// evaluate resolves one parsed evaluation against its PDP, checks that the caller may ask
+// about its resource, and decides it.
+func (a *API) evaluate(c *principal.Caller, p pdp, q *evalQuery) (azDecision, error) {
+	res, err := a.resolveResource(c, p, q)
+	if err == nil {
+		err = a.mayAsk(c, res.resource)
+	}
+	if err != nil {
+		return azDecision{}, err
+	}
+	if res.deny != "" {
+		return denied(q.explain, res.deny), nil
+	}
+	return a.decide(c, q, &res)
+}
+
 func (a *API) evaluations(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	var body azEvaluationsRequest
-	if err := decodeJSON(w, r, &body); err != nil {
-		a.writeError(w, r, err)
+	body, p, explain, ok := a.azRequest(w, r)
+	if !ok {
 		return
 	}
-	plan, err := planEvaluations(&body)
+	plan, err := planEvaluations(body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
+	for i := range plan.queries {
+		plan.queries[i].explain = explain
+	}
 	if plan.single {
-		a.single(w, r, c, plan.queries[0], plan.errs[0])
+		a.single(w, r, c, p, plan.queries[0], plan.errs[0])
 		return
 	}
 	results := make([]azDecision, 0, len(plan.queries))
-	for i, q := range plan.queries {
+	for i := range plan.queries {
 		err := plan.errs[i]
-		if err == nil {
-			err = a.mayAsk(c, q.resource)
-		}
 		d := azDecision{}
 		if err == nil {
-			d, err = a.decide(c, q)
+			d, err = a.evaluate(c, p, &plan.queries[i])
 		}
 		if err != nil {
 			d = errorDecision(err)
@@ -147,10 +214,10 @@ func (a *API) mayAsk(c *principal.Caller, resource grn.GRN) error {
 // Token subjects are checked within the asking caller's budget of invalid tokens
 // (token.Server.CheckToken): out of budget, a token that is not already verified is not
 // looked at, and err is 429 with Retry-After.
-func (a *API) subject(c *principal.Caller, q evalQuery) (principals []string, w rbac.Where, deny string, err error) {
-	switch typ, id, _ := strings.Cut(q.principal, ":"); {
-	case q.token != "":
-		tc, _, err := a.Tokens.CheckToken(c.ClientID, q.token)
+func (a *API) subject(c *principal.Caller, q *evalQuery, resource grn.GRN) (principals []string, w rbac.Where, deny string, err error) {
+	switch q.subjectType {
+	case subjectTypeToken:
+		tc, _, err := a.Tokens.CheckToken(c.ClientID, q.subjectID)
 		var be *token.BudgetError
 		if errors.As(err, &be) {
 			return nil, rbac.Where{}, "", &apperr.Error{Kind: apperr.TooManyRequests, RetryAfter: ratelimit.RetryAfter(be.Wait),
@@ -160,22 +227,35 @@ func (a *API) subject(c *principal.Caller, q evalQuery) (principals []string, w 
 			return nil, rbac.Where{}, "invalid_token", nil
 		}
 		principals, w = tc.Principals(), rbac.WhereOf(tc)
-	case typ == principal.TypeAPIClient:
+	case principal.TypeAPIClient:
+		id, perr := ids.Parse(q.subjectID)
 		e, ok := a.Tokens.Creds.Get(id)
-		if !ok {
-			return nil, rbac.Where{}, string(rbac.DenyNoGrant), nil // a deleted credential holds nothing
+		if perr != nil || !ok {
+			return nil, rbac.Where{}, denyUnknownSubject, nil // a deleted credential holds nothing
 		}
-		principals, w = []string{q.principal}, rbac.Where{Workspace: e.TokenWorkspaceID}
+		principals, w = []string{principal.APIClient(id)}, rbac.Where{Workspace: e.TokenWorkspaceID}
 		if e.OwnerID != "" {
 			principals = append(principals, principal.User(e.OwnerID))
 		}
 		if e.WorkspaceID != e.TokenWorkspaceID {
 			w.MSP = e.WorkspaceID // an MSP's credential for one of its tenants
 		}
+	case principal.TypeUserGroup:
+		w = a.resourceWhere(c, resource)
+		id, err := ids.Parse(q.subjectID)
+		if err != nil {
+			return nil, w, denyUnknownSubject, nil
+		}
+		return []string{principal.Group(id)}, w, "", nil
 	default:
-		return []string{q.principal}, a.resourceWhere(c, q.resource), "", nil
+		w = a.resourceWhere(c, resource)
+		pr, deny := a.resolveUser(q.subjectID, w)
+		if deny != "" {
+			return nil, w, deny, nil
+		}
+		return []string{pr}, w, "", nil
 	}
-	if q.resource.Workspace != "" && !ids.IsHexOf(q.resource.Workspace, w.Workspace) {
+	if resource.Workspace != "" && !ids.IsHexOf(resource.Workspace, w.Workspace) {
 		return nil, rbac.Where{}, string(rbac.DenyNoGrant), nil
 	}
 	return principals, w, "", nil
@@ -199,17 +279,21 @@ func (a *API) resourceWhere(c *principal.Caller, r grn.GRN) rbac.Where {
 	return w
 }
 
-// decide evaluates one authorized query; the only error is the caller's spent budget of
-// invalid tokens.
-func (a *API) decide(c *principal.Caller, q evalQuery) (azDecision, error) {
-	principals, w, deny, err := a.subject(c, q)
+// decide evaluates one authorized, resolved query; the only error is the caller's spent
+// budget of invalid tokens.
+func (a *API) decide(c *principal.Caller, q *evalQuery, res *resolved) (azDecision, error) {
+	principals, w, deny, err := a.subject(c, q, res.resource)
 	if err != nil {
 		return azDecision{}, err
 	}
 	if deny != "" {
 		return denied(q.explain, deny), nil
 	}
-	d, reason := a.Authz.Explain(w, principals, q.action, q.resource)
+	perm, ok := a.Authz.PermissionFor(res.provider, res.typ, q.action)
+	if !ok {
+		return denied(q.explain, string(rbac.DenyUnknownPermission)), nil
+	}
+	d, reason := a.Authz.Explain(w, principals, perm, res.resource)
 	if !d.Allowed {
 		return denied(q.explain, string(reason)), nil
 	}
@@ -218,7 +302,7 @@ func (a *API) decide(c *principal.Caller, q evalQuery) (azDecision, error) {
 		out.Context = map[string]any{}
 	}
 	if d.Deprecated {
-		out.Context["deprecation"] = map[string]string{"permission": q.action, "releaseStage": rbac.StageDeprecated}
+		out.Context["deprecation"] = map[string]string{"permission": perm, "releaseStage": rbac.StageDeprecated}
 	}
 	if q.explain {
 		out.Context["reason"] = explanation(&d)
@@ -248,36 +332,50 @@ func explanation(d *rbac.Decision) map[string]any {
 	return out
 }
 
-// searchAction answers the effective permissions of a subject on a resource (AuthZEN's action
-// search): permission names in order, paged like the other searches. An action member in the
-// request is ignored.
+// searchAction answers the effective permissions of a subject on a resource (AuthZEN's
+// action search): permission names in order, paged like the other searches. An action member
+// in the request is ignored, as every member a search does not read.
 func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	var body azSearch
-	if err := decodeJSON(w, r, &body); err != nil {
-		a.writeError(w, r, err)
+	body, p, explain, ok := a.azRequest(w, r)
+	if !ok {
 		return
 	}
-	q, err := parseEvaluation(azEvaluation{Subject: body.Subject, Resource: body.Resource, Context: body.Context}, "", false)
+	q, err := parseEvaluation(body, "", false)
+	q.explain = explain
+	var res resolved
 	var page pageReq
 	if err == nil {
-		body.Action = nil
-		page, err = parsePage(body.Page, "action", &body)
+		var pg *azPage
+		if raw, ok := body["page"]; ok && !isNull(raw) {
+			pg = &azPage{}
+			if json.Unmarshal(raw, pg) != nil {
+				err = apperr.Field("page", "must be an object")
+			}
+		}
+		if err == nil {
+			page, err = parsePage(pg, "action", [2]azObject{q.subject, q.resource})
+		}
 	}
 	if err == nil {
-		err = a.mayAsk(c, q.resource)
+		res, err = a.resolveResource(c, p, &q)
+	}
+	if err == nil {
+		err = a.mayAsk(c, res.resource)
 	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	principals, where, deny, err := a.subject(c, q)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
+	principals, where, deny := []string(nil), rbac.Where{}, res.deny
+	if deny == "" {
+		if principals, where, deny, err = a.subject(c, &q, res.resource); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
 	}
 	var grants []rbac.Grant
 	if deny == "" {
-		grants = a.Authz.Permissions(where, principals, q.resource)
+		grants = a.Authz.Permissions(where, principals, res.resource)
 	}
 	byName := make(map[string]*rbac.Grant, len(grants))
 	names := make([]string, len(grants))

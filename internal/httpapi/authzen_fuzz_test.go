@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,15 +13,20 @@ import (
 )
 
 // decodeDecisionRequest runs a body of POST /access/v1/evaluations through what the
-// handler does before it authorizes and decides: decodeJSON, then planEvaluations.
+// handler does before it resolves, authorizes and decides: decodeOpenJSON, decodeObject,
+// then planEvaluations.
 func decodeDecisionRequest(data []byte) (evaluationPlan, error) {
 	r := httptest.NewRequest(http.MethodPost, authzenEvaluations, bytes.NewReader(data))
 	r.Header.Set("Content-Type", "application/json")
-	var body azEvaluationsRequest
-	if err := decodeJSON(httptest.NewRecorder(), r, &body); err != nil {
+	var raw json.RawMessage
+	if err := decodeOpenJSON(httptest.NewRecorder(), r, &raw); err != nil {
 		return evaluationPlan{}, err
 	}
-	return planEvaluations(&body)
+	body, err := decodeObject(raw, "body")
+	if err != nil {
+		return evaluationPlan{}, err
+	}
+	return planEvaluations(body)
 }
 
 const wsHex = "0192f3a45b6c7d8e9fab00000000000a"
@@ -47,31 +53,38 @@ var authzenCases = []struct {
 		"evaluations":[{"resource":{"type":"t","id":"grn:glp/x/../y"}},{"resource":{"type":"t","id":"grn:glp"}}]}`, false, map[int]bool{0: true}},
 	{"properties.grn not a string", `{"evaluations":[{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},
 		"action":{"name":"a"},"resource":{"type":"t","id":"x","properties":{"grn":{"a":1}}}}]}`, false, map[int]bool{0: true}},
-	{"explain not a boolean", `{"options":{},"evaluations":[{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},
-		"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"},"context":{"explain":1}}]}`, false, map[int]bool{0: true}},
-	{"an empty batch", `{"options":{},"evaluations":[]}`, true, nil},
+	{"the PEP's context is its own", `{"options":{},"evaluations":[{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},
+		"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"},"context":{"explain":1}}]}`, false, nil},
+	{"an empty batch is one evaluation", `{"options":{},"evaluations":[],"subject":{"type":"user","id":"rick@the-citadel.com"},
+		"action":{"name":"can_read_todos"},"resource":{"type":"todo","id":"todo-1"}}`, false, nil},
+	{"an empty batch without defaults", `{"options":{},"evaluations":[]}`, false, map[int]bool{0: true}},
 	{"an unknown semantic", `{"options":{"evaluations_semantic":"all"},"evaluations":[{}]}`, true, nil},
 	{"evaluations not an array", `{"evaluations":{}}`, true, nil},
-	{"an unknown member", `{"subjects":[]}`, true, nil},
-	{"a member in another case", `{"Subject":{"type":"user","id":"x"}}`, true, nil},
-	{"a nested member in another case", `{"subject":{"type":"user","id":"x"},"resource":{"Type":"t","id":"grn:glp"}}`, true, nil},
-	{"a member in another case inside a batch", `{"evaluations":[{"resource":{"type":"t","id":"grn:glp"}},{"Resource":{"type":"t","id":"grn:glp"}}]}`, true, nil},
-	{"a nested member in another case inside a batch", `{"evaluations":[{"resource":{"TYPE":"t","id":"grn:glp"}}]}`, true, nil},
+	{"an unknown member is ignored", `{"subjects":[],"subject":{"type":"identity","id":"x","identity":"y"},"action":{"name":"a","x":1},
+		"resource":{"type":"todo","id":"1","ownerID":"z"},"x":{"y":1}}`, false, nil},
+	{"only unknown members", `{"subjects":[]}`, false, map[int]bool{0: true}},
+	{"a member in another case is another member", `{"Subject":{"type":"user","id":"x"}}`, false, map[int]bool{0: true}},
+	{"a nested member in another case", `{"subject":{"type":"user","id":"x"},"resource":{"Type":"t","id":"grn:glp"}}`, false, map[int]bool{0: true}},
+	{"a member in another case inside a batch", `{"evaluations":[{"resource":{"type":"t","id":"grn:glp"}},{"Resource":{"type":"t","id":"grn:glp"}}]}`, false, map[int]bool{0: true, 1: true}},
+	{"a nested member in another case inside a batch", `{"evaluations":[{"resource":{"TYPE":"t","id":"grn:glp"}}]}`, false, map[int]bool{0: true}},
 	{"a duplicate member", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"a"},"action":{"name":"b"},
 		"resource":{"type":"t","id":"grn:glp"}}`, true, nil},
-	{"a duplicate member inside a batch", `{"evaluations":[{"action":{"name":"a","name":"b"}}]}`, true, nil},
-	{"properties not an object", `{"subject":{"type":"user","id":"x","properties":[]}}`, true, nil},
+	{"a duplicate member inside a batch", `{"evaluations":[{"action":{"name":"a","name":"b"}}]}`, false, map[int]bool{0: true}},
+	{"properties not an object are ignored", `{"subject":{"type":"user","id":"x","properties":[]},"action":{"name":"a"},"resource":{"type":"t","id":"1"}}`, false, nil},
 	{"null evaluation", `{"evaluations":[null]}`, false, map[int]bool{0: true}},
 	{"trailing data", `{} {}`, true, nil},
 	{"not an object", `"grn:glp"`, true, nil},
 	{"invalid UTF-8", "{\"subject\":{\"type\":\"user\",\"id\":\"\xff\"}}", true, nil},
 	{"deep nesting in context", `{"context":` + strings.Repeat(`{"a":`, 200) + `1` + strings.Repeat(`}`, 200) + `}`, false, map[int]bool{0: true}},
+	{"a subject id over the limit", `{"subject":{"type":"user","id":"` + strings.Repeat("a", 513) + `"},"action":{"name":"a"},"resource":{"type":"t","id":"1"}}`, false, map[int]bool{0: true}},
+	{"an unknown subject type", `{"subject":{"type":"robot","id":"x"},"action":{"name":"a"},"resource":{"type":"t","id":"1"}}`, false, map[int]bool{0: true}},
+	{"a subject id that is not a string", `{"subject":{"type":"user","id":7},"action":{"name":"a"},"resource":{"type":"t","id":"1"}}`, false, map[int]bool{0: true}},
 	{"a GRN with a NUL byte", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"a"},
 		"resource":{"type":"t","id":"grn:glp\u0000"}}`, false, map[int]bool{0: true}},
 	// Found by FuzzDecodeDecisionRequest.
-	{"fuzz: a known member in mixed case", `{"suBjeCt":{},"0000":""}`, true, nil},
-	{"fuzz: an unknown member in an evaluation", `{"options":{},"evaluations":[{"":{},"x":{"":1}}]}`, true, nil},
-	{"fuzz: unknown members nested deep", `{"":` + strings.Repeat(`{"":`, 40) + `1` + strings.Repeat(`}`, 40) + `}`, true, nil},
+	{"fuzz: a known member in mixed case", `{"suBjeCt":{},"0000":""}`, false, map[int]bool{0: true}},
+	{"fuzz: an unknown member in an evaluation", `{"options":{},"evaluations":[{"":{},"x":{"":1}}]}`, false, map[int]bool{0: true}},
+	{"fuzz: unknown members nested deep", `{"":` + strings.Repeat(`{"":`, 40) + `1` + strings.Repeat(`}`, 40) + `}`, false, map[int]bool{0: true}},
 	{"fuzz: null evaluations in options mode", `{"options":{},"evaluations":[null,null]}`, false, map[int]bool{0: true, 1: true}},
 	{"a long action name", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"` +
 		strings.Repeat("a", 129) + `"},"resource":{"type":"t","id":"grn:glp"}}`, false, map[int]bool{0: true}},
@@ -124,20 +137,21 @@ func FuzzDecodeDecisionRequest(f *testing.F) {
 				checkClientError(t, data, plan.errs[i])
 				continue
 			}
-			if (q.principal == "") == (q.token == "") {
-				t.Fatalf("%q: query %d names both or neither a principal and a token: %+v", data, i, q)
+			switch q.subjectType {
+			case principal.TypeUser, principal.TypeUserGroup, principal.TypeAPIClient, subjectTypeToken:
+			default:
+				t.Fatalf("%q: query %d has subject type %q", data, i, q.subjectType)
 			}
-			if q.principal != "" {
-				typ, id, err := principal.Parse(q.principal)
-				if err != nil || typ+":"+id != q.principal {
-					t.Fatalf("%q: principal %q is not canonical", data, q.principal)
-				}
+			if q.subjectID == "" || q.resType == "" || q.resID == "" || len(q.resID) > maxIDLen {
+				t.Fatalf("%q: query %d: subject id %q, resource (%q, %q)", data, i, q.subjectID, q.resType, q.resID)
 			}
 			if q.action == "" || len(q.action) > maxActionNameLen {
 				t.Fatalf("%q: action %q", data, q.action)
 			}
-			if g, err := grn.Parse(q.resource.String()); err != nil || !g.Equal(q.resource) {
-				t.Fatalf("%q: resource %q does not round-trip: %v", data, q.resource.String(), err)
+			if q.grnField != "" {
+				if g, err := grn.Parse(q.grn.String()); err != nil || !g.Equal(q.grn) {
+					t.Fatalf("%q: resource %q does not round-trip: %v", data, q.grn.String(), err)
+				}
 			}
 		}
 	})

@@ -79,7 +79,7 @@ func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal
 	keys := a.subjectKeys(c, typ, action, resource)
 	var failed error
 	found, next := pageOf(page, keys, func(pr string) bool {
-		d, err := a.decide(c, evalQuery{principal: pr, action: action, resource: resource})
+		d, err := a.decidePrincipal(c, pr, action, resource)
 		if err != nil && failed == nil {
 			failed = err
 		}
@@ -102,10 +102,10 @@ func parseSubjectSearch(body *azSearch) (typ, action string, resource grn.GRN, p
 	if typ, err = searchedSubjectType(body.Subject); err != nil {
 		return
 	}
-	if action, err = parseAction(body.Action, "action"); err != nil {
+	if action, err = actionName(body.Action, "action"); err != nil {
 		return
 	}
-	if resource, err = parseResource(body.Resource, "resource"); err != nil {
+	if resource, err = resourceGRN(body.Resource, "resource"); err != nil {
 		return
 	}
 	body.Subject.ID = nil // ignored: not part of the query
@@ -145,15 +145,15 @@ func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principa
 		a.writeError(w, r, err)
 		return
 	}
-	q, rtype, page, err := parseResourceSearch(&body, c)
+	q, ws, rtype, page, err := parseResourceSearch(&body, c)
 	if err == nil {
-		err = a.mayAsk(c, q.resource)
+		err = a.mayAsk(c, ws)
 	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	principals, where, deny, err := a.subject(c, q)
+	principals, where, deny, err := a.subject(c, &q, ws)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -172,7 +172,7 @@ func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principa
 		results = append(results, azTypedID{Type: *body.Resource.Type, ID: text})
 	}
 	out := azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results}
-	if scopes := confirmedWide(wide, rtype, q.resource, allowed); len(scopes) > 0 {
+	if scopes := confirmedWide(wide, rtype, ws, allowed); len(scopes) > 0 {
 		out.Context = map[string]any{"wildcard_scopes": scopes}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -181,25 +181,26 @@ func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principa
 // parseResourceSearch validates a resource search. The resource's type is a resource type
 // "<provider>/<type>"; its id is ignored. The search covers the caller's workspace, whose GRN
 // stands as the query's resource (for the caller's right to ask, and where assignments count).
-func parseResourceSearch(body *azSearch, c *principal.Caller) (evalQuery, string, pageReq, error) {
+func parseResourceSearch(body *azSearch, c *principal.Caller) (evalQuery, grn.GRN, string, pageReq, error) {
 	var q evalQuery
 	var err error
-	if q.principal, q.token, err = parseSubject(body.Subject, "subject"); err != nil {
-		return q, "", pageReq{}, err
+	if q.subjectType, q.subjectID, err = subjectOf(body.Subject, "subject"); err != nil {
+		return q, grn.GRN{}, "", pageReq{}, err
 	}
-	if q.action, err = parseAction(body.Action, "action"); err != nil {
-		return q, "", pageReq{}, err
+	if q.action, err = actionName(body.Action, "action"); err != nil {
+		return q, grn.GRN{}, "", pageReq{}, err
 	}
 	rtype, err := searchedResourceType(body.Resource)
 	if err != nil {
-		return q, "", pageReq{}, err
+		return q, grn.GRN{}, "", pageReq{}, err
 	}
-	if q.resource, err = grn.Workspace(grn.DefaultPlatform, c.WorkspaceID); err != nil {
-		return q, "", pageReq{}, apperr.New(apperr.Forbidden, "resource search needs a token of a workspace")
+	ws, err := grn.Workspace(grn.DefaultPlatform, c.WorkspaceID)
+	if err != nil {
+		return q, grn.GRN{}, "", pageReq{}, apperr.New(apperr.Forbidden, "resource search needs a token of a workspace")
 	}
 	body.Resource.ID = nil // ignored: not part of the query
 	page, err := parsePage(body.Page, "resource", body)
-	return q, rtype, page, err
+	return q, ws, rtype, page, err
 }
 
 // searchedResourceType reads "<provider>/<type>" from a resource search's resource.type.

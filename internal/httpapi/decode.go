@@ -23,6 +23,16 @@ const maxBodyBytes = 64 << 10
 // decodeJSON reads exactly one JSON object into dst: bounded size, valid UTF-8, no unknown
 // fields, no trailing data. Each failure is a 4xx naming what is wrong.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	return decodeInto(w, r, dst, true)
+}
+
+// decodeOpenJSON is decodeJSON for protocols whose receivers must ignore members they do not
+// know (AuthZEN): unknown members are skipped, everything else is checked alike.
+func decodeOpenJSON(w http.ResponseWriter, r *http.Request, dst any) error {
+	return decodeInto(w, r, dst, false)
+}
+
+func decodeInto(w http.ResponseWriter, r *http.Request, dst any, strict bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return &apperr.Error{Kind: apperr.UnsupportedMediaType, Message: "the request body must be application/json"}
@@ -43,15 +53,19 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
 		return apperr.Field("body", "must be valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.Field("body", "must contain exactly one JSON object")
 	}
-	if err := exactFields(body, reflect.TypeOf(dst)); err != nil {
-		return err
+	if strict {
+		if err := exactFields(body, reflect.TypeOf(dst)); err != nil {
+			return err
+		}
 	}
 	return noLoneSurrogates(body)
 }

@@ -15,6 +15,7 @@ import (
 // change to the user replaces it, so a caller may keep and read one without a lock.
 type Profile struct {
 	ID         string // canonical id
+	Principal  string // "user:<id>", as assignments name the user
 	Email      string // lower-case
 	ExternalID string // "" when none
 	Active     bool

@@ -76,6 +76,9 @@ type view struct {
 	// type, the single resources that assignments and scope groups name.
 	links []scopeLink
 	known map[knownKey][]strID
+	// types indexes the resource types permissions apply to (vocabulary.go); built on first
+	// use, dropped when a permission changes.
+	types atomic.Pointer[typeIndex]
 }
 
 // NewEngine returns an empty engine; the change feed loads it.
