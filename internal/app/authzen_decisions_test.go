@@ -111,9 +111,9 @@ func TestDecisionTable(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			raw := w.call(t, http.MethodPost, "/access/v1/evaluation", w.admin, map[string]any{
+			raw := w.callExplained(t, http.MethodPost, "/access/v1/evaluation", w.admin, map[string]any{
 				"subject": tc.subject, "action": map[string]string{"name": tc.action},
-				"resource": map[string]string{"type": "svc/servers", "id": tc.resource}, "context": map[string]any{"explain": true}},
+				"resource": map[string]string{"type": "svc/servers", "id": tc.resource}, "context": map[string]any{"explain": "the PEP's own"}},
 				http.StatusOK)
 			d := object(t, raw)
 			if d["decision"] != tc.allowed {

@@ -140,10 +140,13 @@ func TestTenantTokensActWithTheTenantsAndTheMSPsAssignmentsOnly(t *testing.T) {
 	self := map[string]string{"type": "token", "id": tok}
 	ask := func(subject map[string]string, action string) map[string]any {
 		t.Helper()
-		return object(t, mustStatus(t, e, http.MethodPost, "/access/v1/evaluation", tok, map[string]any{
+		resp, raw := e.DoWith(t, http.MethodPost, "/access/v1/evaluation", tok, map[string]any{
 			"subject": subject, "action": map[string]string{"name": action},
-			"resource": map[string]string{"type": "workspace", "id": wsGRN(w.t1)}, "context": map[string]any{"explain": true}},
-			http.StatusOK))
+			"resource": map[string]string{"type": "workspace", "id": wsGRN(w.t1)}}, explained)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("evaluation: %d %s", resp.StatusCode, raw)
+		}
+		return object(t, raw)
 	}
 	// The MSP's observer assignment reaches t1: view, as an EXTERNAL grant, and nothing more.
 	mustStatus(t, e, http.MethodGet, "/identity/v1/users", tok, nil, http.StatusOK)

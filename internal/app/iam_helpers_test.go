@@ -76,6 +76,19 @@ func (w *iamWorld) call(t testing.TB, method, path, tok string, body any, want i
 	return raw
 }
 
+// explained is the header that asks keyhold to explain AuthZEN decisions.
+var explained = http.Header{"Keyhold-Explain": {"true"}}
+
+// callExplained is call with decisions explained.
+func (w *iamWorld) callExplained(t testing.TB, method, path, tok string, body any, want int) []byte {
+	t.Helper()
+	resp, raw := w.e.DoWith(t, method, path, tok, body, explained)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	return raw
+}
+
 // object decodes a JSON object answer.
 func object(t testing.TB, raw []byte) map[string]any {
 	t.Helper()

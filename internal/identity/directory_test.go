@@ -143,3 +143,38 @@ func TestDirectoryFollowsChanges(t *testing.T) {
 		t.Fatal("a deleted user's email still resolves")
 	}
 }
+
+// TestDirectoryExternalIDs checks lookups by external id (unique only within what is asked),
+// activity and the stored attributes as properties, which fixed properties override.
+func TestDirectoryExternalIDs(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	ws, other := addWorkspace(t, s), addWorkspace(t, s)
+	rick := addUser(t, s, "rick@the-citadel.com", ws)
+	twin := addUser(t, s, "twin@example.com", other)
+	for _, u := range []*storage.User{rick, twin} {
+		u.ExternalID = "CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs"
+		u.Attributes = `{"department":"science","roles":["admin","evil_genius"],"email":"spoofed@example.com"}`
+		must(t, s.UpdateUser(ctx, u, 0))
+	}
+	d := identity.NewDirectory()
+	applyAll(t, s, d, 0)
+	p, res := d.Find(rick.ExternalID, ws)
+	if res != identity.Found || p.ID != rick.ID {
+		t.Fatalf("by external id: %+v %d", p, res)
+	}
+	if p.Properties["department"] != "science" || p.Properties["email"] != "rick@the-citadel.com" ||
+		p.Properties["externalId"] != rick.ExternalID || p.Properties["active"] != true {
+		t.Fatalf("properties: %v", p.Properties)
+	}
+	if _, res := d.Find(rick.ExternalID, ws, other); res != identity.Ambiguous {
+		t.Fatalf("an external id of two members is %d, want Ambiguous", res)
+	}
+	rick.Inactive = true
+	must(t, s.UpdateUser(ctx, rick, 0))
+	loaded := identity.NewDirectory()
+	must(t, loaded.Load(ctx, s))
+	if p, res := loaded.Find("rick@the-citadel.com", ws); res != identity.Found || p.Active || len(p.Workspaces) != 1 {
+		t.Fatalf("an inactive user: %+v %d", p, res)
+	}
+}

@@ -121,6 +121,12 @@ func (e *Env) PostForm(t testing.TB, u string, v url.Values) (*http.Response, []
 // a string or []byte body is sent as is).
 func (e *Env) Do(t testing.TB, method, path, tok string, body any) (*http.Response, []byte) {
 	t.Helper()
+	return e.DoWith(t, method, path, tok, body, nil)
+}
+
+// DoWith is Do with extra request headers.
+func (e *Env) DoWith(t testing.TB, method, path, tok string, body any, header http.Header) (*http.Response, []byte) {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -144,6 +150,9 @@ func (e *Env) Do(t testing.TB, method, path, tok string, body any) (*http.Respon
 	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	return e.Send(t, req)
 }
