@@ -198,7 +198,7 @@ func todoCases() []interopCase {
 	}
 	batch := func(u interopUser, second map[string]any, want []bool, cond bool) interopCase {
 		return interopCase{"1.0-02", "evaluations", map[string]any{"subject": map[string]any{"type": "user", "id": u.sub},
-			"action": map[string]any{"name": "can_update_todo"},
+			"action":      map[string]any{"name": "can_update_todo"},
 			"evaluations": []any{todo(rickTodo, "rick@the-citadel.com"), second}}, want, cond}
 	}
 	rick, morty, jerry := interopUsers[0], interopUsers[1], interopUsers[4]
