@@ -18,6 +18,9 @@ const (
 	// maxProb keeps a few requests flowing even under the worst overload, so that a client
 	// retrying is never refused for ever.
 	maxProb = probScale * 99 / 100
+	// persist is how many intervals in a row the delay must exceed the target before the
+	// probability rises.
+	persist = 2
 	// minSamples: an interval with fewer scheduler samples says nothing (an idle node).
 	minSamples = 20
 	probScale  = 1 << 16
@@ -36,12 +39,13 @@ type Shedder struct {
 
 	target time.Duration
 	prob   atomic.Uint32 // refusal probability, of probScale
-	delay  atomic.Int64  // p90 of the last interval's scheduler waits, in nanoseconds
+	delay  atomic.Int64  // median of the last interval's scheduler waits, in nanoseconds
+	over   int           // consecutive intervals over the target (Run's goroutine only)
 	read   func() *metrics.Float64Histogram
 	prev   []uint64
 }
 
-// New returns a Shedder that keeps the scheduler's p90 wait near target. target must be
+// New returns a Shedder that keeps the scheduler's median wait near target. target must be
 // positive.
 func New(target time.Duration) *Shedder {
 	return &Shedder{target: target, read: readSchedLatencies}
@@ -60,7 +64,7 @@ func (s *Shedder) Admit() bool {
 // Probability is the current refusal probability, between 0 and 1.
 func (s *Shedder) Probability() float64 { return float64(s.prob.Load()) / probScale }
 
-// Delay is the 90th percentile of the scheduler waits measured over the last interval.
+// Delay is the median of the scheduler waits measured over the last interval.
 func (s *Shedder) Delay() time.Duration { return time.Duration(s.delay.Load()) }
 
 // Run samples the delay every Interval until ctx ends.
@@ -78,7 +82,8 @@ func (s *Shedder) Run(ctx context.Context) {
 	}
 }
 
-// sample returns the p90 of the waits recorded since the previous sample (-1 when too few).
+// sample returns the median of the waits recorded since the previous sample (-1 when too
+// few).
 func (s *Shedder) sample() time.Duration {
 	h := s.read()
 	if h == nil {
@@ -86,23 +91,30 @@ func (s *Shedder) sample() time.Duration {
 	}
 	var d time.Duration = -1
 	if len(s.prev) == len(h.Counts) {
-		d = quantile(h, s.prev, 0.9)
+		d = quantile(h, s.prev, 0.5)
 	}
 	s.prev = append(s.prev[:0], h.Counts...)
 	return d
 }
 
-// adjust moves the probability by one step toward what the delay d asks for: up while d is
-// over the target, down once it is under half of it, held in between.
+// adjust moves the probability by one step toward what the delay d asks for: up while d has
+// been over the target for persist intervals in a row (a single slow interval is a collector
+// cycle or another program's burst, not overload), down once it is under half of it, held
+// in between.
 func (s *Shedder) adjust(d time.Duration) {
 	d = max(d, 0)
 	s.delay.Store(int64(d))
 	if s.Busy != nil && !s.Busy() {
 		d = 0
 	}
+	if d > s.target {
+		s.over++
+	} else {
+		s.over = 0
+	}
 	p := s.prob.Load()
 	switch {
-	case d > s.target:
+	case s.over >= persist:
 		p = min(p+step, maxProb)
 	case d < s.target/2:
 		p -= min(p, step)
