@@ -97,7 +97,7 @@ func (n *Node) assemble() {
 			Sync: n.Feed.Sync, AddrFailures: addrFailures,
 			TokenChecks: ratelimit.New[string](tokenCheckBurst, tokenCheckInterval, tokenCheckBurst*tokenCheckInterval),
 			Observer:    metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches,
-			Audit: n.audit},
+			Audit: n.audit, AuditSink: n.sink()},
 		Store: n.Store, Audit: n.audit, AuditSink: n.sink(), Now: cfg.Now,
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},

@@ -132,6 +132,8 @@ func Category(path string) string {
 var routeTargets = []struct{ part, kind string }{
 	{"/group-workspaces", storage.KindTenantGroupMember},
 	{"/members", storage.KindUserGroupMember},
+	{"/Groups", storage.KindUserGroup},
+	{"/Users", storage.KindUser},
 	{"/scopes/", storage.KindScopeGroup},
 	{"/resource-types", storage.KindResourceType},
 	{"/permissions", storage.KindPermission},

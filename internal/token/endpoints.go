@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/storage"
@@ -87,7 +88,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, badRequest(errUnauthorizedClient, "the token was not issued to this client"))
 		return
 	}
-	if err := s.revoke(r, c); err != nil {
+	if err := s.revoke(s.revokeActor(w, r, caller, ws), c); err != nil {
 		s.Log.Error("revoke token", "error", err)
 		desc := "the token could not be revoked; retry"
 		if apperr.IsOutcomeUnknown(err) {
@@ -106,6 +107,13 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 // sync the views is only logged: answering an error for a revocation that stands would be
 // wrong, and the next poll catches up.
 func (s *Server) revoke(r *http.Request, c *Claims) error {
+	if act := storage.AuditFrom(r.Context()); act != nil {
+		defer func() {
+			if s.AuditSink != nil && act.Record() != nil {
+				s.AuditSink.Emit(act.Record())
+			}
+		}()
+	}
 	if err := s.Store.RevokeToken(r.Context(), storage.RevokedToken{JTI: c.ID, ExpiresAt: c.Expiry.Time()}); err != nil {
 		return err
 	}
@@ -114,6 +122,17 @@ func (s *Server) revoke(r *http.Request, c *Claims) error {
 		s.Log.Warn("a revocation committed but this node's views could not be brought up to date at once; the next poll will", "error", err)
 	}
 	return nil
+}
+
+// revokeActor puts the audit actor of a revocation into r's context: the client that revokes
+// (the token's own client), in the issuer's workspace chain.
+func (s *Server) revokeActor(w http.ResponseWriter, r *http.Request, caller *principal.Caller, ws string) *http.Request {
+	who := caller.Subject
+	act := &storage.AuditActor{Chain: ws, Principal: caller.Subject, CredentialID: caller.ClientID, OwnerID: caller.OwnerID,
+		SourceAddr: ratelimit.SourceAddr(r), RequestID: w.Header().Get("X-Request-Id"),
+		Category: audit.CategoryAuthentication, Action: "POST " + IssuerPrefix + "{ws}/revoke", TargetKind: storage.KindRevocation,
+		Describe: audit.Describer(ws, who, "revoked")}
+	return r.WithContext(storage.WithAudit(r.Context(), act))
 }
 
 // authenticatedForm resolves the issuer, parses the form and authenticates the client.

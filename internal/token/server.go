@@ -51,6 +51,8 @@ type Server struct {
 	// Audit, when set, records failed client authentications (off the request's path: it
 	// batches).
 	Audit *audit.Recorder
+	// AuditSink, when set, receives the audit records of revocations once committed.
+	AuditSink audit.Sink
 	// Reach reports whether principals hold an MSP assignment reaching a tenant.
 	Reach func(principals []string, mspID, tenantID string) bool
 }
