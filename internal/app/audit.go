@@ -7,8 +7,11 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/storage"
+	"github.com/keyhold/keyhold/internal/telemetry"
 )
 
 // DefaultAuditRetention is how long audit records are kept by default.
@@ -61,6 +64,26 @@ func (n *Node) noteLockout(addr netip.Addr, wait time.Duration) {
 	n.audit.Note(&storage.AuditRecord{At: n.cfg.Now(), Category: audit.CategoryAuthentication, Action: audit.ActionLockout,
 		Outcome: storage.AuditFailure, SourceAddr: addr.String(),
 		Description: fmt.Sprintf("source %s locked out after repeated authentication failures for %s", addr, wait.Round(time.Second))})
+}
+
+// auditMetrics exports what the recorder and the stream dropped and wrote.
+func (n *Node) auditMetrics(m *telemetry.Metrics) {
+	m.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_audit_dropped_total",
+			Help: "Authentication-failure and lockout audit records dropped (queue full or store unavailable)."},
+			func() float64 { return float64(n.audit.Dropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_audit_failures_recorded_total",
+			Help: "Authentication-failure and lockout audit records this node wrote."},
+			func() float64 { return float64(n.audit.Written()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "keyhold_audit_stream_dropped_total",
+			Help: "Audit records the --audit-stream writer dropped (its reader did not keep up, or a write failed)."},
+			func() float64 {
+				if n.auditStream == nil {
+					return 0
+				}
+				return float64(n.auditStream.Dropped())
+			}),
+	)
 }
 
 // auditPruneEvery is how often the janitor prunes the audit log.

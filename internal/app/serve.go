@@ -115,6 +115,7 @@ func (n *Node) assemble() {
 		MetricsElsewhere: cfg.MetricsListen != "",
 	}
 	metrics.Register(newChangeLogCollector(n))
+	n.auditMetrics(metrics)
 	n.connectionMetrics(metrics)
 	metrics.GaugeFunc("keyhold_http_in_flight_requests", "Requests being served, operations endpoints excluded.",
 		func() float64 { return float64(n.API.InFlight()) })
