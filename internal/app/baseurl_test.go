@@ -83,6 +83,7 @@ func TestCheckSettingsNamesFlagAndRange(t *testing.T) {
 		{func(c *Config) { c.SyncInterval = 0 }, "--sync-interval 0s: must be between 10ms and 1h"},
 		{func(c *Config) { c.ChangeRetention = 0 }, "--change-retention 0s: must be between 1m and 720h"},
 		{func(c *Config) { c.ChangeRetention = 2 * MaxChangeRetention }, "--change-retention"},
+		{func(c *Config) { c.AuditRetention = 0 }, "--audit-retention 0s: must be between 24h and 876000h"},
 		{func(c *Config) { c.SyncInterval = -1 }, "--sync-interval"},
 		{func(c *Config) { c.ShutdownTimeout = 0 }, "--shutdown-timeout 0s: must be between 1s and 1h"},
 		{func(c *Config) { c.MaxCredentialsPerOwner = 0 }, "--max-credentials-per-owner 0: must be between 1 and 1000000"},

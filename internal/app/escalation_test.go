@@ -93,7 +93,7 @@ func TestEscalationThroughRolesGroupsAndScopeGroups(t *testing.T) {
 	op := w.e.UserWithRole(t, w.ws, "")
 	opTok := w.e.TokenFor(t, op)
 	// The operator holds a custom copy of the operator role, assigned by the administrator.
-	var opPerms []string
+	opPerms := []string{rbac.PermAuditView}
 	for _, a := range rbac.Areas {
 		opPerms = append(opPerms, "glp."+a+".view", "glp."+a+".edit")
 	}

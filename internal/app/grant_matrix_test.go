@@ -96,7 +96,7 @@ func newGMWorld(t *testing.T) *gmWorld {
 	for key, slug := range map[string]string{"WA": rbac.RoleWorkspaceAdmin, "OP": rbac.RoleWorkspaceOperator, "OB": rbac.RoleWorkspaceObserver} {
 		w.callers[key] = &gmCaller{token: tokOf(slug), ws: s, admin: w.admin}
 	}
-	var ops []string
+	ops := []string{rbac.PermAuditView} // a copy of the operator role
 	for _, a := range rbac.Areas {
 		ops = append(ops, "glp."+a+".view", "glp."+a+".edit")
 	}

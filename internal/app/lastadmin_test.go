@@ -41,7 +41,7 @@ func newLastAdminWorld(t *testing.T, cfg app.Config) *lastAdminWorld {
 	w := &lastAdminWorld{iamWorld: newIAMWorldWith(t, cfg)}
 	c := w.e.CreateWorkspace(t, "Lonely Corp", storage.WorkspaceStandard, "lonely@example.test")
 	w.b, w.adminB, w.adminTok = c.WorkspaceID, c.UserID, w.e.Token(t, c.WorkspaceID, c.ClientID, c.ClientSecret)
-	var all []string
+	all := []string{rbac.PermAuditView} // every workspace permission
 	for _, a := range rbac.Areas {
 		all = append(all, "glp."+a+".view", "glp."+a+".edit", "glp."+a+".delete")
 	}
