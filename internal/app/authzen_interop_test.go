@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/keyhold/keyhold/internal/app/apptest"
@@ -299,4 +300,41 @@ func TestAuthZENInteropRootPDP(t *testing.T) {
 	if md["policy_decision_point"] != w.e.Base+w.pdp || md["access_evaluation_endpoint"] != w.e.Base+w.pdp+"/access/v1/evaluation" {
 		t.Fatalf("metadata: %s", raw)
 	}
+}
+
+// TestAuthZENWorkspacePDP checks the workspace PDP's edges: every URL its metadata lists
+// answers (401 without a token: it exists), another workspace's administrator gets 403 and
+// learns nothing, an unknown subject is a false decision, a GRN of another workspace is a
+// 400, and the PEP's X-Request-ID comes back as sent.
+func TestAuthZENWorkspacePDP(t *testing.T) {
+	w := newInteropWorld(t)
+	md := object(t, w.call(t, http.MethodGet, "/.well-known/authzen-configuration"+w.pdp, "", nil, http.StatusOK))
+	for k, v := range md {
+		if k == "policy_decision_point" {
+			continue
+		}
+		path := v.(string)[len(w.e.Base):]
+		w.call(t, http.MethodPost, path, "", map[string]any{}, http.StatusUnauthorized)
+		if _, raw := w.e.Do(t, http.MethodPost, path, w.admin, gatewayCases()[0].body); !json.Valid(raw) {
+			t.Fatalf("%s: %s", path, raw)
+		}
+	}
+	body := gatewayCases()[0].body
+	for _, path := range []string{w.pdp, "/authzen/workspaces/" + w.ws} {
+		resp, raw := w.e.Do(t, http.MethodPost, path+"/access/v1/evaluation", w.otherTok, body)
+		wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
+	}
+	unknown := map[string]any{"subject": map[string]any{"type": "user", "id": "nobody@example.com"},
+		"action": map[string]any{"name": "GET"}, "resource": map[string]any{"type": "route", "id": "/todos"}}
+	resp, raw := w.e.DoWith(t, http.MethodPost, w.pdp+"/access/v1/evaluation", w.admin, unknown,
+		http.Header{"X-Request-Id": {"pep-req 1"}, "Keyhold-Explain": {"true"}})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("X-Request-Id") != "pep-req 1" ||
+		object(t, raw)["decision"] != false || !strings.Contains(string(raw), "unknown_subject") {
+		t.Fatalf("unknown subject: %d %s %q", resp.StatusCode, raw, resp.Header.Get("X-Request-Id"))
+	}
+	foreign := map[string]any{"subject": body["subject"], "action": map[string]any{"name": "GET"},
+		"resource": map[string]any{"type": "route", "id": wsGRN(w.other)}}
+	resp, raw = w.e.Do(t, http.MethodPost, w.pdp+"/access/v1/evaluation", w.admin, foreign)
+	wantIAMError(t, resp.StatusCode, raw, http.StatusBadRequest, "resource.id")
+	w.call(t, http.MethodGet, "/.well-known/authzen-configuration/authzen/workspaces/not-a-uuid", "", nil, http.StatusNotFound)
 }

@@ -47,7 +47,7 @@ func (a *API) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if _, err := ids.Parse(id); err != nil {
+		if !acceptableRequestID(id) {
 			id = ids.New()
 		}
 		h := w.Header()
@@ -85,6 +85,26 @@ func (a *API) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// maxRequestIDLen bounds a client's X-Request-Id that keyhold keeps.
+const maxRequestIDLen = 128
+
+// acceptableRequestID reports whether a client's X-Request-Id is kept and echoed (AuthZEN 1.0
+// §10.1.3 asks a PDP to answer with the PEP's id as sent): 1 to 128 bytes of printable ASCII
+// (space to '~'). Anything else (control bytes, non-ASCII, longer) is replaced by a fresh
+// UUID, so that logs and headers only ever carry such text (the access log also escapes it as
+// a JSON string).
+func acceptableRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 type panicError struct{ v any }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 
@@ -148,6 +149,18 @@ func TestOverloadedNodeShedsByDelay(t *testing.T) {
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
 		if w.Code != http.StatusOK {
 			t.Errorf("%s while shedding: %d", path, w.Code)
+		}
+	}
+}
+
+// TestRequestIDEcho checks which client request ids are echoed as sent and which replaced.
+func TestRequestIDEcho(t *testing.T) {
+	for id, kept := range map[string]bool{
+		"bfe9eb29-ab87-4ca3-be83-a1d5d8305716": true, "req 42/x": true, strings.Repeat("a", 128): true,
+		strings.Repeat("a", 129): false, "a\x01b": false, "é": false,
+	} {
+		if acceptableRequestID(id) != kept {
+			t.Errorf("request id %q kept: %v, want %v", id, !kept, kept)
 		}
 	}
 }
