@@ -14,24 +14,6 @@ type reusableBody struct{ bytes.Reader }
 
 func (*reusableBody) Close() error { return nil }
 
-// benchDecode measures decodeJSON alone on one body, the request reused between iterations.
-func benchDecode[T any](b *testing.B, body string) {
-	r := httptest.NewRequest(http.MethodPost, authzenEvaluation, nil)
-	r.Header.Set("Content-Type", "application/json")
-	w := httptest.NewRecorder()
-	rb := &reusableBody{}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		rb.Reset([]byte(body))
-		r.Body, r.ContentLength = rb, int64(len(body))
-		var dst T
-		if err := decodeJSON(w, r, &dst); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 const benchEvaluation = `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},` +
 	`"action":{"name":"svc.servers.view"},"resource":{"type":"svc/servers","id":"grn:glp/workspaces/` +
 	wsHex + `/regions/default/providers/svc/servers/1"},"context":{"explain":false}}`

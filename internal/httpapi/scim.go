@@ -14,7 +14,6 @@ import (
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/identity"
-	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -312,10 +311,4 @@ func sourceOf(src string) string {
 		return storage.SourceLocal
 	}
 	return src
-}
-
-// scimIDOK reports whether a path id could name anything (SCIM answers 404 otherwise).
-func scimIDOK(id string) bool {
-	_, err := ids.Parse(id)
-	return err == nil
 }

@@ -89,25 +89,6 @@ func stringValue(i int, v json.RawMessage) (string, error) {
 	return s, nil
 }
 
-// boolValue decodes a boolean; "True" and "False" as strings are accepted, as Entra ID sends
-// them.
-func boolValue(field string, v json.RawMessage) (bool, error) {
-	var b bool
-	if err := json.Unmarshal(v, &b); err == nil {
-		return b, nil
-	}
-	var s string
-	if err := json.Unmarshal(v, &s); err == nil {
-		switch strings.ToLower(s) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
-	}
-	return false, apperr.Field(field, "must be true or false")
-}
-
 // memberRef is one element of a group's members: value is the user's id.
 type memberRef struct {
 	Value string `json:"value"`
