@@ -30,7 +30,7 @@
 #   DURATION=10   seconds measured per run        WARMUP=2     seconds of warm-up per run
 #   CONNS=32      connections of the capacity run FACTOR=5     overload = FACTOR x CONNS
 #   BOUND=0       --max-in-flight of the bounded node (0: keyhold's default, 64 per CPU)
-#   SHED=5ms      --shed-delay of the bounded node (keyhold's default)
+#   SHED=10ms     --shed-delay of the bounded node (keyhold's default)
 #   THREADS=2     wrk threads                     WRK=wrk      the wrk binary
 #   KEYHOLD_BIN=path   use this binary instead of building ./cmd/keyhold
 #   KEYHOLD_PORT=18180 first port tried           KEEP_TMP=1   keep the temp dir
@@ -44,7 +44,7 @@ WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-32}
 FACTOR=${FACTOR:-5}
 BOUND=${BOUND:-0}
-SHED=${SHED:-5ms}
+SHED=${SHED:-10ms}
 THREADS=${THREADS:-2}
 WRK=${WRK:-wrk}
 KEYHOLD_BIN=${KEYHOLD_BIN:-}

@@ -77,7 +77,7 @@ type serveCmd struct {
 	MaxConnections  int           `help:"Connections open at once on --listen; past it the longest idle is closed, or the new one refused. 0: derived from the descriptor limit (ulimit -n)." default:"0" env:"KEYHOLD_MAX_CONNECTIONS"`
 	MaxConnsPerAddr int           `help:"Connections one source address (IPv6: one /64) may hold; trusted proxies have no share. 0: an eighth of --max-connections, at least 32." default:"0" env:"KEYHOLD_MAX_CONNECTIONS_PER_ADDRESS" name:"max-connections-per-address"`
 	MaxInFlight     int           `help:"Requests served at once (operations endpoints excepted); more are answered 503 with Retry-After. 0: 64 per CPU (GOMAXPROCS)." default:"0" env:"KEYHOLD_MAX_IN_FLIGHT"`
-	ShedDelay       time.Duration `help:"Queueing delay (the Go scheduler's median wait for a CPU, over 100 ms) above which a busy node refuses a growing share of requests with 503 and Retry-After, so that the admitted ones keep their latency (1ms to 1s; 0s: never)." default:"5ms" env:"KEYHOLD_SHED_DELAY"`
+	ShedDelay       time.Duration `help:"Queueing delay (the 99th percentile of the Go scheduler's waits for a CPU, two 50 ms samples in a row) above which a busy node refuses a growing share of requests with 503 and Retry-After, so that the admitted ones keep their latency (1ms to 1s; 0s: never)." default:"10ms" env:"KEYHOLD_SHED_DELAY"`
 }
 
 // config is the node configuration the flags give.

@@ -40,6 +40,6 @@ func (n *Node) shedMetrics(m *telemetry.Metrics) {
 	}
 	m.GaugeFunc("keyhold_shed_probability", "Share of requests refused (503) because the node is overloaded (--shed-delay).",
 		n.shed.Probability)
-	m.GaugeFunc("keyhold_scheduler_delay_seconds", "Median of the Go scheduler's waits for a CPU over the last 50 ms (what --shed-delay bounds).",
+	m.GaugeFunc("keyhold_scheduler_delay_seconds", "99th percentile of the Go scheduler's waits for a CPU over the last 50 ms (what --shed-delay bounds).",
 		func() float64 { return n.shed.Delay().Seconds() })
 }

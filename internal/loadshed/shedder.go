@@ -12,17 +12,25 @@ import (
 const (
 	// Interval is how often the delay is sampled and the probability adjusted.
 	Interval = 50 * time.Millisecond
-	// step is how much the refusal probability moves per interval (of probScale): from 0 to
-	// the maximum in about a second of sustained overload, back in about as long.
-	step = probScale / 20
+	// Quantile is the share of the scheduler's waits that the target bounds: the 99th
+	// percentile. The median barely moves under overload (most waits are a goroutine handed
+	// straight to the next free CPU); the tail is where queued requests show.
+	Quantile = 0.99
+	// step is how much the refusal probability moves per interval (of probScale): one point
+	// every 50 ms, so from 0 to the maximum in about five seconds of sustained overload. Larger
+	// steps overshoot: clients that honour Retry-After stay away for a second, so a burst of
+	// refusals empties the node before the delay can show it.
+	step = probScale / 100
 	// maxProb keeps a few requests flowing even under the worst overload, so that a client
 	// retrying is never refused for ever.
 	maxProb = probScale * 99 / 100
 	// persist is how many intervals in a row the delay must exceed the target before the
 	// probability rises.
 	persist = 2
-	// minSamples: an interval with fewer scheduler samples says nothing (an idle node).
-	minSamples = 20
+	// minSamples: an interval with fewer scheduler samples says nothing. The runtime samples
+	// a share of goroutine wake-ups; an overloaded node records hundreds per interval, a node
+	// at half of its capacity a few dozen, whose 99th percentile is one unlucky wait.
+	minSamples = 100
 	probScale  = 1 << 16
 )
 
@@ -39,13 +47,13 @@ type Shedder struct {
 
 	target time.Duration
 	prob   atomic.Uint32 // refusal probability, of probScale
-	delay  atomic.Int64  // median of the last interval's scheduler waits, in nanoseconds
+	delay  atomic.Int64  // Quantile of the last interval's scheduler waits, in nanoseconds
 	over   int           // consecutive intervals over the target (Run's goroutine only)
 	read   func() *metrics.Float64Histogram
 	prev   []uint64
 }
 
-// New returns a Shedder that keeps the scheduler's median wait near target. target must be
+// New returns a Shedder that keeps the scheduler's 99th-percentile wait near target. target must be
 // positive.
 func New(target time.Duration) *Shedder {
 	return &Shedder{target: target, read: readSchedLatencies}
@@ -64,7 +72,7 @@ func (s *Shedder) Admit() bool {
 // Probability is the current refusal probability, between 0 and 1.
 func (s *Shedder) Probability() float64 { return float64(s.prob.Load()) / probScale }
 
-// Delay is the median of the scheduler waits measured over the last interval.
+// Delay is the 99th percentile of the scheduler waits measured over the last interval.
 func (s *Shedder) Delay() time.Duration { return time.Duration(s.delay.Load()) }
 
 // Run samples the delay every Interval until ctx ends.
@@ -82,7 +90,7 @@ func (s *Shedder) Run(ctx context.Context) {
 	}
 }
 
-// sample returns the median of the waits recorded since the previous sample (-1 when too
+// sample returns the Quantile of the waits recorded since the previous sample (-1 when too
 // few).
 func (s *Shedder) sample() time.Duration {
 	h := s.read()
@@ -91,23 +99,22 @@ func (s *Shedder) sample() time.Duration {
 	}
 	var d time.Duration = -1
 	if len(s.prev) == len(h.Counts) {
-		d = quantile(h, s.prev, 0.5)
+		d = quantile(h, s.prev, Quantile)
 	}
 	s.prev = append(s.prev[:0], h.Counts...)
 	return d
 }
 
 // adjust moves the probability by one step toward what the delay d asks for: up while d has
-// been over the target for persist intervals in a row (a single slow interval is a collector
-// cycle or another program's burst, not overload), down once it is under half of it, held
-// in between.
+// been over the target on a busy node for persist intervals in a row (a single slow interval
+// is a collector cycle or another program's burst, not overload), down once it is under half
+// of it, held in between. An interval in which the node is not busy never raises the
+// probability but does not lower it either unless the delay is low: under overload, Busy
+// flickers as connections wait in the kernel between requests.
 func (s *Shedder) adjust(d time.Duration) {
 	d = max(d, 0)
 	s.delay.Store(int64(d))
-	if s.Busy != nil && !s.Busy() {
-		d = 0
-	}
-	if d > s.target {
+	if d > s.target && (s.Busy == nil || s.Busy()) {
 		s.over++
 	} else {
 		s.over = 0
