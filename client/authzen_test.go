@@ -1,0 +1,71 @@
+package client_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/keyhold/keyhold/client"
+)
+
+func TestAuthZEN(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	registerService(t, w.admin)
+	ws := w.e.Admin.WorkspaceID
+	server1 := wsGRN(ws) + "/regions/default/providers/svc/servers/1"
+	r := must[*client.Role](t)(w.admin.CreateRole(ctx, client.RoleInput{Name: "svc-all",
+		Permissions: []string{"svc.servers.read", "svc.servers.write"}}))
+	uid := must[string](t)(w.admin.AddUser(ctx, "reader@example.test"))
+	must[*client.Assignment](t)(w.admin.CreateAssignment(ctx, client.AssignmentInput{Subject: client.UserSubject(uid),
+		Role: r.GRN, Scope: []string{server1}}))
+	user := &client.Subject{Type: "user", ID: "reader@example.test"}
+
+	d := must[*client.Decision](t)(w.admin.Evaluate(ctx, client.Evaluation{Subject: user,
+		Action: &client.Action{Name: "read"}, Resource: &client.Resource{Type: "svc/servers", ID: "1"}}, nil))
+	if !d.Decision {
+		t.Fatalf("denied %+v", d)
+	}
+	d = must[*client.Decision](t)(w.admin.Evaluate(ctx, client.Evaluation{Subject: user,
+		Action: &client.Action{Name: "read"}, Resource: &client.Resource{Type: "svc/servers", ID: "2"}},
+		&client.AuthZENOptions{Explain: true, PDP: client.WorkspacePDP(ws)}))
+	if d.Decision || d.ReasonCode() != "no_matching_assignment" {
+		t.Fatalf("decision %+v", d)
+	}
+	ds := must[[]client.Decision](t)(w.admin.EvaluateBatch(ctx, client.Evaluations{
+		Evaluation: client.Evaluation{Subject: user, Resource: &client.Resource{Type: "svc/servers", ID: "1"}},
+		Items:      []client.Evaluation{{Action: &client.Action{Name: "read"}}, {Action: &client.Action{Name: "nope"}}},
+	}, &client.AuthZENOptions{PDP: client.ProviderPDP(ws, "svc")}))
+	if len(ds) != 2 || !ds[0].Decision || ds[1].Decision {
+		t.Fatalf("batch %+v", ds)
+	}
+	// Action search, one result a page: both permissions, in name order, with reasons.
+	acts := collect(t, w.admin.SearchAll(ctx, client.SearchActions, client.Search{Subject: user,
+		Resource: &client.Resource{Type: "svc/servers", ID: server1}, PageSize: 1}, &client.AuthZENOptions{Explain: true}))
+	if len(acts) != 2 || acts[0].Name != "svc.servers.read" || acts[1].Name != "svc.servers.write" || acts[0].Properties["reason"] == nil {
+		t.Fatalf("actions %+v", acts)
+	}
+	subs := collect(t, w.admin.SearchAll(ctx, client.SearchSubjects, client.Search{Subject: &client.Subject{Type: "user"},
+		Action: &client.Action{Name: "svc.servers.read"}, Resource: &client.Resource{Type: "svc/servers", ID: server1}}, nil))
+	found := false
+	for _, s := range subs {
+		found = found || s.ID == uid
+	}
+	if !found {
+		t.Fatalf("subjects %+v lack %s", subs, uid)
+	}
+	p := must[*client.SearchPage](t)(w.admin.SearchPageOf(ctx, client.SearchResources, client.Search{Subject: user,
+		Action: &client.Action{Name: "svc.servers.read"}, Resource: &client.Resource{Type: "svc/servers"}}, "", nil))
+	if len(p.Results) != 1 || p.Results[0].ID != server1 || p.Page.NextToken != "" {
+		t.Fatalf("resources %+v", p)
+	}
+	// Errors: a missing member names it; another workspace may not ask about this one's resource.
+	_, err := w.admin.Evaluate(ctx, client.Evaluation{Subject: user, Resource: &client.Resource{Type: "svc/servers", ID: "1"}}, nil)
+	wantField(t, err, "action")
+	_, err = w.other.Evaluate(ctx, client.Evaluation{Subject: user, Action: &client.Action{Name: "svc.servers.read"},
+		Resource: &client.Resource{Type: "svc/servers", ID: server1}}, nil)
+	wantError(t, err, http.StatusForbidden)
+	_, err = client.Collect(w.admin.SearchAll(ctx, client.SearchActions, client.Search{Subject: user,
+		Resource: &client.Resource{Type: "svc/servers", ID: server1}, PageSize: 5000}, nil))
+	wantField(t, err, "page.limit")
+}
