@@ -45,7 +45,7 @@ const (
 // assemble builds the views, the change feed and the HTTP surface.
 func (n *Node) assemble() {
 	cfg := &n.cfg
-	creds := credential.NewIndex()
+	creds := credential.NewIndex().WithClock(cfg.Now)
 	dir := workspace.NewDirectory()
 	users := identity.NewDirectory()
 	groups := workspace.NewTenantGroups()

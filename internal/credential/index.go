@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/keyhold/keyhold/internal/storage"
 )
@@ -20,6 +21,10 @@ type Entry struct {
 	ProvisionID      string
 	Generation       int64
 	hash             []byte
+	// prevHash, when set, is the secret a rotation replaced; it authenticates until
+	// prevExpires.
+	prevHash    []byte
+	prevExpires time.Time
 }
 
 // Index is the in-memory view of every credential, fed by the change log.
@@ -34,6 +39,8 @@ type Index struct {
 	// (bounded by maxGone).
 	prev map[string][]byte
 	gone map[string]struct{}
+	// now is the clock previous secrets expire by (time.Now; tests replace it).
+	now func() time.Time
 }
 
 // maxGone bounds the deleted ids an index remembers for Why; past it, it starts again.
@@ -45,12 +52,20 @@ const (
 	FailDeleted     = "deleted"        // deleted since this node started
 	FailWrongSecret = "wrong_secret"   // the credential exists; the secret is not its
 	FailOldSecret   = "reset_secret"   // the secret the credential had before its last reset
+	FailExpiredPrev = "expired_secret" // a rotated-out secret whose overlap window has ended
 )
 
 // NewIndex returns an empty index; the change feed loads it.
 func NewIndex() *Index {
 	return &Index{entries: map[string]*Entry{}, owned: map[string]map[string]struct{}{}, prev: map[string][]byte{},
-		gone: map[string]struct{}{}}
+		gone: map[string]struct{}{}, now: time.Now}
+}
+
+// WithClock makes the index expire rotated-out secrets by now instead of time.Now (the node's
+// configured clock); it returns x.
+func (x *Index) WithClock(now func() time.Time) *Index {
+	x.now = now
+	return x
 }
 
 // OwnedBy lists the ids of the credentials that user owns.
@@ -85,6 +100,9 @@ func (x *Index) setOwner(id string, old, next *Entry) {
 func entryOf(c *storage.Credential) *Entry {
 	e := &Entry{ID: c.ID, WorkspaceID: c.WorkspaceID, TokenWorkspaceID: c.WorkspaceID, OwnerID: c.OwnerID,
 		ProvisionID: c.ProvisionID, Generation: c.Generation, hash: c.SecretHash}
+	if len(c.PrevSecretHash) > 0 {
+		e.prevHash, e.prevExpires = c.PrevSecretHash, c.PrevSecretExpiresAt
+	}
 	if c.TenantID != "" {
 		e.TokenWorkspaceID = c.TenantID
 	}
@@ -102,15 +120,24 @@ func (x *Index) Get(id string) (Entry, bool) {
 	return *e, true
 }
 
-// Authenticate returns the credential when secret is its current secret. An unknown id costs
-// the same hash comparison as a wrong secret.
+// Authenticate returns the credential when secret is its current secret, or the secret a
+// rotation replaced while its overlap window lasts. An unknown id costs the same hash
+// comparison as a wrong secret; a credential in the middle of a rotation costs one more
+// constant-time comparison, whichever secret is presented.
 func (x *Index) Authenticate(id, secret string) (Entry, bool) {
 	e, ok := x.Get(id)
 	hash := e.hash
 	if !ok {
 		hash = make([]byte, 32)
 	}
-	if !Matches(hash, secret) || !ok {
+	var match bool
+	if e.prevHash == nil {
+		match = Matches(hash, secret)
+	} else {
+		cur, prev := MatchesEither(hash, e.prevHash, secret)
+		match = cur || (prev && x.now().Before(e.prevExpires))
+	}
+	if !match || !ok {
 		return Entry{}, false
 	}
 	return e, true
@@ -133,9 +160,12 @@ func (x *Index) Why(id, secret string) string {
 		prev = make([]byte, 32)
 	}
 	matchesCur, matchesPrev := Matches(cur, secret), Matches(prev, secret)
+	rotated := ok && e.prevHash != nil && Matches(e.prevHash, secret)
 	switch {
-	case ok && matchesCur:
+	case ok && matchesCur, rotated && x.now().Before(e.prevExpires):
 		return ""
+	case rotated:
+		return FailExpiredPrev
 	case ok && matchesPrev:
 		return FailOldSecret
 	case ok:

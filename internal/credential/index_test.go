@@ -287,3 +287,89 @@ func TestIndexWhy(t *testing.T) {
 		}
 	}
 }
+
+// A rotated-out secret authenticates until its deadline, by the index's clock, and Why says
+// which secret failed.
+func TestIndexRotation(t *testing.T) {
+	e := newIndexEnv(t)
+	clock := t0
+	e.index.WithClock(func() time.Time { return clock })
+	newSecret, hash := NewSecret()
+	deadline := t0.Add(time.Hour)
+	if _, err := e.store.RotateCredentialSecret(e.ctx, e.id, hash, t0, deadline); err != nil {
+		t.Fatal(err)
+	}
+	e.apply(t, e.id)
+	other, _ := NewSecret()
+	for _, c := range []struct {
+		at     time.Time
+		secret string
+		ok     bool
+		why    string
+	}{
+		{t0, e.secret, true, ""},
+		{t0, newSecret, true, ""},
+		{t0, other, false, FailWrongSecret},
+		{deadline.Add(-time.Nanosecond), e.secret, true, ""},
+		{deadline, e.secret, false, FailExpiredPrev},
+		{deadline, newSecret, true, ""},
+		{deadline, other, false, FailWrongSecret},
+	} {
+		clock = c.at
+		if got, ok := e.index.Authenticate(e.id, c.secret); ok != c.ok || (ok && got.ID != e.id) {
+			t.Errorf("at %v: Authenticate = %v, want %v", c.at.Sub(t0), ok, c.ok)
+		}
+		if got := e.index.Why(e.id, c.secret); got != c.why {
+			t.Errorf("at %v: Why = %q, want %q", c.at.Sub(t0), got, c.why)
+		}
+	}
+	// Retiring forgets the previous secret at once.
+	clock = t0
+	if _, err := e.store.RetirePreviousSecret(e.ctx, e.id, t0); err != nil {
+		t.Fatal(err)
+	}
+	e.apply(t, e.id)
+	if _, ok := e.index.Authenticate(e.id, e.secret); ok {
+		t.Error("a retired secret authenticates")
+	}
+	if _, ok := e.index.Authenticate(e.id, newSecret); !ok {
+		t.Error("the current secret stopped working when the previous one was retired")
+	}
+}
+
+func TestMatchesEither(t *testing.T) {
+	a, ha := NewSecret()
+	b, hb := NewSecret()
+	for _, c := range []struct {
+		secret    string
+		cur, prev bool
+	}{{a, true, false}, {b, false, true}, {"x", false, false}, {"", false, false}} {
+		if cur, prev := MatchesEither(ha, hb, c.secret); cur != c.cur || prev != c.prev {
+			t.Errorf("MatchesEither(%q) = %v, %v", c.secret, cur, prev)
+		}
+	}
+}
+
+// BenchmarkAuthenticateRotating is Authenticate for a credential in the middle of a rotation
+// (both secrets compared), next to BenchmarkAuthenticate.
+func BenchmarkAuthenticateRotating(b *testing.B) {
+	e := newIndexEnv(b)
+	newSecret, hash := NewSecret()
+	if _, err := e.store.RotateCredentialSecret(e.ctx, e.id, hash, t0, t0.Add(time.Hour)); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.index.Apply(e.ctx, e.store, storage.Change{Kind: storage.KindCredential, Key: e.id}); err != nil {
+		b.Fatal(err)
+	}
+	e.index.WithClock(func() time.Time { return t0 })
+	for _, c := range []struct{ name, secret string }{{"current", newSecret}, {"previous", e.secret}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := e.index.Authenticate(e.id, c.secret); !ok {
+					b.Fatal("refused")
+				}
+			}
+		})
+	}
+}

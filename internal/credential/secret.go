@@ -32,3 +32,13 @@ func Matches(hash []byte, presented string) bool {
 	h := sha256.Sum256(unsafe.Slice(unsafe.StringData(presented), len(presented)))
 	return subtle.ConstantTimeCompare(h[:], hash) == 1
 }
+
+// MatchesEither compares a presented secret with two stored hashes (a credential's current
+// secret and the one a rotation replaced), hashing it once; both comparisons always run, in
+// constant time, so the time taken does not tell which one matched.
+func MatchesEither(hash, prev []byte, presented string) (cur, old bool) {
+	h := sha256.Sum256(unsafe.Slice(unsafe.StringData(presented), len(presented)))
+	cur = subtle.ConstantTimeCompare(h[:], hash) == 1
+	old = subtle.ConstantTimeCompare(h[:], prev) == 1
+	return cur, old
+}

@@ -19,6 +19,9 @@ func (a *API) credentialRoutes() {
 	a.route("POST "+credentialsPath, "glp.workspace.edit", a.createCredential)
 	a.route("DELETE "+credentialsPath+"/{id}", "glp.workspace.delete", a.deleteCredential)
 	a.route("POST "+credentialsPath+"/{id}/reset", "glp.workspace.edit", a.resetCredential)
+	a.route("POST "+credentialsPath+"/{id}/rotate", "glp.workspace.edit", a.rotateCredential)
+	a.route("GET "+credentialsPath+"/{id}/secrets", "glp.workspace.view", a.listCredentialSecrets)
+	a.route("DELETE "+credentialsPath+"/{id}/secrets/previous", "glp.workspace.edit", a.retirePreviousSecret)
 }
 
 type resourceRef struct {
@@ -170,4 +173,85 @@ func requireEmptyBody(r *http.Request) error {
 		return nil
 	}
 	return apperr.Field("body", "this call takes no request body")
+}
+
+// Secret rotation with an overlap window: keyhold's extension to the credentials API (the
+// GreenLake routes above are unchanged; reset keeps its meaning).
+
+type rotateBody struct {
+	// OverlapSeconds is how long the replaced secret keeps working (default one day).
+	OverlapSeconds *int64 `json:"overlapSeconds"`
+}
+
+type secretJSON struct {
+	Slot      string  `json:"slot"`
+	CreatedAt *string `json:"createdAt,omitempty"`
+	ExpiresAt *string `json:"expiresAt"`
+}
+
+type rotatedJSON struct {
+	credentialJSON
+	Secrets []secretJSON `json:"secrets"`
+}
+
+func secretsOut(list []credential.Secret) []secretJSON {
+	out := make([]secretJSON, 0, len(list))
+	for _, s := range list {
+		j := secretJSON{Slot: s.Slot}
+		if !s.CreatedAt.IsZero() {
+			t := timestamp(s.CreatedAt)
+			j.CreatedAt = &t
+		}
+		if !s.ExpiresAt.IsZero() {
+			t := timestamp(s.ExpiresAt)
+			j.ExpiresAt = &t
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+func (a *API) rotateCredential(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body rotateBody
+	if r.ContentLength != 0 {
+		if err := decodeJSON(w, r, &body); err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+	}
+	overlap := credential.DefaultOverlap
+	if body.OverlapSeconds != nil {
+		if *body.OverlapSeconds < 0 || *body.OverlapSeconds > int64(credential.MaxOverlap/time.Second) {
+			a.writeError(w, r, apperr.Invalid(apperr.SourceField, "overlapSeconds",
+				"must be between 60 and 2592000 (one minute to 30 days)"))
+			return
+		}
+		overlap = time.Duration(*body.OverlapSeconds) * time.Second
+	}
+	rotated, err := a.Credentials.Rotate(r.Context(), c, r.PathValue("id"), overlap)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, rotatedJSON{credentialJSON: a.credentialOut(&rotated.Credential, rotated.Secret),
+		Secrets: secretsOut(credential.Secrets(&rotated.Credential, a.now()))})
+}
+
+func (a *API) listCredentialSecrets(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	list, err := a.Credentials.ListSecrets(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	items := secretsOut(list)
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "count": len(items), "total": len(items)})
+}
+
+func (a *API) retirePreviousSecret(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	if err := a.Credentials.RetirePrevious(r.Context(), c, r.PathValue("id")); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -81,6 +81,13 @@ type Credential struct {
 	Generation  int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// SecretCreatedAt is when the current secret was made (zero: with the credential or at
+	// its last reset before rotation existed).
+	SecretCreatedAt time.Time
+	// PrevSecretHash, when not empty, is the secret the last rotation replaced: it keeps
+	// authenticating until PrevSecretExpiresAt.
+	PrevSecretHash      []byte
+	PrevSecretExpiresAt time.Time
 }
 
 // SigningKey is a token signing key. The newest key whose RetireAt is zero signs; retired
@@ -214,8 +221,16 @@ type Credentials interface {
 	CreateCredential(ctx context.Context, c *Credential, maxPerOwner int) error
 	GetCredential(ctx context.Context, id string) (*Credential, error)
 	ListCredentials(ctx context.Context, q CredentialQuery) ([]Credential, error)
-	// ResetCredential replaces the secret hash and increments the generation.
+	// ResetCredential replaces the secret hash, forgets any previous secret and increments
+	// the generation.
 	ResetCredential(ctx context.Context, id string, secretHash []byte, at time.Time) (*Credential, error)
+	// RotateCredentialSecret makes secretHash the current secret and keeps the current one as
+	// the previous secret until prevExpires; the generation (and so every token) is kept. It
+	// fails with ErrConflict when a previous secret is still valid at at.
+	RotateCredentialSecret(ctx context.Context, id string, secretHash []byte, at, prevExpires time.Time) (*Credential, error)
+	// RetirePreviousSecret forgets the previous secret; ErrNotFound when there is none valid
+	// at at.
+	RetirePreviousSecret(ctx context.Context, id string, at time.Time) (*Credential, error)
 	DeleteCredential(ctx context.Context, id string) error
 }
 

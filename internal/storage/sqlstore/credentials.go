@@ -9,12 +9,16 @@ import (
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at`
+const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at`
 
 func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, error) {
 	var c storage.Credential
 	err := r.Scan(&c.ID, &c.WorkspaceID, nullable{&c.TenantID}, nullable{&c.ProvisionID}, &c.OwnerID, &c.Name,
-		&c.SecretHash, &c.Generation, timeField{&c.CreatedAt}, timeField{&c.UpdatedAt})
+		&c.SecretHash, &c.Generation, timeField{&c.CreatedAt}, timeField{&c.UpdatedAt}, timeField{&c.SecretCreatedAt},
+		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt})
+	if len(c.PrevSecretHash) == 0 {
+		c.PrevSecretHash, c.PrevSecretExpiresAt = nil, time.Time{}
+	}
 	return c, err
 }
 
@@ -43,9 +47,9 @@ func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential, max
 		if maxPerOwner > 0 && n >= maxPerOwner {
 			return storage.ErrLimit
 		}
-		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.WorkspaceID, nullIfEmpty(c.TenantID), nullIfEmpty(c.ProvisionID), c.OwnerID, c.Name,
-			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt); err != nil {
+			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt, c.SecretCreatedAt, c.PrevSecretHash, c.PrevSecretExpiresAt); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindCredential, c.ID)
@@ -82,12 +86,53 @@ func (s *Store) ListCredentials(ctx context.Context, q storage.CredentialQuery) 
 	return collect(rows, err, func(r *sql.Rows) (storage.Credential, error) { return scanCredential(r) })
 }
 
-// ResetCredential stores a new secret hash and increments the generation.
+// ResetCredential stores a new secret hash, forgets the previous secret and increments the
+// generation.
 func (s *Store) ResetCredential(ctx context.Context, id string, secretHash []byte, at time.Time) (*storage.Credential, error) {
+	return s.updateCredential(ctx, id, func(s *Store) error {
+		return mustAffect(s.exec(ctx, `UPDATE credentials SET secret_hash = ?, generation = generation + 1, updated_at = ?,
+			secret_created_at = ?, prev_secret_hash = ?, prev_secret_expires_at = ? WHERE id = ?`,
+			secretHash, at, at, []byte{}, time.Time{}, id))
+	})
+}
+
+// RotateCredentialSecret keeps the current secret as the previous one until prevExpires and
+// stores the new one; the generation stays.
+func (s *Store) RotateCredentialSecret(ctx context.Context, id string, secretHash []byte, at, prevExpires time.Time) (*storage.Credential, error) {
+	return s.updateCredential(ctx, id, func(s *Store) error {
+		cur, err := s.GetCredential(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(cur.PrevSecretHash) > 0 && cur.PrevSecretExpiresAt.After(at) {
+			return storage.ErrConflict
+		}
+		return mustAffect(s.exec(ctx, `UPDATE credentials SET prev_secret_hash = secret_hash, prev_secret_expires_at = ?,
+			secret_hash = ?, secret_created_at = ?, updated_at = ? WHERE id = ?`, prevExpires, secretHash, at, at, id))
+	})
+}
+
+// RetirePreviousSecret forgets a previous secret that is still valid at at.
+func (s *Store) RetirePreviousSecret(ctx context.Context, id string, at time.Time) (*storage.Credential, error) {
+	return s.updateCredential(ctx, id, func(s *Store) error {
+		cur, err := s.GetCredential(ctx, id)
+		if err != nil {
+			return err
+		}
+		if len(cur.PrevSecretHash) == 0 || !cur.PrevSecretExpiresAt.After(at) {
+			return storage.ErrNotFound
+		}
+		return mustAffect(s.exec(ctx, `UPDATE credentials SET prev_secret_hash = ?, prev_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
+			[]byte{}, time.Time{}, at, id))
+	})
+}
+
+// updateCredential runs change in a write transaction, logs the credential's change and
+// returns the credential as it then is.
+func (s *Store) updateCredential(ctx context.Context, id string, change func(*Store) error) (*storage.Credential, error) {
 	var out *storage.Credential
 	err := s.write(ctx, func(s *Store) error {
-		if err := mustAffect(s.exec(ctx, `UPDATE credentials SET secret_hash = ?, generation = generation + 1, updated_at = ? WHERE id = ?`,
-			secretHash, at, id)); err != nil {
+		if err := change(s); err != nil {
 			return err
 		}
 		c, err := s.GetCredential(ctx, id)

@@ -32,6 +32,7 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"UserProfile", testUserProfile},
 		{"UserLogins", testUserLogins},
 		{"Credentials", testCredentials},
+		{"CredentialRotation", testCredentialRotation},
 		{"CredentialLimits", testCredentialLimits},
 		{"CredentialFilter", testCredentialFilter},
 		{"SigningKeys", testSigningKeys},
@@ -182,6 +183,52 @@ func testCredentials(t *testing.T, s storage.Store) {
 	_, err = s.GetCredential(ctx, c.ID)
 	mustIs(t, err, storage.ErrNotFound)
 	mustIs(t, s.CreateCredential(ctx, newCredential(ws.ID, ids.New(), "orphan"), 7), storage.ErrNotFound)
+}
+
+func testCredentialRotation(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	ws := newWorkspace(t, s, storage.WorkspaceStandard, "")
+	c := newCredential(ws.ID, newUser(t, s, ws.ID).ID, "rotated")
+	mustNil(t, s.CreateCredential(ctx, c, 7))
+	t1, exp := now.Add(time.Minute), now.Add(time.Hour)
+	r, err := s.RotateCredentialSecret(ctx, c.ID, []byte("second"), t1, exp)
+	mustNil(t, err)
+	if string(r.SecretHash) != "second" || string(r.PrevSecretHash) != "hash-rotated" || !r.PrevSecretExpiresAt.Equal(exp) ||
+		!r.SecretCreatedAt.Equal(t1) || r.Generation != c.Generation {
+		t.Fatalf("RotateCredentialSecret = %+v", r)
+	}
+	got, err := s.GetCredential(ctx, c.ID)
+	mustNil(t, err)
+	if string(got.PrevSecretHash) != "hash-rotated" || !got.PrevSecretExpiresAt.Equal(exp) {
+		t.Fatalf("GetCredential after rotation = %+v", got)
+	}
+	// A previous secret still valid blocks the next rotation; an expired one does not.
+	_, err = s.RotateCredentialSecret(ctx, c.ID, []byte("third"), t1, exp)
+	mustIs(t, err, storage.ErrConflict)
+	r, err = s.RotateCredentialSecret(ctx, c.ID, []byte("third"), exp, exp.Add(time.Hour))
+	mustNil(t, err)
+	if string(r.PrevSecretHash) != "second" || string(r.SecretHash) != "third" {
+		t.Fatalf("rotation after expiry = %+v", r)
+	}
+	r, err = s.RetirePreviousSecret(ctx, c.ID, exp)
+	mustNil(t, err)
+	if r.PrevSecretHash != nil || !r.PrevSecretExpiresAt.IsZero() || string(r.SecretHash) != "third" {
+		t.Fatalf("RetirePreviousSecret = %+v", r)
+	}
+	_, err = s.RetirePreviousSecret(ctx, c.ID, exp)
+	mustIs(t, err, storage.ErrNotFound)
+	_, err = s.RetirePreviousSecret(ctx, ids.New(), exp)
+	mustIs(t, err, storage.ErrNotFound)
+	_, err = s.RotateCredentialSecret(ctx, ids.New(), []byte("x"), t1, exp)
+	mustIs(t, err, storage.ErrNotFound)
+	// A reset forgets the previous secret.
+	_, err = s.RotateCredentialSecret(ctx, c.ID, []byte("fourth"), exp, exp.Add(time.Hour))
+	mustNil(t, err)
+	r, err = s.ResetCredential(ctx, c.ID, []byte("fifth"), exp)
+	mustNil(t, err)
+	if r.PrevSecretHash != nil || r.Generation != c.Generation+1 || !r.SecretCreatedAt.Equal(exp) {
+		t.Fatalf("reset after rotation = %+v", r)
+	}
 }
 
 func testCredentialLimits(t *testing.T, s storage.Store) {
