@@ -89,7 +89,9 @@ func newHandler(cfg config) (http.Handler, error) {
 		OnDenied: func(r *http.Request, status int, reason error) {
 			slog.Info("denied", "method", r.Method, "path", r.URL.Path, "status", status, "reason", reason)
 		}}
-	report := func(r *http.Request) client.Resource { return client.Resource{Type: "reports/report", ID: r.PathValue("id")} }
+	report := func(r *http.Request) client.Resource {
+		return client.Resource{Type: "reports/report", ID: r.PathValue("id")}
+	}
 	s := &store{reports: map[string]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })

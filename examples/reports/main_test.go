@@ -61,7 +61,9 @@ func TestReportsService(t *testing.T) {
 	check(err)
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- run(sctx, config{KeyholdURL: e.Base, WorkspaceID: ws, ClientID: svc.ClientID, ClientSecret: svc.Secret}, ln) }()
+	go func() {
+		done <- run(sctx, config{KeyholdURL: e.Base, WorkspaceID: ws, ClientID: svc.ClientID, ClientSecret: svc.Secret}, ln)
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	base := "http://" + ln.Addr().String()
 
