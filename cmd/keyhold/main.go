@@ -316,10 +316,30 @@ type cli struct {
 	} `cmd:"" help:"Audit log tools."`
 	Admin       adminCmd       `cmd:"" help:"Operator's recovery commands (need access to the store, no token)."`
 	Healthcheck healthcheckCmd `cmd:"" help:"Exit 0 if a running keyhold answers its health URL with 200 (for container health checks)."`
+
+	// The client commands call a running keyhold as a logged-in API client (docs/cli.md).
+	Login         loginCmd         `cmd:"" group:"client" help:"Log in to a keyhold with an API client credential; stores it as a context (the secret from a prompt, stdin or a file)."`
+	Logout        logoutCmd        `cmd:"" group:"client" help:"Forget a context and its stored secret."`
+	Context       contextCmd       `cmd:"" group:"client" help:"List, switch and delete the stored contexts."`
+	Credentials   credentialsCmd   `cmd:"" group:"client" help:"API client credentials."`
+	Users         usersCmd         `cmd:"" group:"client" help:"The workspace's users."`
+	UserGroups    userGroupsCmd    `cmd:"" group:"client" help:"User groups and their members."`
+	Roles         rolesCmd         `cmd:"" group:"client" help:"Roles: predefined and custom."`
+	Assignments   assignmentsCmd   `cmd:"" group:"client" help:"Role assignments: who holds which role on which scopes."`
+	ScopeGroups   scopeGroupsCmd   `cmd:"" group:"client" help:"Scope groups and their scopes."`
+	Providers     providersCmd     `cmd:"" group:"client" help:"Resource providers."`
+	ResourceTypes resourceTypesCmd `cmd:"" group:"client" help:"A provider's resource types."`
+	Permissions   permissionsCmd   `cmd:"" group:"client" help:"A provider's permissions."`
+	Tenants       tenantsCmd       `cmd:"" group:"client" help:"MSP tenants."`
+	TenantGroups  tenantGroupsCmd  `cmd:"" group:"client" help:"MSP tenant groups and their tenants."`
+	Check         checkCmd         `cmd:"" group:"client" help:"Ask keyhold whether a subject may do an action on a resource (exit 0 allowed, 3 denied)."`
+	CanI          canICmd          `cmd:"" name:"can-i" group:"client" help:"List the permissions you (or a subject) hold on a resource."`
+	Completion    completionCmd    `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
 }
 
 type globals struct {
 	stdout, stderr io.Writer
+	model          *kong.Application // the command tree, for completion scripts
 }
 
 func main() {
@@ -334,7 +354,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	exit := -1
 	parser, err := kong.New(&c, kong.Name("keyhold"),
 		kong.Description("Identity and access for multi-tenant API platforms, wire-compatible with HPE GreenLake IAM."),
-		kong.Writers(stdout, stderr), kong.Exit(func(code int) {
+		kong.Writers(stdout, stderr), kong.Help(helpWithExample), kong.ConfigureHelp(kong.HelpOptions{NoExpandSubcommands: true}),
+		kong.ExplicitGroups([]kong.Group{{Key: "client", Title: "Client commands (call a running keyhold; see keyhold login):"}}),
+		kong.Exit(func(code int) {
 			if exit < 0 {
 				exit = code
 			}
@@ -349,13 +371,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exit
 	case err != nil:
 		fmt.Fprintf(stderr, "keyhold: %v\n", err)
-		return 2
+		return exitUsage
 	}
-	if err := ctx.Run(&globals{stdout: stdout, stderr: stderr}); err != nil {
-		fmt.Fprintf(stderr, "keyhold: %v\n", err)
-		return 1
+	if err := ctx.Run(&globals{stdout: stdout, stderr: stderr, model: parser.Model}); err != nil {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintf(stderr, "keyhold: %s\n", msg)
+		}
+		return exitCodeOf(err)
 	}
-	return 0
+	return exitOK
 }
 
 func newHandler(w io.Writer, level string) slog.Handler {
