@@ -170,7 +170,13 @@ func (c *canICmd) Run(g *globals) error {
 			break
 		}
 	}
-	columns := cols("PERMISSION=name", "RELEASE STAGE=properties.releaseStage")
+	columns := cols("PERMISSION=name")
+	for _, r := range results {
+		if lookup(r, "properties.releaseStage") != nil { // only deprecated permissions have one
+			columns = append(columns, cols("RELEASE STAGE=properties.releaseStage")...)
+			break
+		}
+	}
 	if c.Explain {
 		columns = append(columns, cols("PRINCIPAL=properties.reason.principal", "ROLE=properties.reason.roleId", "SCOPE=properties.reason.scope")...)
 	}

@@ -50,6 +50,15 @@ func completionTree(app *kong.Application) []completionNode {
 			cn.words = append(cn.words, ch.Name)
 			cn.help[ch.Name] = ch.Help
 		}
+		for _, p := range n.Positional {
+			if p.Enum != "" { // the values of a first argument with a fixed set (completion's shells)
+				for _, v := range strings.Split(p.Enum, ",") {
+					cn.words = append(cn.words, v)
+					cn.help[v] = p.Help
+				}
+				break
+			}
+		}
 		for _, group := range n.AllFlags(true) {
 			for _, f := range group {
 				w := "--" + f.Name

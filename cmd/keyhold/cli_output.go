@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,7 +34,8 @@ func (p printer) list(items []object, columns []column) error {
 	if p.json {
 		return p.printJSON(items)
 	}
-	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	titles := make([]string, len(columns))
 	for i, c := range columns {
 		titles[i] = c.title
@@ -46,7 +48,23 @@ func (p printer) list(items []object, columns []column) error {
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
-	return tw.Flush()
+	return p.flush(tw, &buf)
+}
+
+// flush writes a table without the padding tabwriter leaves after an empty last cell.
+func (p printer) flush(tw *tabwriter.Writer, buf *bytes.Buffer) error {
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.SplitAfter(buf.String(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \n")
+		if strings.HasSuffix(l, "\n") {
+			lines[i] += "\n"
+		}
+	}
+	_, err := io.WriteString(p.w, strings.Join(lines, ""))
+	return err
 }
 
 // one prints one object: JSON as is, or its columns as "TITLE: value" lines.
@@ -54,11 +72,12 @@ func (p printer) one(o object, columns []column) error {
 	if p.json {
 		return p.printJSON(o)
 	}
-	tw := tabwriter.NewWriter(p.w, 0, 4, 2, ' ', 0)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	for _, c := range columns {
 		fmt.Fprintf(tw, "%s:\t%s\n", c.title, cell(lookup(o, c.path)))
 	}
-	return tw.Flush()
+	return p.flush(tw, &buf)
 }
 
 // done prints the outcome of a call that answers nothing (a delete): a line for people,

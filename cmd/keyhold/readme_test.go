@@ -51,7 +51,9 @@ func TestReadmeTourRuns(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-e", "-o", "pipefail", "-c", tour)
 	cmd.Dir = dir
-	cmd.Env = append(cleanEnv(), fmt.Sprintf("PORT=%d", freePort(t)))
+	// HOME (and XDG_CONFIG_HOME) in the directory: the CLI's login stores its configuration
+	// there, not in the configuration of whoever runs the test.
+	cmd.Env = append(cleanEnv(), fmt.Sprintf("PORT=%d", freePort(t)), "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, ".config"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// The server the tour starts in the background is in the script's process group; it goes
 	// with it, whatever happens.
@@ -79,6 +81,10 @@ func TestReadmeTourRuns(t *testing.T) {
 		`"jwks_uri"`,                     // 5: metadata
 		`"workspaceName":"acme"`,         // workspace create
 		"/authorization/v2/oauth2/",      // issuers printed
+		"logged in to http://127.0.0.1:", // the CLI's login
+		"CLIENT SECRET:",                 // the CLI's credentials create
+		"allowed\n  principal: user:",    // the CLI's check --explain
+		"denied (exit 3)",                // and a denial
 	} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the tour's output lacks %q:\n%s", want, stdout)

@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cliEnv runs the real binary as a CLI user whose configuration file is in a directory of
+// the test (KEYHOLD_CONFIG), and whose home and XDG directories are there too.
+type cliEnv struct {
+	t    *testing.T
+	dir  string
+	conf string
+}
+
+func newCLIEnv(t *testing.T) *cliEnv {
+	dir := t.TempDir()
+	return &cliEnv{t: t, dir: dir, conf: filepath.Join(dir, "config", "keyhold", "config.json")}
+}
+
+// run runs keyhold args with stdin, returning what it did.
+func (e *cliEnv) run(stdin string, args ...string) result {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, keyholdBinary(e.t), args...)
+	cmd.Dir = e.dir
+	cmd.Env = append(cleanEnv(), "KEYHOLD_CONFIG="+e.conf, "HOME="+e.dir, "XDG_CONFIG_HOME="+filepath.Join(e.dir, "xdg"))
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			e.t.Fatalf("%q: %v", args, err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{code, out.String(), errOut.String()}
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (e *cliEnv) ok(args ...string) string {
+	e.t.Helper()
+	r := e.run("", args...)
+	if r.code != 0 {
+		e.t.Fatalf("keyhold %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// jsonOf runs a command with -o json and decodes its answer.
+func (e *cliEnv) jsonOf(v any, args ...string) {
+	e.t.Helper()
+	out := e.ok(append(args, "-o", "json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		e.t.Fatalf("keyhold %s -o json: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// expect checks a finished command's exit code and that its output matches.
+func (e *cliEnv) expect(r result, code int, stream, pattern string) {
+	e.t.Helper()
+	got := r.stdout
+	if stream == "stderr" {
+		got = r.stderr
+	}
+	if r.code != code || !regexp.MustCompile(pattern).MatchString(got) {
+		e.t.Fatalf("exit %d (want %d), %s should match %q\nstdout: %s\nstderr: %s", r.code, code, stream, pattern, r.stdout, r.stderr)
+	}
+}
+
+// startBootstrapped starts a server and returns its bootstrap line.
+func startBootstrapped(t *testing.T) recovered {
+	t.Helper()
+	dir := t.TempDir()
+	port := freePort(t)
+	s := startServer(t, dir, nil, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
+	s.waitFor(t, "the bootstrap line", func() bool { return strings.Contains(s.stdout.String(), "clientSecret") })
+	line, _, _ := strings.Cut(s.stdout.String(), "\n")
+	return parseLine(t, line)
+}
+
+// The session a new administrator goes through, with the real binary against a real server:
+// log in with the secret on stdin, add a user, give it a credential, make a custom role,
+// assign it, ask keyhold why the user may act (and why not), reset and delete the credential,
+// remove the user; each output is checked, and so are the exit codes scripts branch on.
+func TestCLISession(t *testing.T) {
+	boot := startBootstrapped(t)
+	e := newCLIEnv(t)
+	ws := strings.ReplaceAll(boot.WorkspaceID, "-", "")
+	wsGRN := "grn:glp/workspaces/" + ws
+
+	// Not logged in yet: a clear message, exit 1.
+	e.expect(e.run("", "users", "list"), exitFailed, "stderr", "not logged in: run keyhold login")
+
+	// login: a wrong secret is refused by keyhold (exit 4) and nothing is stored.
+	e.expect(e.run("not-the-secret\n", "login", "--issuer", boot.Issuer, "--client-id", boot.ClientID, "--secret-stdin"),
+		exitRefused, "stderr", "401.*invalid_client.*run keyhold login again")
+	if _, err := os.Stat(e.conf); !os.IsNotExist(err) {
+		t.Fatalf("a failed login wrote the configuration: %v", err)
+	}
+	e.expect(e.run(boot.ClientSecret+"\n", "login", "--issuer", boot.Issuer, "--client-id", boot.ClientID, "--secret-stdin"),
+		exitOK, "stdout", "logged in to http://127.0.0.1:[0-9]+ \\(workspace "+ws+"\\) as client "+boot.ClientID+"; context default saved")
+	checkPrivate(t, e.conf)
+	if raw, _ := os.ReadFile(e.conf); !strings.Contains(string(raw), boot.ClientSecret) {
+		t.Fatal("the configuration does not hold the secret")
+	}
+	// context list never shows the secret.
+	out := e.ok("context", "list")
+	if !strings.Contains(out, "default  true") || strings.Contains(out, boot.ClientSecret) {
+		t.Fatalf("context list:\n%s", out)
+	}
+
+	// A user, found in the table and by email.
+	e.expect(e.run("", "users", "add", "ada@example.com"), exitOK, "stdout", "MESSAGE: +the user was added")
+	var users []struct{ ID, Username string }
+	e.jsonOf(&users, "users", "list", "--filter", "username eq 'ada@example.com'")
+	if len(users) != 1 || users[0].Username != "ada@example.com" {
+		t.Fatalf("users list: %+v", users)
+	}
+	ada := users[0].ID
+	if !strings.Contains(e.ok("users", "list"), ada+"  ada@example.com  VERIFIED") {
+		t.Fatal("users list: ada's row is missing")
+	}
+
+	// A credential for ada: its secret shown once, on stdout; the reminder on stderr.
+	r := e.run("", "credentials", "create", "ada-ci", "--owner", ada)
+	e.expect(r, exitOK, "stdout", "CLIENT SECRET: +[0-9a-f]{64}\n")
+	e.expect(r, exitOK, "stderr", "shown this once")
+	var cred struct{ ID, ClientSecret, OwnerID string }
+	e.jsonOf(&cred, "credentials", "create", "ada-ci-2", "--owner", ada)
+	if cred.OwnerID != ada || len(cred.ClientSecret) != 64 {
+		t.Fatalf("credentials create -o json: %+v", cred)
+	}
+	if strings.Contains(e.ok("credentials", "list", "--owner", ada), cred.ClientSecret) {
+		t.Fatal("credentials list shows a secret")
+	}
+
+	// A custom role, assigned to ada on the whole workspace (by the role's name and ada's email).
+	var role struct{ ID, Name, GRN string }
+	e.jsonOf(&role, "roles", "create", "auditor", "--permission", "glp.workspace.view,glp.identity.view")
+	if role.Name != "auditor" || !strings.Contains(role.GRN, "/custom-roles/"+role.ID) {
+		t.Fatalf("roles create: %+v", role)
+	}
+	var asg struct {
+		ID, Subject, Role string
+		Scope             []string
+	}
+	e.jsonOf(&asg, "assignments", "create", "user:ada@example.com", "auditor")
+	if asg.Subject != "user:"+ada || asg.Role != role.GRN || len(asg.Scope) != 1 || asg.Scope[0] != wsGRN {
+		t.Fatalf("assignments create: %+v", asg)
+	}
+	if !strings.Contains(e.ok("assignments", "list", "--subject", "user:"+ada), asg.ID) {
+		t.Fatal("assignments list --subject lacks the assignment")
+	}
+
+	// check --explain names the assignment and role that allow it; a denial exits 3 with its reason.
+	r = e.run("", "check", "ada@example.com", "glp.identity.view", wsGRN, "--explain")
+	e.expect(r, exitOK, "stdout", "^allowed\n")
+	e.expect(r, exitOK, "stdout", "assignmentId: "+asg.ID)
+	e.expect(r, exitOK, "stdout", "roleId: "+role.ID)
+	e.expect(e.run("", "check", "user:"+ada, "glp.identity.edit", wsGRN, "--explain"), exitDenied, "stdout", "^denied\n  code: no_matching_assignment\n")
+	var decision struct{ Decision bool }
+	e.jsonOf(&decision, "check", "ada@example.com", "glp.workspace.view", wsGRN)
+	if !decision.Decision {
+		t.Fatal("check -o json: not allowed")
+	}
+	// can-i: ada holds exactly the role's two permissions; the administrator holds more.
+	out = e.ok("can-i", "--subject", "ada@example.com")
+	if got := strings.Fields(out); strings.Join(got, " ") != "PERMISSION glp.identity.view glp.workspace.view" {
+		t.Fatalf("can-i --subject ada:\n%s", out)
+	}
+	if out := e.ok("can-i"); !strings.Contains(out, "glp.identity.delete") {
+		t.Fatalf("can-i (me):\n%s", out)
+	}
+
+	// reset: a new secret; delete: gone (a second delete is a 404, exit 4).
+	var reset struct{ ClientSecret string }
+	e.jsonOf(&reset, "credentials", "reset", cred.ID)
+	if len(reset.ClientSecret) != 64 || reset.ClientSecret == cred.ClientSecret {
+		t.Fatalf("credentials reset: %+v", reset)
+	}
+	e.expect(e.run("", "credentials", "delete", cred.ID), exitOK, "stdout", "^deleted "+cred.ID+"\n$")
+	e.expect(e.run("", "credentials", "delete", cred.ID), exitRefused, "stderr", "404 Not Found HPE_GL_ERROR_NOT_FOUND")
+	e.expect(e.run("", "assignments", "delete", asg.ID), exitOK, "stdout", "deleted")
+	e.expect(e.run("", "roles", "delete", role.ID), exitOK, "stdout", "deleted")
+	e.expect(e.run("", "users", "delete", ada), exitOK, "stdout", "^removed "+ada)
+	e.expect(e.run("", "check", "ada@example.com", "glp.identity.view", wsGRN, "--explain"), exitDenied, "stdout", "code: unknown_subject")
+
+	// Bad input is refused by keyhold with the field named (exit 4), a usage error exits 2.
+	e.expect(e.run("", "roles", "create", "bad*name", "--permission", "glp.workspace.view"), exitRefused, "stderr", "400 .*name")
+	e.expect(e.run("", "check", "nobody", "x", wsGRN), exitUsage, "stderr", "subject \"nobody\"")
+	e.expect(e.run("", "credentials", "frobnicate"), exitUsage, "stderr", "unexpected argument")
+
+	// A second context, to a server that is not there: exit 5; the first stays usable.
+	e.expect(e.run(boot.ClientSecret, "login", "--context", "gone", "--base-url", "http://127.0.0.1:1", "--workspace", boot.WorkspaceID,
+		"--client-id", boot.ClientID, "--secret-stdin"), exitUnavailable, "stderr", "keyhold unreachable")
+	e.ok("context", "use", "default")
+	e.ok("logout")
+	e.expect(e.run("", "users", "list"), exitFailed, "stderr", "not logged in")
+	if raw, _ := os.ReadFile(e.conf); strings.Contains(string(raw), boot.ClientSecret) {
+		t.Fatal("logout left the secret in the configuration")
+	}
+}
+
+// checkPrivate fails unless the file is 0600 in a directory 0700.
+func checkPrivate(t *testing.T, path string) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: mode %04o, want 0600", path, st.Mode().Perm())
+	}
+	dst, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dst.Mode().Perm() != 0o700 {
+		t.Fatalf("%s: mode %04o, want 0700", filepath.Dir(path), dst.Mode().Perm())
+	}
+}
+
+// A configuration others may read is refused, as ssh refuses such a key, and the message
+// says how to fix it; a symbolic link is refused too.
+func TestCLIConfigPermissions(t *testing.T) {
+	boot := startBootstrapped(t)
+	e := newCLIEnv(t)
+	secretFile := filepath.Join(e.dir, "secret")
+	if err := os.WriteFile(secretFile, []byte(boot.ClientSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("login", "--issuer", boot.Issuer, "--client-id", boot.ClientID, "--secret-file", secretFile, "--context", "ops")
+	checkPrivate(t, e.conf)
+	e.ok("users", "list")
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o660} {
+		if err := os.Chmod(e.conf, mode); err != nil {
+			t.Fatal(err)
+		}
+		e.expect(e.run("", "users", "list"), exitFailed, "stderr", fmt.Sprintf("permissions %04o are too open.*chmod 600", mode))
+	}
+	if err := os.Chmod(e.conf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(e.dir, "link.json")
+	if err := os.Symlink(e.conf, link); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("", "users", "list", "--config", link)
+	e.expect(r, exitFailed, "stderr", "symbolic link is refused")
+	e.ok("users", "list")
+}
+
+// With no terminal and neither --secret-stdin nor --secret-file, login asks for nothing and
+// stores nothing; no flag of any command takes a secret's value.
+func TestCLISecretNeverInArgv(t *testing.T) {
+	e := newCLIEnv(t)
+	e.expect(e.run("", "login", "--base-url", "http://127.0.0.1:1", "--workspace", "01a24904c6737c23a6ce58d6200486b3", "--client-id", "x"),
+		exitFailed, "stderr", "no terminal to ask for the client secret: use --secret-stdin or --secret-file")
+	e.expect(e.run("", "login", "--issuer", "http://127.0.0.1:1/authorization/v2/oauth2/x", "--client-id", "x", "--client-secret", "s"),
+		exitUsage, "stderr", "unknown flag --client-secret")
+	if _, err := os.Stat(e.conf); !os.IsNotExist(err) {
+		t.Fatal("a failed login wrote the configuration")
+	}
+}
