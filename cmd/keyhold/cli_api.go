@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,38 +16,60 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/keyhold/keyhold/client"
 	"github.com/keyhold/keyhold/internal/cliconfig"
 )
 
 // maxAnswer bounds an answer the CLI reads.
 const maxAnswer = 32 << 20
 
-// apiClient calls keyhold as the API client of one CLI context.
+// apiClient calls keyhold as the API client of one CLI context, through the Go SDK
+// (package client), which fetches and renews its tokens.
 type apiClient struct {
-	base   string
-	wsHex  string
-	ctx    cliconfig.Context
-	hc     *http.Client
-	tokens oauth2.TokenSource
+	sdk   *client.Client
+	base  string
+	wsHex string
+	ctx   cliconfig.Context
+	hc    *http.Client
 }
 
 // newAPIClient makes the client of a context; the first call fetches a token.
-func newAPIClient(ctx context.Context, c cliconfig.Context) (*apiClient, error) {
+func newAPIClient(c cliconfig.Context) (*apiClient, error) {
 	ws, err := workspaceHex(c.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
 	a := &apiClient{base: strings.TrimRight(c.BaseURL, "/"), wsHex: ws, ctx: c,
 		hc: &http.Client{Timeout: 30 * time.Second}}
-	cc := &clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret,
-		TokenURL: a.issuer() + "/token", AuthStyle: oauth2.AuthStyleInHeader}
-	a.tokens = oauth2.ReuseTokenSource(nil, cc.TokenSource(context.WithValue(ctx, oauth2.HTTPClient, a.hc)))
+	a.sdk, err = client.New(client.Config{BaseURL: a.base, WorkspaceID: ws, ClientID: c.ClientID,
+		ClientSecret: c.ClientSecret, HTTPClient: a.hc})
+	if err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
-// workspaceHex is a workspace id as issuers write it: 32 lower-case hex digits.
+// token is the bearer token of the context's client (the SDK caches it).
+func (a *apiClient) token(ctx context.Context) (*oauth2.Token, error) {
+	t, err := a.sdk.Token(ctx)
+	if err != nil {
+		return nil, loginHint(err)
+	}
+	return t, nil
+}
+
+// loginHint says what a refused client authentication means for a CLI user.
+func loginHint(err error) error {
+	var ce *client.Error
+	if errors.As(err, &ce) && (ce.ErrorCode == "invalid_client" || ce.StatusCode == http.StatusUnauthorized) {
+		return fmt.Errorf("%w (the client id or secret is wrong, or the credential was reset or deleted: run keyhold login again)", err)
+	}
+	return err
+}
+
+// workspaceHex is a workspace id as issuers write it: 32 lower-case hex digits (the SDK
+// checks it the same way; the CLI checks it first to name the flag at fault).
 func workspaceHex(id string) (string, error) {
 	h := strings.ToLower(strings.ReplaceAll(id, "-", ""))
 	if len(h) != 32 || strings.Trim(h, "0123456789abcdef") != "" {
@@ -54,8 +77,6 @@ func workspaceHex(id string) (string, error) {
 	}
 	return h, nil
 }
-
-func (a *apiClient) issuer() string { return a.base + "/authorization/v2/oauth2/" + a.wsHex }
 
 // workspaceGRN is the GRN of the context's whole workspace.
 func (a *apiClient) workspaceGRN() string { return "grn:glp/workspaces/" + a.wsHex }
@@ -108,20 +129,6 @@ func decodeAPIError(status int, body []byte) *apiError {
 	return e
 }
 
-// tokenError turns a failure of the token endpoint into an apiError, saying what it means
-// for a CLI user.
-func tokenError(err error) error {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.Response == nil {
-		return unreachable(err)
-	}
-	e := decodeAPIError(re.Response.StatusCode, re.Body)
-	if e.Status == http.StatusUnauthorized || e.Status == http.StatusBadRequest {
-		e.Message = strings.TrimSpace(e.Message + " (the client id or secret is wrong, or the credential was reset or deleted: run keyhold login again)")
-	}
-	return e
-}
-
 // unreachable wraps a failure to reach keyhold at all, which exits exitUnavailable.
 func unreachable(err error) error {
 	var ne net.Error
@@ -134,9 +141,9 @@ func unreachable(err error) error {
 
 // call sends one JSON API request with a bearer token and decodes a 2xx answer into out.
 func (a *apiClient) call(ctx context.Context, method, path string, query url.Values, header http.Header, body, out any) error {
-	tok, err := a.tokens.Token()
+	tok, err := a.token(ctx)
 	if err != nil {
-		return tokenError(err)
+		return err
 	}
 	u := a.base + path
 	if len(query) > 0 {
@@ -237,3 +244,29 @@ func (a *apiClient) send(ctx context.Context, method, path string, body any) (ob
 
 // seg escapes one path segment taken from the command line.
 func seg(s string) string { return url.PathEscape(s) }
+
+// toObject is a value of the SDK as the CLI prints it: its JSON form.
+func toObject(v any) (object, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var o object
+	return o, json.Unmarshal(b, &o)
+}
+
+// collect reads an SDK list to its end, as printable objects.
+func collect[T any](seq iter.Seq2[T, error]) ([]object, error) {
+	items := []object{}
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		o, err := toObject(v)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, o)
+	}
+	return items, nil
+}

@@ -3,6 +3,10 @@ package main
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/keyhold/keyhold/client"
 )
 
 // Exit codes of keyhold's commands, documented in docs/cli.md. Scripts branch on them, so
@@ -47,12 +51,37 @@ func exitCodeOf(err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	status := 0
 	var sc statusCoder
-	if errors.As(err, &sc) {
-		if s := sc.HTTPStatus(); s >= 400 && s < 500 && s != http.StatusTooManyRequests {
-			return exitRefused
-		}
+	var ce *client.Error
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ce):
+		status = ce.StatusCode
+	case errors.As(err, &sc):
+		status = sc.HTTPStatus()
+	case errors.As(err, &ue): // only HTTP clients (the SDK's, the CLI's) make these
 		return exitUnavailable
+	default:
+		return exitFailed
 	}
-	return exitFailed
+	if status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+		return exitRefused
+	}
+	return exitUnavailable
+}
+
+// errorMessage is the line a failed command prints after "keyhold: ". keyhold's answers
+// read "404 Not Found HPE_GL_ERROR_NOT_FOUND: message (debugId ...)" whichever way they came.
+func errorMessage(err error) string {
+	var ce *client.Error
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ce):
+		plain := (&apiError{Status: ce.StatusCode, ErrorCode: ce.ErrorCode, Message: ce.Message, DebugID: ce.DebugID}).Error()
+		return strings.Replace(err.Error(), ce.Error(), plain, 1)
+	case errors.As(err, &ue):
+		return "keyhold unreachable: " + err.Error()
+	}
+	return err.Error()
 }

@@ -84,13 +84,12 @@ func (c *loginCmd) Run(g *globals) error {
 	if err := lc.Check(); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	api, err := newAPIClient(ctx, lc)
+	api, err := newAPIClient(lc)
 	if err != nil {
 		return err
 	}
-	if _, err := api.tokens.Token(); err != nil {
-		return tokenError(err)
+	if _, err := api.token(context.Background()); err != nil {
+		return err
 	}
 	path, cfg, err := c.load()
 	if err != nil {

@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/keyhold/keyhold/client"
 )
 
 // API paths the resource commands call (docs/api.md describes each).
@@ -105,6 +108,54 @@ func runDelete(g *globals, f *apiFlags, path, word, id string, body any) error {
 	return s.out.done(word, id)
 }
 
+// sdkList is the body of a list command the SDK serves: every page, printed.
+func sdkList[T any](g *globals, f *apiFlags, columns []column, list func(context.Context, *client.Client) iter.Seq2[T, error]) error {
+	ctx := context.Background()
+	s, err := f.open(ctx, g)
+	if err != nil {
+		return err
+	}
+	items, err := collect(list(ctx, s.api.sdk))
+	if err != nil {
+		return err
+	}
+	return s.out.list(items, columns)
+}
+
+// sdkOne is the body of a command that reads or writes one thing through the SDK.
+func sdkOne[T any](g *globals, f *apiFlags, columns []column, one func(context.Context, *client.Client) (T, error)) error {
+	ctx := context.Background()
+	s, err := f.open(ctx, g)
+	if err != nil {
+		return err
+	}
+	v, err := one(ctx, s.api.sdk)
+	if err != nil {
+		return err
+	}
+	o, err := toObject(v)
+	if err != nil {
+		return err
+	}
+	return s.out.one(o, columns)
+}
+
+// sdkDelete is the body of a delete command through the SDK.
+func sdkDelete(g *globals, f *apiFlags, word, id string, del func(context.Context, *client.Client) error) error {
+	ctx := context.Background()
+	s, err := f.open(ctx, g)
+	if err != nil {
+		return err
+	}
+	if err := del(ctx, s.api.sdk); err != nil {
+		return err
+	}
+	return s.out.done(word, id)
+}
+
+// listOptions is an SDK list's options with a filter.
+func listOptions(filter string) *client.ListOptions { return &client.ListOptions{Filter: filter} }
+
 // filterQuery is the query of a list with an optional OData filter.
 func filterQuery(filter string) url.Values {
 	q := url.Values{}
@@ -137,7 +188,9 @@ func (c *credentialsListCmd) Run(g *globals) error {
 	if c.Owner != "" {
 		filter = joinFilters(filter, "ownerId eq "+quoteOData(c.Owner))
 	}
-	return runList(g, &c.apiFlags, pathCredentials, filterQuery(filter), 0, credentialCols)
+	return sdkList(g, &c.apiFlags, credentialCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.Credential, error] {
+		return k.ListCredentials(ctx, &client.CredentialListOptions{Filter: filter})
+	})
 }
 
 // joinFilters ands two OData filters.
@@ -156,14 +209,10 @@ type credentialsCreateCmd struct {
 }
 
 func (c *credentialsCreateCmd) Run(g *globals) error {
-	body := object{"credentialName": c.Name}
-	if c.Owner != "" {
-		body["ownerId"] = c.Owner
-	}
-	if c.Tenant != "" {
-		body["associatedTenant"] = object{"resourceUri": pathWorkspaces + "/" + c.Tenant}
-	}
-	if err := runSend(g, &c.apiFlags, http.MethodPost, pathCredentials, body, newSecretCols); err != nil {
+	in := client.CredentialInput{Name: c.Name, OwnerID: c.Owner, TenantID: c.Tenant}
+	if err := sdkOne(g, &c.apiFlags, newSecretCols, func(ctx context.Context, k *client.Client) (*client.Credential, error) {
+		return k.CreateCredential(ctx, in)
+	}); err != nil {
 		return err
 	}
 	note(g, "%s", secretShownOnce)
@@ -176,7 +225,9 @@ type credentialsResetCmd struct {
 }
 
 func (c *credentialsResetCmd) Run(g *globals) error {
-	if err := runSend(g, &c.apiFlags, http.MethodPost, pathCredentials+"/"+seg(c.ID)+"/reset", nil, newSecretCols); err != nil {
+	if err := sdkOne(g, &c.apiFlags, newSecretCols, func(ctx context.Context, k *client.Client) (*client.Credential, error) {
+		return k.ResetCredential(ctx, c.ID)
+	}); err != nil {
 		return err
 	}
 	note(g, "%s", secretShownOnce)
@@ -189,7 +240,9 @@ type credentialsDeleteCmd struct {
 }
 
 func (c *credentialsDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathCredentials+"/"+seg(c.ID), deletedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error {
+		return k.DeleteCredential(ctx, c.ID)
+	})
 }
 
 // ---- users
@@ -207,7 +260,9 @@ type usersListCmd struct {
 }
 
 func (c *usersListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathUsers, filterQuery(c.Filter), usersPageSize, userCols)
+	return sdkList(g, &c.apiFlags, userCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.User, error] {
+		return k.ListUsers(ctx, listOptions(c.Filter))
+	})
 }
 
 type usersGetCmd struct {
@@ -216,7 +271,9 @@ type usersGetCmd struct {
 }
 
 func (c *usersGetCmd) Run(g *globals) error {
-	return runGet(g, &c.apiFlags, pathUsers+"/"+seg(c.ID), userCols)
+	return sdkOne(g, &c.apiFlags, userCols, func(ctx context.Context, k *client.Client) (*client.User, error) {
+		return k.GetUser(ctx, c.ID)
+	})
 }
 
 type usersAddCmd struct {
@@ -225,7 +282,10 @@ type usersAddCmd struct {
 }
 
 func (c *usersAddCmd) Run(g *globals) error {
-	return runSend(g, &c.apiFlags, http.MethodPost, pathUsers, object{"email": c.Email, "sendWelcomeEmail": false}, createdCols)
+	return sdkOne(g, &c.apiFlags, cols("ID=id", "USERNAME=username"), func(ctx context.Context, k *client.Client) (object, error) {
+		id, err := k.AddUser(ctx, c.Email)
+		return object{"id": id, "username": c.Email}, err
+	})
 }
 
 type usersDeleteCmd struct {
@@ -234,7 +294,9 @@ type usersDeleteCmd struct {
 }
 
 func (c *usersDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathUsers+"/"+seg(c.ID), removedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, removedWord, c.ID, func(ctx context.Context, k *client.Client) error {
+		return k.RemoveUser(ctx, c.ID)
+	})
 }
 
 // ---- user groups
@@ -425,14 +487,14 @@ func (s *session) resolveSubject(ctx context.Context, subject string) (string, e
 	if typ != "user" || !strings.Contains(id, "@") {
 		return subject, nil
 	}
-	users, err := s.api.listAll(ctx, pathUsers, filterQuery("username eq "+quoteOData(id)), usersPageSize)
+	users, err := client.Collect(s.api.sdk.ListUsers(ctx, listOptions("username eq "+quoteOData(id))))
 	if err != nil {
 		return "", err
 	}
 	if len(users) != 1 {
 		return "", &codedError{code: exitRefused, err: fmt.Errorf("subject %q: no user with that email in the workspace", subject)}
 	}
-	return "user:" + cell(users[0]["id"]), nil
+	return "user:" + users[0].ID, nil
 }
 
 // resolveRole turns a role id, slug or custom role name into its GRN.

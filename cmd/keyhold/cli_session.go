@@ -55,7 +55,7 @@ func (f *apiFlags) open(ctx context.Context, g *globals) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := newAPIClient(ctx, c)
+	api, err := newAPIClient(c)
 	if err != nil {
 		return nil, err
 	}

@@ -124,7 +124,7 @@ func TestCLISession(t *testing.T) {
 	}
 
 	// A user, found in the table and by email.
-	e.expect(e.run("", "users", "add", "ada@example.com"), exitOK, "stdout", "MESSAGE: +the user was added")
+	e.expect(e.run("", "users", "add", "ada@example.com"), exitOK, "stdout", "USERNAME: +ada@example.com")
 	var users []struct{ ID, Username string }
 	e.jsonOf(&users, "users", "list", "--filter", "username eq 'ada@example.com'")
 	if len(users) != 1 || users[0].Username != "ada@example.com" {

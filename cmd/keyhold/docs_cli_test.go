@@ -53,7 +53,7 @@ func TestDocsCLISessionRuns(t *testing.T) {
 	for _, want := range []string{
 		"logged in to http://127.0.0.1:",
 		"default  true",
-		"the user was added",
+		"USERNAME:  ada@example.com",
 		"CLIENT SECRET:",
 		"KIND:         CUSTOM",
 		"SOURCE:   LOCAL",

@@ -374,7 +374,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if err := ctx.Run(&globals{stdout: stdout, stderr: stderr, model: parser.Model}); err != nil {
-		if msg := err.Error(); msg != "" {
+		if msg := errorMessage(err); msg != "" {
 			fmt.Fprintf(stderr, "keyhold: %s\n", msg)
 		}
 		return exitCodeOf(err)
