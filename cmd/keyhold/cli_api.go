@@ -54,7 +54,7 @@ func newAPIClient(c cliconfig.Context) (*apiClient, error) {
 func (a *apiClient) token(ctx context.Context) (*oauth2.Token, error) {
 	t, err := a.sdk.Token(ctx)
 	if err != nil {
-		return nil, loginHint(err)
+		return nil, loginHint(unreachable(err))
 	}
 	return t, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/keyhold/keyhold/client"
@@ -54,14 +53,11 @@ func exitCodeOf(err error) int {
 	status := 0
 	var sc statusCoder
 	var ce *client.Error
-	var ue *url.Error
 	switch {
 	case errors.As(err, &ce):
 		status = ce.StatusCode
 	case errors.As(err, &sc):
 		status = sc.HTTPStatus()
-	case errors.As(err, &ue): // only HTTP clients (the SDK's, the CLI's) make these
-		return exitUnavailable
 	default:
 		return exitFailed
 	}
@@ -75,13 +71,9 @@ func exitCodeOf(err error) int {
 // read "404 Not Found HPE_GL_ERROR_NOT_FOUND: message (debugId ...)" whichever way they came.
 func errorMessage(err error) string {
 	var ce *client.Error
-	var ue *url.Error
-	switch {
-	case errors.As(err, &ce):
+	if errors.As(err, &ce) {
 		plain := (&apiError{Status: ce.StatusCode, ErrorCode: ce.ErrorCode, Message: ce.Message, DebugID: ce.DebugID}).Error()
 		return strings.Replace(err.Error(), ce.Error(), plain, 1)
-	case errors.As(err, &ue):
-		return "keyhold unreachable: " + err.Error()
 	}
 	return err.Error()
 }

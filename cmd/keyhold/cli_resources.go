@@ -117,7 +117,7 @@ func sdkList[T any](g *globals, f *apiFlags, columns []column, list func(context
 	}
 	items, err := collect(list(ctx, s.api.sdk))
 	if err != nil {
-		return err
+		return unreachable(err)
 	}
 	return s.out.list(items, columns)
 }
@@ -131,7 +131,7 @@ func sdkOne[T any](g *globals, f *apiFlags, columns []column, one func(context.C
 	}
 	v, err := one(ctx, s.api.sdk)
 	if err != nil {
-		return err
+		return unreachable(err)
 	}
 	o, err := toObject(v)
 	if err != nil {
@@ -148,7 +148,7 @@ func sdkDelete(g *globals, f *apiFlags, word, id string, del func(context.Contex
 		return err
 	}
 	if err := del(ctx, s.api.sdk); err != nil {
-		return err
+		return unreachable(err)
 	}
 	return s.out.done(word, id)
 }
@@ -489,7 +489,7 @@ func (s *session) resolveSubject(ctx context.Context, subject string) (string, e
 	}
 	users, err := client.Collect(s.api.sdk.ListUsers(ctx, listOptions("username eq "+quoteOData(id))))
 	if err != nil {
-		return "", err
+		return "", unreachable(err)
 	}
 	if len(users) != 1 {
 		return "", &codedError{code: exitRefused, err: fmt.Errorf("subject %q: no user with that email in the workspace", subject)}
