@@ -50,4 +50,6 @@ func FuzzVerify(f *testing.F) {
 
 type noNet struct{}
 
-func (noNet) RoundTrip(*http.Request) (*http.Response, error) { return nil, errors.New("no network in fuzzing") }
+func (noNet) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("no network in fuzzing")
+}
