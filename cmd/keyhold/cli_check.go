@@ -3,18 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
+
+	"github.com/keyhold/keyhold/client"
 )
 
-// AuthZEN endpoints of the root PDP, which decides in the asking token's workspace and for
-// GRN resources of any workspace the caller may ask about.
-const (
-	pathEvaluation   = "/access/v1/evaluation"
-	pathActionSearch = "/access/v1/search/action"
-	explainHeader    = "Keyhold-Explain"
-	canIPageLimit    = 1000
-)
+// canIPageLimit is the page size of can-i's action search (AuthZEN's largest).
+const canIPageLimit = 1000
 
 // subjectTypes are the AuthZEN subject types keyhold decides for (and their aliases).
 var subjectTypes = map[string]bool{"user": true, "identity": true, "identity/user": true, "user-group": true,
@@ -23,33 +18,33 @@ var subjectTypes = map[string]bool{"user": true, "identity": true, "identity/use
 // parseSubject reads a subject of the command line: <type>:<id>, a bare email (a user), or
 // "me" (the logged-in API client). Token subjects are refused: a token on a command line
 // lands in shell history.
-func parseSubject(s, me string) (object, error) {
+func parseSubject(s, me string) (*client.Subject, error) {
 	if s == "me" {
-		return object{"type": "api-client", "id": me}, nil
+		return &client.Subject{Type: "api-client", ID: me}, nil
 	}
 	typ, id, ok := strings.Cut(s, ":")
 	switch {
 	case !ok && strings.Contains(s, "@"):
-		return object{"type": "user", "id": s}, nil
+		return &client.Subject{Type: "user", ID: s}, nil
 	case !ok || id == "":
 		return nil, fmt.Errorf("subject %q: give <type>:<id>: user:<id or email>, user-group:<id>, api-client:<client id>, or me", s)
 	case !subjectTypes[typ]:
 		return nil, fmt.Errorf("subject %q: type %q is not one of user, user-group, api-client", s, typ)
 	}
-	return object{"type": typ, "id": id}, nil
+	return &client.Subject{Type: typ, ID: id}, nil
 }
 
 // parseResource reads a resource of the command line: a GRN, or <type>:<id> where type is a
 // resource type (<provider>/<type>, or a bare type name).
-func parseResource(s string) (object, error) {
+func parseResource(s string) (*client.Resource, error) {
 	if strings.HasPrefix(s, "grn:") {
-		return object{"type": "grn", "id": s}, nil
+		return &client.Resource{Type: "grn", ID: s}, nil
 	}
 	typ, id, ok := strings.Cut(s, ":")
 	if !ok || typ == "" || id == "" {
 		return nil, fmt.Errorf("resource %q: give a GRN (grn:glp/workspaces/...) or <resource type>:<id> (todo/todo:42)", s)
 	}
-	return object{"type": typ, "id": id}, nil
+	return &client.Resource{Type: typ, ID: id}, nil
 }
 
 type checkCmd struct {
@@ -75,12 +70,16 @@ func (c *checkCmd) Run(g *globals) error {
 	if err != nil {
 		return &codedError{code: exitUsage, err: err}
 	}
-	body := object{"subject": subject, "action": object{"name": c.Action}, "resource": resource}
-	var out object
-	if err := s.api.call(ctx, http.MethodPost, pathEvaluation, nil, explainHeaders(c.Explain), body, &out); err != nil {
+	d, err := s.api.sdk.Evaluate(ctx, client.Evaluation{Subject: subject, Action: &client.Action{Name: c.Action}, Resource: resource},
+		&client.AuthZENOptions{Explain: c.Explain})
+	if err != nil {
+		return unreachable(err)
+	}
+	out, err := toObject(d)
+	if err != nil {
 		return err
 	}
-	allowed, _ := out["decision"].(bool)
+	allowed := d.Decision
 	if s.out.json {
 		if err := s.out.printJSON(out); err != nil {
 			return err
@@ -102,14 +101,6 @@ func (c *checkCmd) Run(g *globals) error {
 		return errDenied
 	}
 	return nil
-}
-
-// explainHeaders asks keyhold for its reasons.
-func explainHeaders(explain bool) http.Header {
-	if !explain {
-		return nil
-	}
-	return http.Header{explainHeader: {"true"}}
 }
 
 // reasonOrder is the order a reason's members are printed in.
@@ -143,32 +134,16 @@ func (c *canICmd) Run(g *globals) error {
 	if err != nil {
 		return &codedError{code: exitUsage, err: err}
 	}
-	resource := object{"type": "grn", "id": s.api.workspaceGRN()}
+	resource := &client.Resource{Type: "grn", ID: s.api.workspaceGRN()}
 	if c.Resource != "" {
 		if resource, err = parseResource(c.Resource); err != nil {
 			return &codedError{code: exitUsage, err: err}
 		}
 	}
-	results := []object{}
-	for token := ""; ; {
-		pg := object{"limit": canIPageLimit}
-		if token != "" {
-			pg["token"] = token
-		}
-		var out struct {
-			Page struct {
-				NextToken string `json:"next_token"`
-			} `json:"page"`
-			Results []object `json:"results"`
-		}
-		body := object{"subject": subject, "resource": resource, "page": pg}
-		if err := s.api.call(ctx, http.MethodPost, pathActionSearch, nil, explainHeaders(c.Explain), body, &out); err != nil {
-			return err
-		}
-		results = append(results, out.Results...)
-		if token = out.Page.NextToken; token == "" {
-			break
-		}
+	results, err := collect(s.api.sdk.SearchAll(ctx, client.SearchActions,
+		client.Search{Subject: subject, Resource: resource, PageSize: canIPageLimit}, &client.AuthZENOptions{Explain: c.Explain}))
+	if err != nil {
+		return unreachable(err)
 	}
 	columns := cols("PERMISSION=name")
 	for _, r := range results {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -38,10 +39,6 @@ func (e *codedError) Unwrap() error { return e.err }
 // errDenied ends `keyhold check` with exitDenied once it printed the decision.
 var errDenied = &codedError{code: exitDenied}
 
-// statusCoder is an error that carries the HTTP status keyhold answered (the SDK's
-// *client.Error, the CLI's own API errors).
-type statusCoder interface{ HTTPStatus() int }
-
 // exitCodeOf maps a command's error to its exit code: an explicit codedError (the client
 // commands wrap a failure to reach keyhold in one), an answer of keyhold by its status,
 // anything else exitFailed.
@@ -50,18 +47,11 @@ func exitCodeOf(err error) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
-	status := 0
-	var sc statusCoder
 	var ce *client.Error
-	switch {
-	case errors.As(err, &ce):
-		status = ce.StatusCode
-	case errors.As(err, &sc):
-		status = sc.HTTPStatus()
-	default:
+	if !errors.As(err, &ce) {
 		return exitFailed
 	}
-	if status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+	if status := ce.StatusCode; status >= 400 && status < 500 && status != http.StatusTooManyRequests {
 		return exitRefused
 	}
 	return exitUnavailable
@@ -72,8 +62,22 @@ func exitCodeOf(err error) int {
 func errorMessage(err error) string {
 	var ce *client.Error
 	if errors.As(err, &ce) {
-		plain := (&apiError{Status: ce.StatusCode, ErrorCode: ce.ErrorCode, Message: ce.Message, DebugID: ce.DebugID}).Error()
-		return strings.Replace(err.Error(), ce.Error(), plain, 1)
+		return strings.Replace(err.Error(), ce.Error(), describe(ce), 1)
 	}
 	return err.Error()
+}
+
+// describe writes keyhold's error answer for people: status, error code, message, debugId.
+func describe(e *client.Error) string {
+	msg := fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	if e.ErrorCode != "" {
+		msg += " " + e.ErrorCode
+	}
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	if e.DebugID != "" {
+		msg += " (debugId " + e.DebugID + ")"
+	}
+	return msg
 }

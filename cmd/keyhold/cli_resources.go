@@ -4,34 +4,16 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/keyhold/keyhold/client"
 )
 
-// API paths the resource commands call (docs/api.md describes each).
+// Words and notes the resource commands print.
 const (
-	pathCredentials  = "/workspaces/v1/credentials"
-	pathUsers        = "/identity/v1/users"
-	pathUserGroups   = "/identity/v1/user-groups"
-	pathRoles        = "/authorization/v2alpha2/roles"
-	pathAssignments  = "/authorization/v2alpha2/role-assignments"
-	pathScopeGroups  = "/authorization/v2alpha2/scope-groups"
-	pathProviders    = "/authorization/v2alpha2/resource-providers"
-	pathWorkspaces   = "/workspaces/v1/workspaces"
-	pathTenants      = "/workspaces/v1/msp-tenants"
-	pathTenantGroups = "/workspaces/v1beta1/groups"
-	iamPageSize      = 200 // the IAM v2 lists' largest page
-	usersPageSize    = 600
-	tenantsPageSize  = 300
-	tenantGroupsPage = 2000
-	groupMembersPage = 500
-	scopeGroupScopes = 500
-	secretShownOnce  = "the client secret is shown this once: keyhold keeps only its hash. Store it now."
-	deletedWord      = "deleted"
-	removedWord      = "removed"
+	secretShownOnce = "the client secret is shown this once: keyhold keeps only its hash. Store it now."
+	deletedWord     = "deleted"
+	removedWord     = "removed"
 )
 
 var (
@@ -52,61 +34,6 @@ var (
 	groupTenantCols = cols("ID=id", "TENANT ID=workspace.id", "TENANT=workspace.name")
 	createdCols     = cols("ID=id", "MESSAGE=message")
 )
-
-// runList is the body of every list command.
-func runList(g *globals, f *apiFlags, path string, q url.Values, pageSize int, columns []column) error {
-	ctx := context.Background()
-	s, err := f.open(ctx, g)
-	if err != nil {
-		return err
-	}
-	items, err := s.api.listAll(ctx, path, q, pageSize)
-	if err != nil {
-		return err
-	}
-	return s.out.list(items, columns)
-}
-
-// runGet is the body of every get command.
-func runGet(g *globals, f *apiFlags, path string, columns []column) error {
-	ctx := context.Background()
-	s, err := f.open(ctx, g)
-	if err != nil {
-		return err
-	}
-	o, err := s.api.get(ctx, path)
-	if err != nil {
-		return err
-	}
-	return s.out.one(o, columns)
-}
-
-// runSend is the body of every command that writes and prints the answer.
-func runSend(g *globals, f *apiFlags, method, path string, body any, columns []column) error {
-	ctx := context.Background()
-	s, err := f.open(ctx, g)
-	if err != nil {
-		return err
-	}
-	o, err := s.api.send(ctx, method, path, body)
-	if err != nil {
-		return err
-	}
-	return s.out.one(o, columns)
-}
-
-// runDelete is the body of every delete command.
-func runDelete(g *globals, f *apiFlags, path, word, id string, body any) error {
-	ctx := context.Background()
-	s, err := f.open(ctx, g)
-	if err != nil {
-		return err
-	}
-	if _, err := s.api.send(ctx, http.MethodDelete, path, body); err != nil {
-		return err
-	}
-	return s.out.done(word, id)
-}
 
 // sdkList is the body of a list command the SDK serves: every page, printed.
 func sdkList[T any](g *globals, f *apiFlags, columns []column, list func(context.Context, *client.Client) iter.Seq2[T, error]) error {
@@ -155,15 +82,6 @@ func sdkDelete(g *globals, f *apiFlags, word, id string, del func(context.Contex
 
 // listOptions is an SDK list's options with a filter.
 func listOptions(filter string) *client.ListOptions { return &client.ListOptions{Filter: filter} }
-
-// filterQuery is the query of a list with an optional OData filter.
-func filterQuery(filter string) url.Values {
-	q := url.Values{}
-	if filter != "" {
-		q.Set("filter", filter)
-	}
-	return q
-}
 
 // quoteOData writes a string literal of an OData filter.
 func quoteOData(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -316,7 +234,9 @@ type userGroupsCmd struct {
 type userGroupsListCmd struct{ apiFlags }
 
 func (c *userGroupsListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathUserGroups, nil, iamPageSize, userGroupCols)
+	return sdkList(g, &c.apiFlags, userGroupCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.UserGroup, error] {
+		return k.ListUserGroups(ctx, nil)
+	})
 }
 
 type userGroupsGetCmd struct {
@@ -325,7 +245,9 @@ type userGroupsGetCmd struct {
 }
 
 func (c *userGroupsGetCmd) Run(g *globals) error {
-	return runGet(g, &c.apiFlags, pathUserGroups+"/"+seg(c.ID), userGroupCols)
+	return sdkOne(g, &c.apiFlags, userGroupCols, func(ctx context.Context, k *client.Client) (*client.UserGroup, error) {
+		return k.GetUserGroup(ctx, c.ID)
+	})
 }
 
 type userGroupsCreateCmd struct {
@@ -335,7 +257,9 @@ type userGroupsCreateCmd struct {
 }
 
 func (c *userGroupsCreateCmd) Run(g *globals) error {
-	return runSend(g, &c.apiFlags, http.MethodPost, pathUserGroups, object{"name": c.Name, "description": c.Description}, userGroupCols)
+	return sdkOne(g, &c.apiFlags, userGroupCols, func(ctx context.Context, k *client.Client) (*client.UserGroup, error) {
+		return k.CreateUserGroup(ctx, client.UserGroupInput{Name: c.Name, Description: c.Description})
+	})
 }
 
 type userGroupsDeleteCmd struct {
@@ -344,7 +268,7 @@ type userGroupsDeleteCmd struct {
 }
 
 func (c *userGroupsDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathUserGroups+"/"+seg(c.ID), deletedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error { return k.DeleteUserGroup(ctx, c.ID) })
 }
 
 type groupMembersListCmd struct {
@@ -353,7 +277,9 @@ type groupMembersListCmd struct {
 }
 
 func (c *groupMembersListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathUserGroups+"/"+seg(c.Group)+"/members", nil, iamPageSize, memberCols)
+	return sdkList(g, &c.apiFlags, memberCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.GroupMember, error] {
+		return k.ListGroupMembers(ctx, c.Group, nil)
+	})
 }
 
 type groupMembersAddCmd struct {
@@ -363,7 +289,9 @@ type groupMembersAddCmd struct {
 }
 
 func (c *groupMembersAddCmd) Run(g *globals) error {
-	return runSend(g, &c.apiFlags, http.MethodPost, pathUserGroups+"/"+seg(c.Group)+"/members", object{"userId": c.User}, memberCols)
+	return sdkOne(g, &c.apiFlags, memberCols, func(ctx context.Context, k *client.Client) (*client.GroupMember, error) {
+		return k.AddGroupMember(ctx, c.Group, c.User)
+	})
 }
 
 type groupMembersRemoveCmd struct {
@@ -373,7 +301,7 @@ type groupMembersRemoveCmd struct {
 }
 
 func (c *groupMembersRemoveCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathUserGroups+"/"+seg(c.Group)+"/members/"+seg(c.User), removedWord, c.User, nil)
+	return sdkDelete(g, &c.apiFlags, removedWord, c.User, func(ctx context.Context, k *client.Client) error { return k.RemoveGroupMember(ctx, c.Group, c.User) })
 }
 
 // ---- roles
@@ -391,7 +319,9 @@ type rolesListCmd struct {
 }
 
 func (c *rolesListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathRoles, filterQuery(c.Filter), iamPageSize, roleCols)
+	return sdkList(g, &c.apiFlags, roleCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.Role, error] {
+		return k.ListRoles(ctx, listOptions(c.Filter))
+	})
 }
 
 type rolesGetCmd struct {
@@ -400,7 +330,9 @@ type rolesGetCmd struct {
 }
 
 func (c *rolesGetCmd) Run(g *globals) error {
-	return runGet(g, &c.apiFlags, pathRoles+"/"+seg(c.ID), append(roleCols, cols("GRN=grn", "DESCRIPTION=description")...))
+	return sdkOne(g, &c.apiFlags, append(roleCols, cols("GRN=grn", "DESCRIPTION=description")...), func(ctx context.Context, k *client.Client) (*client.Role, error) {
+		return k.GetRole(ctx, c.ID)
+	})
 }
 
 type rolesCreateCmd struct {
@@ -411,8 +343,10 @@ type rolesCreateCmd struct {
 }
 
 func (c *rolesCreateCmd) Run(g *globals) error {
-	return runSend(g, &c.apiFlags, http.MethodPost, pathRoles,
-		object{"name": c.Name, "description": c.Description, "permissions": c.Permission}, append(roleCols, cols("GRN=grn")...))
+	in := client.RoleInput{Name: c.Name, Description: c.Description, Permissions: c.Permission}
+	return sdkOne(g, &c.apiFlags, append(roleCols, cols("GRN=grn")...), func(ctx context.Context, k *client.Client) (*client.Role, error) {
+		return k.CreateRole(ctx, in)
+	})
 }
 
 type rolesDeleteCmd struct {
@@ -421,7 +355,7 @@ type rolesDeleteCmd struct {
 }
 
 func (c *rolesDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathRoles+"/"+seg(c.ID), deletedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error { return k.DeleteRole(ctx, c.ID) })
 }
 
 // ---- role assignments
@@ -443,7 +377,9 @@ func (c *assignmentsListCmd) Run(g *globals) error {
 	if c.Subject != "" {
 		filter = strings.TrimPrefix(filter+" and subject in ("+quoteOData(c.Subject)+")", " and ")
 	}
-	return runList(g, &c.apiFlags, pathAssignments, filterQuery(filter), iamPageSize, assignmentCols)
+	return sdkList(g, &c.apiFlags, assignmentCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.Assignment, error] {
+		return k.ListAssignments(ctx, listOptions(filter))
+	})
 }
 
 type assignmentsCreateCmd struct {
@@ -471,7 +407,11 @@ func (c *assignmentsCreateCmd) Run(g *globals) error {
 	if len(scope) == 0 {
 		scope = []string{s.api.workspaceGRN()}
 	}
-	o, err := s.api.send(ctx, http.MethodPost, pathAssignments, object{"subject": subject, "role": role, "scope": scope})
+	a, err := s.api.sdk.CreateAssignment(ctx, client.AssignmentInput{Subject: subject, Role: role, Scope: scope})
+	if err != nil {
+		return unreachable(err)
+	}
+	o, err := toObject(a)
 	if err != nil {
 		return err
 	}
@@ -503,19 +443,19 @@ func (s *session) resolveRole(ctx context.Context, role string) (string, error) 
 		return role, nil
 	}
 	if _, err := workspaceHex(role); err == nil { // a UUID: the role's id
-		o, err := s.api.get(ctx, pathRoles+"/"+seg(role))
+		r, err := s.api.sdk.GetRole(ctx, role)
 		if err != nil {
-			return "", err
+			return "", unreachable(err)
 		}
-		return cell(o["grn"]), nil
+		return r.GRN, nil
 	}
 	for _, prop := range []string{"slug", "name"} {
-		roles, err := s.api.listAll(ctx, pathRoles, filterQuery(prop+" eq "+quoteOData(role)), iamPageSize)
+		roles, err := client.Collect(s.api.sdk.ListRoles(ctx, listOptions(prop+" eq "+quoteOData(role))))
 		if err != nil {
-			return "", err
+			return "", unreachable(err)
 		}
 		if len(roles) == 1 {
-			return cell(roles[0]["grn"]), nil
+			return roles[0].GRN, nil
 		}
 	}
 	return "", &codedError{code: exitRefused, err: fmt.Errorf("role %q: no role with that GRN, id, slug or name (keyhold roles list shows them)", role)}
@@ -527,7 +467,7 @@ type assignmentsDeleteCmd struct {
 }
 
 func (c *assignmentsDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathAssignments+"/"+seg(c.ID), deletedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error { return k.DeleteAssignment(ctx, c.ID) })
 }
 
 // ---- scope groups
@@ -547,7 +487,9 @@ type scopeGroupsCmd struct {
 type scopeGroupsListCmd struct{ apiFlags }
 
 func (c *scopeGroupsListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathScopeGroups, nil, iamPageSize, scopeGroupCols)
+	return sdkList(g, &c.apiFlags, scopeGroupCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.ScopeGroup, error] {
+		return k.ListScopeGroups(ctx, nil)
+	})
 }
 
 type scopeGroupsGetCmd struct {
@@ -556,7 +498,9 @@ type scopeGroupsGetCmd struct {
 }
 
 func (c *scopeGroupsGetCmd) Run(g *globals) error {
-	return runGet(g, &c.apiFlags, pathScopeGroups+"/"+seg(c.ID), scopeGroupCols)
+	return sdkOne(g, &c.apiFlags, scopeGroupCols, func(ctx context.Context, k *client.Client) (*client.ScopeGroup, error) {
+		return k.GetScopeGroup(ctx, c.ID)
+	})
 }
 
 type scopeGroupsCreateCmd struct {
@@ -566,7 +510,9 @@ type scopeGroupsCreateCmd struct {
 }
 
 func (c *scopeGroupsCreateCmd) Run(g *globals) error {
-	return runSend(g, &c.apiFlags, http.MethodPost, pathScopeGroups, object{"name": c.Name, "description": c.Description}, scopeGroupCols)
+	return sdkOne(g, &c.apiFlags, scopeGroupCols, func(ctx context.Context, k *client.Client) (*client.ScopeGroup, error) {
+		return k.CreateScopeGroup(ctx, client.ScopeGroupInput{Name: c.Name, Description: c.Description})
+	})
 }
 
 type scopeGroupsDeleteCmd struct {
@@ -575,7 +521,7 @@ type scopeGroupsDeleteCmd struct {
 }
 
 func (c *scopeGroupsDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathScopeGroups+"/"+seg(c.ID), deletedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error { return k.DeleteScopeGroup(ctx, c.ID) })
 }
 
 type scopesListCmd struct {
@@ -584,7 +530,9 @@ type scopesListCmd struct {
 }
 
 func (c *scopesListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathScopeGroups+"/"+seg(c.Group)+"/scopes", nil, scopeGroupScopes, scopeCols)
+	return sdkList(g, &c.apiFlags, scopeCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.Scope, error] {
+		return k.ListScopes(ctx, c.Group, nil)
+	})
 }
 
 type scopesAddCmd struct {
@@ -595,8 +543,13 @@ type scopesAddCmd struct {
 }
 
 func (c *scopesAddCmd) Run(g *globals) error {
-	return runBatch(g, &c.apiFlags, http.MethodPost, pathScopeGroups+"/"+seg(c.Group)+"/scopes/batch",
-		object{"items": []object{{"grn": c.GRN, "description": c.Description}}})
+	return runBatch(g, &c.apiFlags, func(ctx context.Context, k *client.Client) (any, []client.BatchError, error) {
+		res, err := k.AddScopes(ctx, c.Group, []client.ScopeInput{{GRN: c.GRN, Description: c.Description}})
+		if err != nil {
+			return nil, nil, err
+		}
+		return res, res.Errors, nil
+	})
 }
 
 type scopesRemoveCmd struct {
@@ -606,50 +559,45 @@ type scopesRemoveCmd struct {
 }
 
 func (c *scopesRemoveCmd) Run(g *globals) error {
-	return runBatch(g, &c.apiFlags, http.MethodDelete, pathScopeGroups+"/"+seg(c.Group)+"/scopes/bulk",
-		object{"items": []object{{"id": c.Scope}}})
+	return runBatch(g, &c.apiFlags, func(ctx context.Context, k *client.Client) (any, []client.BatchError, error) {
+		res, err := k.RemoveScopes(ctx, c.Group, []string{c.Scope})
+		if err != nil {
+			return nil, nil, err
+		}
+		return res, res.Errors, nil
+	})
 }
 
 // runBatch sends a one-item batch and fails as the item failed: a batch answers 200 with
 // each item's own status.
-func runBatch(g *globals, f *apiFlags, method, path string, body object) error {
+func runBatch(g *globals, f *apiFlags, batch func(context.Context, *client.Client) (any, []client.BatchError, error)) error {
 	ctx := context.Background()
 	s, err := f.open(ctx, g)
 	if err != nil {
 		return err
 	}
-	o, err := s.api.send(ctx, method, path, body)
+	res, errs, err := batch(ctx, s.api.sdk)
+	if err != nil {
+		return unreachable(err)
+	}
+	o, err := toObject(res)
 	if err != nil {
 		return err
 	}
-	if errs, _ := o["errors"].([]any); len(errs) > 0 {
-		e, _ := errs[0].(map[string]any)
-		status, _ := e["httpStatusCode"].(float64)
-		msg := cell(e["message"])
-		if status == 0 {
-			status = http.StatusBadRequest
-		}
-		if s.out.json {
-			_ = s.out.printJSON(o)
-		}
-		return &apiError{Status: int(status), ErrorCode: cell(e["errorCode"]), Message: msg}
-	}
 	if s.out.json {
-		return s.out.printJSON(o)
+		if err := s.out.printJSON(o); err != nil {
+			return err
+		}
 	}
-	items, _ := o["successes"].([]any)
-	for _, it := range items {
-		m, _ := it.(map[string]any)
-		fmt.Fprintf(g.stdout, "ok %s\n", cell(firstOf(m, "id", "grn")))
+	if len(errs) > 0 {
+		e := errs[0]
+		return &client.Error{StatusCode: e.HTTPStatusCode, ErrorCode: e.ErrorCode, Message: e.Message, DebugID: e.DebugID}
 	}
-	return nil
-}
-
-// firstOf is the first of the named members that is set.
-func firstOf(m map[string]any, names ...string) any {
-	for _, n := range names {
-		if v, ok := m[n]; ok && v != nil {
-			return v
+	if !s.out.json {
+		items, _ := o["successes"].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			fmt.Fprintf(g.stdout, "ok %s %s\n", cell(m["id"]), cell(m["grn"]))
 		}
 	}
 	return nil
@@ -665,7 +613,9 @@ type providersCmd struct {
 type providersListCmd struct{ apiFlags }
 
 func (c *providersListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathProviders, nil, iamPageSize, providerCols)
+	return sdkList(g, &c.apiFlags, providerCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.Provider, error] {
+		return k.ListProviders(ctx, nil)
+	})
 }
 
 type providersGetCmd struct {
@@ -674,7 +624,9 @@ type providersGetCmd struct {
 }
 
 func (c *providersGetCmd) Run(g *globals) error {
-	return runGet(g, &c.apiFlags, pathProviders+"/"+seg(c.ID), providerCols)
+	return sdkOne(g, &c.apiFlags, providerCols, func(ctx context.Context, k *client.Client) (*client.Provider, error) {
+		return k.GetProvider(ctx, c.ID)
+	})
 }
 
 type resourceTypesCmd struct {
@@ -687,7 +639,9 @@ type resourceTypesListCmd struct {
 }
 
 func (c *resourceTypesListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathProviders+"/"+seg(c.Provider)+"/resource-types", nil, iamPageSize, typeCols)
+	return sdkList(g, &c.apiFlags, typeCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.ResourceType, error] {
+		return k.ListResourceTypes(ctx, c.Provider, nil)
+	})
 }
 
 type permissionsCmd struct {
@@ -700,7 +654,9 @@ type permissionsListCmd struct {
 }
 
 func (c *permissionsListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathProviders+"/"+seg(c.Provider)+"/permissions", nil, iamPageSize, permissionCols)
+	return sdkList(g, &c.apiFlags, permissionCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.Permission, error] {
+		return k.ListPermissions(ctx, c.Provider, nil)
+	})
 }
 
 // ---- MSP tenants and tenant groups
@@ -718,7 +674,9 @@ type tenantsListCmd struct {
 }
 
 func (c *tenantsListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathTenants, filterQuery(c.Filter), tenantsPageSize, workspaceCols)
+	return sdkList(g, &c.apiFlags, workspaceCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.Workspace, error] {
+		return k.ListTenants(ctx, listOptions(c.Filter))
+	})
 }
 
 type tenantsGetCmd struct {
@@ -727,7 +685,9 @@ type tenantsGetCmd struct {
 }
 
 func (c *tenantsGetCmd) Run(g *globals) error {
-	return runGet(g, &c.apiFlags, pathWorkspaces+"/"+seg(c.ID), workspaceCols)
+	return sdkOne(g, &c.apiFlags, workspaceCols, func(ctx context.Context, k *client.Client) (*client.Workspace, error) {
+		return k.GetWorkspace(ctx, c.ID)
+	})
 }
 
 type tenantsCreateCmd struct {
@@ -738,14 +698,10 @@ type tenantsCreateCmd struct {
 }
 
 func (c *tenantsCreateCmd) Run(g *globals) error {
-	body := object{"workspaceName": c.Name}
-	if c.Description != "" {
-		body["description"] = c.Description
-	}
-	if c.Email != "" {
-		body["email"] = c.Email
-	}
-	return runSend(g, &c.apiFlags, http.MethodPost, pathTenants, body, createdCols)
+	in := client.TenantInput{WorkspaceName: c.Name, Description: c.Description, Email: c.Email}
+	return sdkOne(g, &c.apiFlags, createdCols, func(ctx context.Context, k *client.Client) (*client.TenantRef, error) {
+		return k.CreateTenant(ctx, in)
+	})
 }
 
 type tenantsDeleteCmd struct {
@@ -754,7 +710,7 @@ type tenantsDeleteCmd struct {
 }
 
 func (c *tenantsDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathTenants+"/"+seg(c.ID), deletedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error { return k.DeleteTenant(ctx, c.ID) })
 }
 
 type tenantGroupsCmd struct {
@@ -772,7 +728,9 @@ type tenantGroupsCmd struct {
 type tenantGroupsListCmd struct{ apiFlags }
 
 func (c *tenantGroupsListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathTenantGroups, nil, tenantGroupsPage, tenantGroupCols)
+	return sdkList(g, &c.apiFlags, tenantGroupCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.TenantGroup, error] {
+		return k.ListTenantGroups(ctx, nil)
+	})
 }
 
 type tenantGroupsGetCmd struct {
@@ -781,7 +739,9 @@ type tenantGroupsGetCmd struct {
 }
 
 func (c *tenantGroupsGetCmd) Run(g *globals) error {
-	return runGet(g, &c.apiFlags, pathTenantGroups+"/"+seg(c.ID), tenantGroupCols)
+	return sdkOne(g, &c.apiFlags, tenantGroupCols, func(ctx context.Context, k *client.Client) (*client.TenantGroup, error) {
+		return k.GetTenantGroup(ctx, c.ID)
+	})
 }
 
 type tenantGroupsCreateCmd struct {
@@ -791,8 +751,9 @@ type tenantGroupsCreateCmd struct {
 }
 
 func (c *tenantGroupsCreateCmd) Run(g *globals) error {
-	return runSend(g, &c.apiFlags, http.MethodPost, pathTenantGroups,
-		object{"name": c.Name, "description": c.Description, "groupType": "TenantGroup"}, tenantGroupCols)
+	return sdkOne(g, &c.apiFlags, tenantGroupCols, func(ctx context.Context, k *client.Client) (*client.TenantGroup, error) {
+		return k.CreateTenantGroup(ctx, client.TenantGroupInput{Name: c.Name, Description: c.Description})
+	})
 }
 
 type tenantGroupsDeleteCmd struct {
@@ -801,7 +762,7 @@ type tenantGroupsDeleteCmd struct {
 }
 
 func (c *tenantGroupsDeleteCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathTenantGroups+"/"+seg(c.ID), deletedWord, c.ID, nil)
+	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error { return k.DeleteTenantGroup(ctx, c.ID) })
 }
 
 type tenantGroupMembersListCmd struct {
@@ -810,7 +771,9 @@ type tenantGroupMembersListCmd struct {
 }
 
 func (c *tenantGroupMembersListCmd) Run(g *globals) error {
-	return runList(g, &c.apiFlags, pathTenantGroups+"/"+seg(c.Group)+"/group-workspaces", nil, groupMembersPage, groupTenantCols)
+	return sdkList(g, &c.apiFlags, groupTenantCols, func(ctx context.Context, k *client.Client) iter.Seq2[client.GroupWorkspace, error] {
+		return k.ListGroupWorkspaces(ctx, c.Group, nil)
+	})
 }
 
 type tenantGroupMembersAddCmd struct {
@@ -820,8 +783,9 @@ type tenantGroupMembersAddCmd struct {
 }
 
 func (c *tenantGroupMembersAddCmd) Run(g *globals) error {
-	return runSend(g, &c.apiFlags, http.MethodPost, pathTenantGroups+"/"+seg(c.Group)+"/group-workspaces",
-		object{"workspaceId": c.Tenant}, groupTenantCols)
+	return sdkOne(g, &c.apiFlags, groupTenantCols, func(ctx context.Context, k *client.Client) (*client.GroupWorkspace, error) {
+		return k.AddGroupWorkspace(ctx, c.Group, c.Tenant)
+	})
 }
 
 type tenantGroupMembersRemoveCmd struct {
@@ -831,5 +795,7 @@ type tenantGroupMembersRemoveCmd struct {
 }
 
 func (c *tenantGroupMembersRemoveCmd) Run(g *globals) error {
-	return runDelete(g, &c.apiFlags, pathTenantGroups+"/"+seg(c.Group)+"/group-workspaces/"+seg(c.Membership), removedWord, c.Membership, nil)
+	return sdkDelete(g, &c.apiFlags, removedWord, c.Membership, func(ctx context.Context, k *client.Client) error {
+		return k.RemoveGroupWorkspace(ctx, c.Group, c.Membership)
+	})
 }

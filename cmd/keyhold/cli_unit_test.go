@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
+
+	"github.com/keyhold/keyhold/client"
 )
 
 // model is the command tree kong builds from the cli struct.
@@ -93,12 +95,12 @@ func TestExitCodes(t *testing.T) {
 		err  error
 		want int
 	}{
-		{&apiError{Status: 400}, exitRefused},
-		{&apiError{Status: 401}, exitRefused},
-		{&apiError{Status: 404}, exitRefused},
-		{&apiError{Status: 429}, exitUnavailable},
-		{&apiError{Status: 500}, exitUnavailable},
-		{&apiError{Status: 503}, exitUnavailable},
+		{&client.Error{StatusCode: 400}, exitRefused},
+		{&client.Error{StatusCode: 401}, exitRefused},
+		{&client.Error{StatusCode: 404}, exitRefused},
+		{&client.Error{StatusCode: 429}, exitUnavailable},
+		{&client.Error{StatusCode: 500}, exitUnavailable},
+		{&client.Error{StatusCode: 503}, exitUnavailable},
 		{errDenied, exitDenied},
 		{unreachable(&os.PathError{Op: "x", Err: os.ErrNotExist}), exitFailed},
 		{os.ErrPermission, exitFailed},
@@ -128,7 +130,7 @@ func TestParseSubjectResource(t *testing.T) {
 		{in: "", bad: true},
 	} {
 		got, err := parseSubject(tc.in, "ME")
-		if (err != nil) != tc.bad || (!tc.bad && (got["type"] != tc.typ || got["id"] != tc.id)) {
+		if (err != nil) != tc.bad || (!tc.bad && (got.Type != tc.typ || got.ID != tc.id)) {
 			t.Errorf("parseSubject(%q) = %v, %v", tc.in, got, err)
 		}
 	}
@@ -144,7 +146,7 @@ func TestParseSubjectResource(t *testing.T) {
 		{in: "todo:", bad: true},
 	} {
 		got, err := parseResource(tc.in)
-		if (err != nil) != tc.bad || (!tc.bad && (got["type"] != tc.typ || got["id"] != tc.id)) {
+		if (err != nil) != tc.bad || (!tc.bad && (got.Type != tc.typ || got.ID != tc.id)) {
 			t.Errorf("parseResource(%q) = %v, %v", tc.in, got, err)
 		}
 	}
@@ -155,10 +157,10 @@ func FuzzParseSubjectResource(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if sub, err := parseSubject(s, "me-id"); err == nil && (sub["type"] == "" || sub["id"] == "" || sub["type"] == "token") {
+		if sub, err := parseSubject(s, "me-id"); err == nil && (sub.Type == "" || sub.ID == "" || sub.Type == "token") {
 			t.Fatalf("parseSubject(%q) = %v", s, sub)
 		}
-		if res, err := parseResource(s); err == nil && (res["type"] == "" || res["id"] == "") {
+		if res, err := parseResource(s); err == nil && (res.Type == "" || res.ID == "") {
 			t.Fatalf("parseResource(%q) = %v", s, res)
 		}
 	})
