@@ -84,7 +84,12 @@ func (e *cliEnv) expect(r result, code int, stream, pattern string) {
 // startBootstrapped starts a server and returns its bootstrap line.
 func startBootstrapped(t *testing.T) recovered {
 	t.Helper()
-	dir := t.TempDir()
+	return startBootstrappedIn(t, t.TempDir())
+}
+
+// startBootstrappedIn starts a server on the store in dir/keyhold-data.
+func startBootstrappedIn(t *testing.T, dir string) recovered {
+	t.Helper()
 	port := freePort(t)
 	s := startServer(t, dir, nil, "--listen", fmt.Sprintf("127.0.0.1:%d", port))
 	s.waitFor(t, "the bootstrap line", func() bool { return strings.Contains(s.stdout.String(), "clientSecret") })
@@ -275,4 +280,79 @@ func TestCLISecretNeverInArgv(t *testing.T) {
 	if _, err := os.Stat(e.conf); !os.IsNotExist(err) {
 		t.Fatal("a failed login wrote the configuration")
 	}
+}
+
+// The other families, through the binary: user groups and members, scope groups and scopes,
+// providers, resource types and permissions, and, in an MSP workspace, tenants and tenant
+// groups; a standard workspace is refused tenants (403, exit 4).
+func TestCLIFamilies(t *testing.T) {
+	dir := t.TempDir()
+	boot := startBootstrappedIn(t, dir)
+	e := newCLIEnv(t)
+	ws := strings.ReplaceAll(boot.WorkspaceID, "-", "")
+	e.run(boot.ClientSecret, "login", "--issuer", boot.Issuer, "--client-id", boot.ClientID, "--secret-stdin")
+
+	// User groups and members.
+	var user struct{ ID string }
+	e.jsonOf(&user, "users", "add", "bo@example.com")
+	var group struct{ ID, Name, Principal string }
+	e.jsonOf(&group, "user-groups", "create", "operators", "--description", "on call")
+	if group.Name != "operators" || group.Principal != "user-group:"+group.ID {
+		t.Fatalf("user-groups create: %+v", group)
+	}
+	e.expect(e.run("", "user-groups", "members", "add", group.ID, user.ID), exitOK, "stdout", "USERNAME: +bo@example.com")
+	e.expect(e.run("", "user-groups", "members", "list", group.ID), exitOK, "stdout", user.ID+"  bo@example.com")
+	e.expect(e.run("", "user-groups", "members", "remove", group.ID, user.ID), exitOK, "stdout", "^removed "+user.ID)
+	e.expect(e.run("", "user-groups", "list"), exitOK, "stdout", group.ID+"  operators")
+	e.expect(e.run("", "user-groups", "delete", group.ID), exitOK, "stdout", "^deleted "+group.ID)
+	e.expect(e.run("", "user-groups", "get", group.ID), exitRefused, "stderr", "404")
+
+	// Scope groups and scopes (a failed item of a batch fails the command).
+	var sg struct{ ID, GRN string }
+	e.jsonOf(&sg, "scope-groups", "create", "eu servers")
+	grn := "grn:glp/workspaces/" + ws + "/regions/eu/providers/glp/workspaces/*"
+	e.expect(e.run("", "scope-groups", "scopes", "add", sg.ID, grn, "--description", "all"), exitOK, "stdout", "^ok [0-9a-f-]+ "+regexp.QuoteMeta(grn))
+	var scopes []struct{ ID, GRN string }
+	e.jsonOf(&scopes, "scope-groups", "scopes", "list", sg.ID)
+	if len(scopes) != 1 || scopes[0].GRN != grn {
+		t.Fatalf("scopes list: %+v", scopes)
+	}
+	e.expect(e.run("", "scope-groups", "scopes", "add", sg.ID, grn, "--description", "again"), exitRefused, "stderr", "409")
+	e.expect(e.run("", "scope-groups", "scopes", "remove", sg.ID, scopes[0].ID), exitOK, "stdout", "^ok "+scopes[0].ID)
+	e.expect(e.run("", "scope-groups", "get", sg.ID), exitOK, "stdout", "NAME: +eu servers")
+	e.expect(e.run("", "scope-groups", "delete", sg.ID), exitOK, "stdout", "deleted")
+
+	// Providers, resource types and permissions of keyhold's own provider.
+	e.expect(e.run("", "providers", "list"), exitOK, "stdout", "(?m)^glp ")
+	e.expect(e.run("", "providers", "get", "glp"), exitOK, "stdout", "ID: +glp")
+	e.expect(e.run("", "resource-types", "list", "glp"), exitOK, "stdout", "(?m)^glp/workspace +workspace")
+	e.expect(e.run("", "permissions", "list", "glp"), exitOK, "stdout", "glp.identity.edit +STABLE")
+
+	// A standard workspace has no tenants.
+	e.expect(e.run("", "tenants", "list"), exitRefused, "stderr", "403 Forbidden")
+
+	// An MSP workspace, made on the server's store, then its tenants and tenant groups.
+	r := runBinary(t, dir, nil, "workspace", "create", "--name", "msp", "--type", "MSP", "--admin-email", "msp@example.com")
+	if r.code != 0 {
+		t.Fatalf("workspace create: %d %s", r.code, r.stderr)
+	}
+	msp := parseLine(t, r.stdout)
+	e.expect(e.run(msp.ClientSecret, "login", "--context", "msp", "--issuer", msp.Issuer, "--client-id", msp.ClientID, "--secret-stdin"),
+		exitOK, "stdout", "context msp saved")
+	var tenant struct{ ID string }
+	e.jsonOf(&tenant, "tenants", "create", "acme-eu", "--email", "ops@acme-eu.example")
+	e.expect(e.run("", "tenants", "list"), exitOK, "stdout", tenant.ID+"  acme-eu  MSP_TENANT")
+	e.expect(e.run("", "tenants", "get", tenant.ID), exitOK, "stdout", "NAME: +acme-eu")
+	var tg struct{ ID, Name string }
+	e.jsonOf(&tg, "tenant-groups", "create", "europe", "--description", "EU tenants")
+	var member struct{ ID string }
+	e.jsonOf(&member, "tenant-groups", "members", "add", tg.ID, tenant.ID)
+	e.expect(e.run("", "tenant-groups", "members", "list", tg.ID), exitOK, "stdout", member.ID+"  "+tenant.ID+"  acme-eu")
+	e.expect(e.run("", "tenant-groups", "list"), exitOK, "stdout", tg.ID+"  europe  1")
+	e.expect(e.run("", "tenant-groups", "members", "remove", tg.ID, member.ID), exitOK, "stdout", "removed")
+	e.expect(e.run("", "tenant-groups", "delete", tg.ID), exitOK, "stdout", "deleted")
+	e.expect(e.run("", "tenants", "delete", tenant.ID), exitOK, "stdout", "deleted")
+	// The first context is still there, and --context picks it.
+	e.expect(e.run("", "users", "list", "--context", "default"), exitOK, "stdout", "bo@example.com")
+	e.expect(e.run("", "context", "list"), exitOK, "stdout", "(?m)^msp +true")
 }
