@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -150,37 +151,77 @@ type request struct {
 }
 
 // do sends r with the client's bearer token and decodes the answer. It returns the response
-// (body consumed) for callers that need headers.
+// (body consumed) for callers that need headers. When keyhold refuses a client-credentials
+// token it had cached (401: revoked, or signed by a key since retired), do drops it and
+// retries once with a fresh one; a 401 then is returned.
 func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
-	tok, err := c.Token(ctx)
-	if err != nil {
-		return nil, err
-	}
 	u := c.base + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
 	}
-	var rd io.Reader
+	var body []byte
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
 			return nil, err
 		}
-		rd = bytes.NewReader(b)
+		body = b
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
-	if err != nil {
-		return nil, err
+	for attempt := 0; ; attempt++ {
+		tok, err := c.Token(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, r.method, u, rd)
+		if err != nil {
+			return nil, err
+		}
+		if rd != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Accept", "application/json")
+		for k, v := range r.header {
+			req.Header[k] = v
+		}
+		if g, ok := ctx.Value(ifMatchKey{}).(int64); ok {
+			req.Header.Set("If-Match", strconv.FormatInt(g, 10))
+		}
+		tok.SetAuthHeader(req)
+		resp, err := c.send(req, r.out)
+		var ke *Error
+		if attempt == 0 && errors.As(err, &ke) && ke.StatusCode == http.StatusUnauthorized && c.forget(tok) {
+			continue
+		}
+		return resp, err
 	}
-	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+}
+
+// forget drops the cached client-credentials token if it is still tok, and reports whether
+// it did (a TokenSource's tokens are not the client's to drop).
+func (c *Client) forget(tok *oauth2.Token) bool {
+	if c.ts != nil {
+		return false
 	}
-	req.Header.Set("Accept", "application/json")
-	for k, v := range r.header {
-		req.Header[k] = v
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.tok != nil && c.tok.AccessToken == tok.AccessToken {
+		c.tok = nil
 	}
-	tok.SetAuthHeader(req)
-	return c.send(req, r.out)
+	return true
+}
+
+type ifMatchKey struct{}
+
+// WithIfMatch makes the updates and deletes called with the returned context conditional:
+// keyhold applies them only if the resource's generation is still generation (412
+// HPE_GL_ERROR_PRECONDITION_FAILED otherwise), so that a change made meanwhile by someone
+// else is not overwritten.
+func WithIfMatch(ctx context.Context, generation int64) context.Context {
+	return context.WithValue(ctx, ifMatchKey{}, generation)
 }
 
 // send sends req and decodes a 2xx body into out (when not nil), any other status into an

@@ -223,3 +223,41 @@ func (shortTokens) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp.Header.Del("Content-Length")
 	return resp, nil
 }
+
+// TestRefusedTokenIsReplaced: the client's cached token is revoked; the next call gets a
+// fresh token and succeeds.
+func TestRefusedTokenIsReplaced(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	old := must[string](t)(tokenString(w.admin, ctx))
+	if err := w.admin.Revoke(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.admin.GetUser(ctx, w.e.Admin.UserID); err != nil {
+		t.Fatalf("after revocation of the cached token: %v", err)
+	}
+	if now := must[string](t)(tokenString(w.admin, ctx)); now == old {
+		t.Fatal("the revoked token is still cached")
+	}
+	// A wrong secret is not retried into success: 401 stays 401.
+	bad := newClient(t, w.e, w.e.Admin.WorkspaceID, w.e.Admin.ClientID, strings.Repeat("1", 64))
+	_, err := bad.GetUser(ctx, w.e.Admin.UserID)
+	wantError(t, err, http.StatusUnauthorized)
+}
+
+// TestIfMatch: an update made against a stale generation is refused with 412 and changes
+// nothing; against the current one it applies.
+func TestIfMatch(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	r := must[*client.Role](t)(w.admin.CreateRole(ctx, client.RoleInput{Name: "r1", Permissions: []string{"glp.workspace.view"}}))
+	must[*client.Role](t)(w.admin.UpdateRole(client.WithIfMatch(ctx, r.Generation), r.ID,
+		client.RoleInput{Name: "r2", Permissions: []string{"glp.workspace.view"}}))
+	_, err := w.admin.UpdateRole(client.WithIfMatch(ctx, r.Generation), r.ID,
+		client.RoleInput{Name: "r3", Permissions: []string{"glp.workspace.view"}})
+	wantError(t, err, http.StatusPreconditionFailed)
+	wantError(t, w.admin.DeleteRole(client.WithIfMatch(ctx, r.Generation), r.ID), http.StatusPreconditionFailed)
+	if got := must[*client.Role](t)(w.admin.GetRole(ctx, r.ID)); got.Name != "r2" {
+		t.Fatalf("role %+v", got)
+	}
+}
