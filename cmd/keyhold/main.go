@@ -54,30 +54,31 @@ type kekFlag struct {
 type serveCmd struct {
 	storeFlags
 	kekFlag
-	Listen          string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"KEYHOLD_LISTEN"`
-	BaseURL         string        `help:"Public base URL used in issuers and Location headers (default: http://<listen>)." env:"KEYHOLD_BASE_URL"`
-	TokenTTL        time.Duration `help:"Access token lifetime." default:"15m" env:"KEYHOLD_TOKEN_TTL"`
-	SigningAlg      string        `help:"Algorithm of the signing key created when the store has none: ES256, EdDSA or RS256 (then keys rotate --signing-alg changes it)." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
-	MaxCredentials  int           `help:"Credentials one owner may hold in one workspace." default:"7" env:"KEYHOLD_MAX_CREDENTIALS_PER_OWNER" name:"max-credentials-per-owner"`
-	SyncInterval    time.Duration `help:"How often in-memory views poll the store for writes made by other processes." default:"1s" env:"KEYHOLD_SYNC_INTERVAL"`
-	ChangeRetention time.Duration `help:"How long the change log keeps an entry; a node that falls further behind reloads its views from the store (at least 1m; keep it above 30 sync intervals)." default:"10m" env:"KEYHOLD_CHANGE_RETENTION"`
-	StoreTimeout    time.Duration `help:"Bound on a write transaction and a management API request: an unavailable database answers 503 with Retry-After in that time (1s to 1m)." default:"5s" env:"KEYHOLD_STORE_TIMEOUT"`
-	MaxStaleness    time.Duration `help:"How long a node that cannot read the store stays ready (degraded) on its in-memory views before /readyz answers 503 (10s to 168h)." default:"5m" env:"KEYHOLD_MAX_STALENESS"`
-	AuditRetention  time.Duration `help:"How long audit records are kept (24h to 876000h); older ones are pruned hourly, each workspace's chain keeping an anchor so that it still verifies." default:"8760h" env:"KEYHOLD_AUDIT_RETENTION"`
-	AuditStream     string        `help:"Also write each audit record this node commits as a JSON line to this file (appended, created 0600), or '-' for standard output (for a SIEM)." env:"KEYHOLD_AUDIT_STREAM"`
-	ShutdownTimeout time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
-	Platform        string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
-	LogLevel        string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
-	TrustedProxies  []string      `help:"Load balancers (IP addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client." env:"KEYHOLD_TRUSTED_PROXIES" sep:","`
-	TokenCacheSize  int           `help:"Verified access tokens cached per node (about 1 KiB each)." default:"200000" env:"KEYHOLD_TOKEN_CACHE_SIZE"`
-	TLSCertFile     string        `help:"PEM certificate (chain) to serve TLS with; reloaded when the file changes." env:"KEYHOLD_TLS_CERT_FILE" name:"tls-cert-file" type:"path"`
-	TLSKeyFile      string        `help:"PEM private key of --tls-cert-file; reloaded with it." env:"KEYHOLD_TLS_KEY_FILE" name:"tls-key-file" type:"path"`
-	AllowInsecure   bool          `help:"Allow plain HTTP with an http:// base URL on a listen address that is not loopback (tokens and secrets then cross the network in the clear)." env:"KEYHOLD_ALLOW_INSECURE_HTTP" name:"allow-insecure-http"`
-	MetricsListen   string        `help:"Serve /metrics on this address only (a private one) instead of --listen." env:"KEYHOLD_METRICS_LISTEN"`
-	MaxConnections  int           `help:"Connections open at once on --listen; past it the longest idle is closed, or the new one refused. 0: derived from the descriptor limit (ulimit -n)." default:"0" env:"KEYHOLD_MAX_CONNECTIONS"`
-	MaxConnsPerAddr int           `help:"Connections one source address (IPv6: one /64) may hold; trusted proxies have no share. 0: an eighth of --max-connections, at least 32." default:"0" env:"KEYHOLD_MAX_CONNECTIONS_PER_ADDRESS" name:"max-connections-per-address"`
-	MaxInFlight     int           `help:"Requests served at once (operations endpoints excepted); more are answered 503 with Retry-After. 0: 64 per CPU (GOMAXPROCS)." default:"0" env:"KEYHOLD_MAX_IN_FLIGHT"`
-	ShedDelay       time.Duration `help:"Queueing delay (the 99th percentile of the Go scheduler's waits for a CPU, two 50 ms samples in a row) above which a busy node refuses a growing share of requests with 503 and Retry-After, so that the admitted ones keep their latency (1ms to 1s; 0s: never)." default:"10ms" env:"KEYHOLD_SHED_DELAY"`
+	Listen           string        `help:"Address to listen on." default:"127.0.0.1:8080" env:"KEYHOLD_LISTEN"`
+	BaseURL          string        `help:"Public base URL used in issuers and Location headers (default: http://<listen>)." env:"KEYHOLD_BASE_URL"`
+	TokenTTL         time.Duration `help:"Access token lifetime." default:"15m" env:"KEYHOLD_TOKEN_TTL"`
+	SigningAlg       string        `help:"Algorithm of the signing key created when the store has none: ES256, EdDSA or RS256 (then keys rotate --signing-alg changes it)." default:"ES256" env:"KEYHOLD_SIGNING_ALG" enum:"ES256,EdDSA,RS256"`
+	MaxCredentials   int           `help:"Credentials one owner may hold in one workspace." default:"7" env:"KEYHOLD_MAX_CREDENTIALS_PER_OWNER" name:"max-credentials-per-owner"`
+	SyncInterval     time.Duration `help:"How often in-memory views poll the store for writes made by other processes." default:"1s" env:"KEYHOLD_SYNC_INTERVAL"`
+	ChangeRetention  time.Duration `help:"How long the change log keeps an entry; a node that falls further behind reloads its views from the store (at least 1m; keep it above 30 sync intervals)." default:"10m" env:"KEYHOLD_CHANGE_RETENTION"`
+	StoreTimeout     time.Duration `help:"Bound on a write transaction and a management API request: an unavailable database answers 503 with Retry-After in that time (1s to 1m)." default:"5s" env:"KEYHOLD_STORE_TIMEOUT"`
+	MaxStaleness     time.Duration `help:"How long a node that cannot read the store stays ready (degraded) on its in-memory views before /readyz answers 503 (10s to 168h)." default:"5m" env:"KEYHOLD_MAX_STALENESS"`
+	AuditRetention   time.Duration `help:"How long audit records are kept (24h to 876000h); older ones are pruned hourly, each workspace's chain keeping an anchor so that it still verifies." default:"8760h" env:"KEYHOLD_AUDIT_RETENTION"`
+	AuditStream      string        `help:"Also write each audit record this node commits as a JSON line to this file (appended, created 0600), or '-' for standard output (for a SIEM)." env:"KEYHOLD_AUDIT_STREAM"`
+	ShutdownTimeout  time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
+	Platform         string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
+	LogLevel         string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
+	TrustedProxies   []string      `help:"Load balancers (IP addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client." env:"KEYHOLD_TRUSTED_PROXIES" sep:","`
+	TokenCacheSize   int           `help:"Verified access tokens cached per node (about 1 KiB each)." default:"200000" env:"KEYHOLD_TOKEN_CACHE_SIZE"`
+	TLSCertFile      string        `help:"PEM certificate (chain) to serve TLS with; reloaded when the file changes." env:"KEYHOLD_TLS_CERT_FILE" name:"tls-cert-file" type:"path"`
+	TLSKeyFile       string        `help:"PEM private key of --tls-cert-file; reloaded with it." env:"KEYHOLD_TLS_KEY_FILE" name:"tls-key-file" type:"path"`
+	AllowInsecure    bool          `help:"Allow plain HTTP with an http:// base URL on a listen address that is not loopback (tokens and secrets then cross the network in the clear)." env:"KEYHOLD_ALLOW_INSECURE_HTTP" name:"allow-insecure-http"`
+	JWKSAllowPrivate bool          `help:"Let credentials register a jwks_uri (private_key_jwt) on a loopback or private address, or over plain http (tests and closed networks only: otherwise keyhold refuses to fetch from inside its own network)." env:"KEYHOLD_JWKS_ALLOW_PRIVATE_ADDRESSES" name:"jwks-allow-private-addresses"`
+	MetricsListen    string        `help:"Serve /metrics on this address only (a private one) instead of --listen." env:"KEYHOLD_METRICS_LISTEN"`
+	MaxConnections   int           `help:"Connections open at once on --listen; past it the longest idle is closed, or the new one refused. 0: derived from the descriptor limit (ulimit -n)." default:"0" env:"KEYHOLD_MAX_CONNECTIONS"`
+	MaxConnsPerAddr  int           `help:"Connections one source address (IPv6: one /64) may hold; trusted proxies have no share. 0: an eighth of --max-connections, at least 32." default:"0" env:"KEYHOLD_MAX_CONNECTIONS_PER_ADDRESS" name:"max-connections-per-address"`
+	MaxInFlight      int           `help:"Requests served at once (operations endpoints excepted); more are answered 503 with Retry-After. 0: 64 per CPU (GOMAXPROCS)." default:"0" env:"KEYHOLD_MAX_IN_FLIGHT"`
+	ShedDelay        time.Duration `help:"Queueing delay (the 99th percentile of the Go scheduler's waits for a CPU, two 50 ms samples in a row) above which a busy node refuses a growing share of requests with 503 and Retry-After, so that the admitted ones keep their latency (1ms to 1s; 0s: never)." default:"10ms" env:"KEYHOLD_SHED_DELAY"`
 }
 
 // config is the node configuration the flags give.
@@ -87,7 +88,8 @@ func (c *serveCmd) config() app.Config {
 		ChangeRetention: c.ChangeRetention, AuditRetention: c.AuditRetention, AuditStream: c.AuditStream, StoreTimeout: c.StoreTimeout, MaxStaleness: c.MaxStaleness, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
 		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize,
 		MaxInFlight: c.MaxInFlight, ShedDelay: c.ShedDelay, MaxConnections: c.MaxConnections, MaxConnectionsPerAddress: c.MaxConnsPerAddr,
-		TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, AllowInsecureHTTP: c.AllowInsecure, MetricsListen: c.MetricsListen}
+		TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, AllowInsecureHTTP: c.AllowInsecure, MetricsListen: c.MetricsListen,
+		JWKSAllowPrivate: c.JWKSAllowPrivate}
 }
 
 // Validate refuses out-of-range values and unusable URLs before anything starts (kong calls

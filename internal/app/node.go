@@ -90,6 +90,10 @@ type Config struct {
 	// AllowInsecureHTTP allows plain HTTP with an http:// base URL on a listener that is not
 	// loopback (see checkTransport).
 	AllowInsecureHTTP bool
+	// JWKSAllowPrivate lets credentials register a jwks_uri (private_key_jwt) on a loopback or
+	// private address, or over plain http: for tests and closed networks only
+	// (--jwks-allow-private-addresses).
+	JWKSAllowPrivate bool
 	// MetricsListen, when set, is the address /metrics is served on, instead of Listen.
 	MetricsListen string
 	Log           *slog.Logger

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/keyhold/keyhold/internal/clientauth"
 	"net/http"
 	"net/netip"
 	"time"
@@ -97,8 +98,9 @@ func (n *Node) assemble() {
 			Sync: n.Feed.Sync, AddrFailures: addrFailures,
 			TokenChecks: ratelimit.New[string](tokenCheckBurst, tokenCheckInterval, tokenCheckBurst*tokenCheckInterval),
 			Observer:    metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches,
-			Audit: n.audit, AuditSink: n.sink()},
-		Store: n.Store, Audit: n.audit, AuditSink: n.sink(), Now: cfg.Now,
+			Audit: n.audit, AuditSink: n.sink(), JWKSFetcher: clientauth.NewFetcher(cfg.JWKSAllowPrivate)},
+		AllowPrivateJWKS: cfg.JWKSAllowPrivate,
+		Store:            n.Store, Audit: n.audit, AuditSink: n.sink(), Now: cfg.Now,
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},
 		WorkspaceService: workspaces,

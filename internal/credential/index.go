@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/keyhold/keyhold/internal/clientauth"
 	"sync"
 	"time"
 
@@ -25,6 +27,10 @@ type Entry struct {
 	// prevExpires.
 	prevHash    []byte
 	prevExpires time.Time
+	// Keys (inline) or KeysURI (fetched) verify the credential's private_key_jwt assertions;
+	// both empty: the credential authenticates with its secret only.
+	Keys    *jose.JSONWebKeySet
+	KeysURI string
 }
 
 // Index is the in-memory view of every credential, fed by the change log.
@@ -103,6 +109,11 @@ func entryOf(c *storage.Credential) *Entry {
 	if len(c.PrevSecretHash) > 0 {
 		e.prevHash, e.prevExpires = c.PrevSecretHash, c.PrevSecretExpiresAt
 	}
+	if c.JWKS != "" {
+		// Validated when registered; a set that no longer parses verifies nothing.
+		e.Keys, _ = clientauth.ParseKeySet([]byte(c.JWKS))
+	}
+	e.KeysURI = c.JWKSURI
 	if c.TenantID != "" {
 		e.TokenWorkspaceID = c.TenantID
 	}

@@ -76,6 +76,9 @@ type API struct {
 	AuditSink audit.Sink
 	// Now stamps audit records (nil: time.Now).
 	Now func() time.Time
+	// AllowPrivateJWKS lets a credential's jwks_uri name loopback and private addresses
+	// (and plain http): --jwks-allow-private-addresses, for tests and closed networks.
+	AllowPrivateJWKS bool
 	// Shed, when set, refuses a share of requests (503 with Retry-After, before any work)
 	// while the node is overloaded (package loadshed). The operations endpoints are exempt.
 	Shed *loadshed.Shedder

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -22,6 +23,9 @@ func (a *API) credentialRoutes() {
 	a.route("POST "+credentialsPath+"/{id}/rotate", "glp.workspace.edit", a.rotateCredential)
 	a.route("GET "+credentialsPath+"/{id}/secrets", "glp.workspace.view", a.listCredentialSecrets)
 	a.route("DELETE "+credentialsPath+"/{id}/secrets/previous", "glp.workspace.edit", a.retirePreviousSecret)
+	a.route("PUT "+credentialsPath+"/{id}/keys", "glp.workspace.edit", a.putCredentialKeys)
+	a.route("GET "+credentialsPath+"/{id}/keys", "glp.workspace.view", a.getCredentialKeys)
+	a.route("DELETE "+credentialsPath+"/{id}/keys", "glp.workspace.edit", a.deleteCredentialKeys)
 }
 
 type resourceRef struct {
@@ -250,6 +254,65 @@ func (a *API) listCredentialSecrets(w http.ResponseWriter, r *http.Request, c *p
 
 func (a *API) retirePreviousSecret(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	if err := a.Credentials.RetirePrevious(r.Context(), c, r.PathValue("id")); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// private_key_jwt keys (keyhold's extension): the public keys that verify a credential's
+// client assertions, inline or by URL.
+
+type keysBody struct {
+	JWKS    json.RawMessage `json:"jwks"`
+	JWKSURI string          `json:"jwksUri"`
+}
+
+type keysJSON struct {
+	JWKS    json.RawMessage `json:"jwks"`
+	JWKSURI *string         `json:"jwksUri"`
+}
+
+func keysOut(c *storage.Credential) keysJSON {
+	out := keysJSON{JWKS: json.RawMessage("null")}
+	if c.JWKS != "" {
+		out.JWKS = json.RawMessage(c.JWKS)
+	}
+	if c.JWKSURI != "" {
+		out.JWKSURI = &c.JWKSURI
+	}
+	return out
+}
+
+func (a *API) putCredentialKeys(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body keysBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	if string(body.JWKS) == "null" {
+		body.JWKS = nil
+	}
+	cred, err := a.Credentials.SetKeys(r.Context(), c, r.PathValue("id"),
+		credential.KeysInput{JWKS: body.JWKS, JWKSURI: body.JWKSURI}, a.AllowPrivateJWKS)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, keysOut(cred))
+}
+
+func (a *API) getCredentialKeys(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	cred, err := a.Credentials.Keys(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, keysOut(cred))
+}
+
+func (a *API) deleteCredentialKeys(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	if err := a.Credentials.RemoveKeys(r.Context(), c, r.PathValue("id")); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

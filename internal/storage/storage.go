@@ -88,6 +88,10 @@ type Credential struct {
 	// authenticating until PrevSecretExpiresAt.
 	PrevSecretHash      []byte
 	PrevSecretExpiresAt time.Time
+	// JWKS (a JSON Web Key Set) or JWKSURI (where to fetch one), at most one of them set,
+	// holds the public keys of private_key_jwt client assertions.
+	JWKS    string
+	JWKSURI string
 }
 
 // SigningKey is a token signing key. The newest key whose RetireAt is zero signs; retired
@@ -231,6 +235,12 @@ type Credentials interface {
 	// RetirePreviousSecret forgets the previous secret; ErrNotFound when there is none valid
 	// at at.
 	RetirePreviousSecret(ctx context.Context, id string, at time.Time) (*Credential, error)
+	// SetCredentialKeys replaces the credential's private_key_jwt keys (both "": none).
+	SetCredentialKeys(ctx context.Context, id, jwks, jwksURI string, at time.Time) (*Credential, error)
+	// UseAssertionID records that clientID used a client assertion with jti, valid until
+	// expires. It fails with ErrConflict when that jti was recorded before and has not
+	// expired at now: a replay. It is one statement, outside the serialised write path.
+	UseAssertionID(ctx context.Context, clientID, jti string, expires, now time.Time) error
 	DeleteCredential(ctx context.Context, id string) error
 }
 

@@ -2,6 +2,7 @@ package token
 
 import (
 	"errors"
+	"github.com/keyhold/keyhold/internal/clientauth"
 	"net/http"
 	"time"
 
@@ -181,7 +182,8 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iss := s.Issuer.IssuerURL(ws)
-	authMethods := []string{"client_secret_basic", "client_secret_post"}
+	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	assertionAlgs := clientauth.AlgorithmNames()
 	grants := []string{GrantClientCredentials}
 	if s.Exchange {
 		grants = append(grants, GrantTokenExchange)
@@ -202,8 +204,12 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint_auth_methods_supported": authMethods,
 		"introspection_endpoint_auth_methods_supported": authMethods,
 		"revocation_endpoint_auth_methods_supported":    authMethods,
-		"id_token_signing_alg_values_supported":         algs,
-		"subject_types_supported":                       []string{"public"},
+		// private_key_jwt: the algorithms a client assertion may be signed with.
+		"token_endpoint_auth_signing_alg_values_supported":         assertionAlgs,
+		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
+		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"id_token_signing_alg_values_supported":                    algs,
+		"subject_types_supported":                                  []string{"public"},
 		// No response_types_supported and no scopes_supported: keyhold has no authorization
 		// endpoint (no grant it serves uses one) and no scopes, and RFC 8414 §3.2 says claims
 		// with zero elements MUST be omitted (an empty list is what strict validators refuse;

@@ -3,6 +3,7 @@ package token
 import (
 	"encoding/json"
 	"errors"
+	"github.com/keyhold/keyhold/internal/clientauth"
 	"io"
 	"mime"
 	"net/http"
@@ -84,6 +85,8 @@ type form struct {
 	clientID     string
 	clientSecret string
 	basic        bool
+	// assertion is a private_key_jwt client assertion (parsed, not verified); nil otherwise.
+	assertion *clientauth.Parsed
 	// w is the request's response writer, where the request id is (read only on failures).
 	w http.ResponseWriter
 	// room holds the params of an ordinary request, saving their slice an allocation.
@@ -170,7 +173,7 @@ func (f *form) check() *oauthError {
 	for _, p := range f.params {
 		limit := maxParamLen
 		switch p.name {
-		case "subject_token", "actor_token":
+		case "subject_token", "actor_token", "client_assertion":
 			limit = MaxTokenLen
 		case "token":
 			limit = maxFormBytes
@@ -221,6 +224,9 @@ func quoteName(name string) string {
 func (f *form) clientAuth(r *http.Request) *oauthError {
 	postID, postSecret := f.get("client_id"), f.get("client_secret")
 	authz := r.Header.Get("Authorization")
+	if typ, raw := f.get("client_assertion_type"), f.get("client_assertion"); typ != "" || raw != "" {
+		return f.assertionAuth(postID, postSecret, authz, typ, raw)
+	}
 	if authz == "" {
 		f.clientID, f.clientSecret = postID, postSecret
 		return nil
@@ -241,6 +247,30 @@ func (f *form) clientAuth(r *http.Request) *oauthError {
 			description: "the Basic credentials are not form-url-encoded"}
 	}
 	f.clientID, f.clientSecret = id, secret
+	return nil
+}
+
+// assertionAuth reads private_key_jwt client authentication (RFC 7523 §2.2): the client is
+// the assertion's subject; a client_id sent with it must be the same.
+func (f *form) assertionAuth(postID, postSecret, authz, typ, raw string) *oauthError {
+	switch {
+	case postSecret != "" || authz != "":
+		return badRequest(errInvalidRequest, "use one client authentication method, not both")
+	case typ != clientauth.AssertionType:
+		return badRequest(errInvalidRequest, "client_assertion_type must be "+clientauth.AssertionType)
+	case raw == "":
+		return badRequest(errInvalidRequest, "client_assertion is required with client_assertion_type")
+	}
+	p, err := clientauth.Parse(raw)
+	if err != nil {
+		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, failure: clientauth.Reason(err),
+			description: "the client assertion is not a signed JWT with an allowed algorithm"}
+	}
+	if postID != "" && postID != p.ClientID {
+		return &oauthError{status: http.StatusUnauthorized, code: errInvalidClient, failure: clientauth.FailClaims,
+			description: "client_id is not the client assertion's subject"}
+	}
+	f.clientID, f.assertion = p.ClientID, p
 	return nil
 }
 

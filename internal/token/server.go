@@ -2,6 +2,8 @@ package token
 
 import (
 	"context"
+	"errors"
+	"github.com/keyhold/keyhold/internal/clientauth"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -55,6 +57,9 @@ type Server struct {
 	AuditSink audit.Sink
 	// Reach reports whether principals hold an MSP assignment reaching a tenant.
 	Reach func(principals []string, mspID, tenantID string) bool
+	// JWKSFetcher fetches the key sets of credentials that register a jwks_uri for
+	// private_key_jwt (nil: such credentials cannot authenticate with assertions).
+	JWKSFetcher *clientauth.Fetcher
 }
 
 // IssuerPrefix is the path of every workspace issuer, followed by the workspace id.
@@ -120,6 +125,9 @@ func (s *Server) authenticateClientFor(r *http.Request, f *form, ws string, issu
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication is required", basic: f.basic}
 	}
+	if f.assertion != nil {
+		return s.authenticateAssertion(r, f, ws, issuerOK)
+	}
 	e, ok := s.Creds.Authenticate(f.clientID, f.clientSecret)
 	if !ok {
 		// The credential may have been created, or its secret reset, on another node or by the
@@ -134,6 +142,61 @@ func (s *Server) authenticateClientFor(r *http.Request, f *form, ws string, issu
 		s.clientFailed(r, f, ws, s.why(f, ok))
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication failed", basic: f.basic}
+	}
+	return e, nil
+}
+
+// authenticateAssertion is client authentication by private_key_jwt: the assertion's
+// signature is verified with the keys the credential registered, its claims against this
+// workspace's issuer, and its jti recorded in the store, where a replay on any node finds it.
+// That record is the one write on this path (client_secret authentication writes nothing).
+func (s *Server) authenticateAssertion(r *http.Request, f *form, ws string, issuerOK func(credential.Entry) bool) (credential.Entry, *oauthError) {
+	refuse := func(reason string) (credential.Entry, *oauthError) {
+		s.AddrFailures.Fail(ratelimit.Source(r))
+		s.clientFailed(r, f, ws, reason)
+		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
+			description: "client authentication failed"}
+	}
+	e, ok := s.Creds.Get(f.clientID)
+	if !ok || (e.Keys == nil && e.KeysURI == "") {
+		// Created, or given keys, on another node a moment ago?
+		if err := s.Sync(r.Context()); err == nil {
+			e, ok = s.Creds.Get(f.clientID)
+		}
+	}
+	switch {
+	case !ok:
+		return refuse(credential.FailUnknown)
+	case e.Keys == nil && e.KeysURI == "":
+		return refuse(clientauth.FailNoKeys)
+	}
+	keys := e.Keys
+	if keys == nil {
+		var err error
+		if s.JWKSFetcher == nil {
+			return refuse(clientauth.FailNoKeys)
+		}
+		if keys, err = s.JWKSFetcher.Keys(r.Context(), e.KeysURI, f.assertion.KeyID); err != nil {
+			s.Log.Info("jwks_uri fetch failed", "client_id", e.ID, "error", err.Error())
+			return refuse(clientauth.FailNoKeys)
+		}
+	}
+	iss := s.Issuer.IssuerURL(ws)
+	now := s.Issuer.Now()
+	jti, exp, err := f.assertion.Verify(keys, e.ID, []string{iss + "/token", iss}, now)
+	if err != nil {
+		return refuse(clientauth.Reason(err))
+	}
+	if !issuerOK(e) {
+		return refuse(FailWrongIssuer)
+	}
+	switch err := s.Store.UseAssertionID(r.Context(), e.ID, jti, exp, now); {
+	case errors.Is(err, storage.ErrConflict):
+		return refuse(clientauth.FailReplayed)
+	case err != nil:
+		s.Log.Warn("recording a client assertion failed", "client_id", e.ID, "error", err.Error())
+		return credential.Entry{}, &oauthError{status: http.StatusServiceUnavailable, code: errUnavailable,
+			description: "client assertions cannot be checked for replay right now", retryAfter: 1}
 	}
 	return e, nil
 }

@@ -4,18 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at`
+const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at, jwks, jwks_uri`
 
 func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, error) {
 	var c storage.Credential
 	err := r.Scan(&c.ID, &c.WorkspaceID, nullable{&c.TenantID}, nullable{&c.ProvisionID}, &c.OwnerID, &c.Name,
 		&c.SecretHash, &c.Generation, timeField{&c.CreatedAt}, timeField{&c.UpdatedAt}, timeField{&c.SecretCreatedAt},
-		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt})
+		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt}, &c.JWKS, &c.JWKSURI)
 	if len(c.PrevSecretHash) == 0 {
 		c.PrevSecretHash, c.PrevSecretExpiresAt = nil, time.Time{}
 	}
@@ -47,9 +48,9 @@ func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential, max
 		if maxPerOwner > 0 && n >= maxPerOwner {
 			return storage.ErrLimit
 		}
-		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.WorkspaceID, nullIfEmpty(c.TenantID), nullIfEmpty(c.ProvisionID), c.OwnerID, c.Name,
-			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt, c.SecretCreatedAt, c.PrevSecretHash, c.PrevSecretExpiresAt); err != nil {
+			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt, c.SecretCreatedAt, c.PrevSecretHash, c.PrevSecretExpiresAt, c.JWKS, c.JWKSURI); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindCredential, c.ID)
@@ -125,6 +126,42 @@ func (s *Store) RetirePreviousSecret(ctx context.Context, id string, at time.Tim
 		return mustAffect(s.exec(ctx, `UPDATE credentials SET prev_secret_hash = ?, prev_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
 			[]byte{}, time.Time{}, at, id))
 	})
+}
+
+// SetCredentialKeys replaces a credential's private_key_jwt keys.
+func (s *Store) SetCredentialKeys(ctx context.Context, id, jwks, jwksURI string, at time.Time) (*storage.Credential, error) {
+	return s.updateCredential(ctx, id, func(s *Store) error {
+		return mustAffect(s.exec(ctx, `UPDATE credentials SET jwks = ?, jwks_uri = ?, updated_at = ? WHERE id = ?`,
+			jwks, jwksURI, at, id))
+	})
+}
+
+// assertionPruneEvery: one use in this many also deletes the expired rows, which keeps the
+// table to about the assertions of the last few minutes without a job of its own.
+const assertionPruneEvery = 256
+
+// assertionUses counts UseAssertionID calls in this process (for pruning only).
+var assertionUses atomic.Uint64
+
+// UseAssertionID inserts (clientID, jti) unless a row for it has not expired at now; an
+// expired row is taken over. Autocommitted on its own, it never waits for the change log's
+// lock.
+func (s *Store) UseAssertionID(ctx context.Context, clientID, jti string, expires, now time.Time) error {
+	res, err := s.exec(ctx, `INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
+		WHERE client_assertion_jtis.expires_at <= ?`, clientID, jti, expires, now)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return storage.ErrConflict
+	}
+	if assertionUses.Add(1)%assertionPruneEvery == 0 {
+		_, err = s.exec(ctx, `DELETE FROM client_assertion_jtis WHERE expires_at <= ?`, now)
+	}
+	return err
 }
 
 // updateCredential runs change in a write transaction, logs the credential's change and

@@ -33,6 +33,7 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"UserLogins", testUserLogins},
 		{"Credentials", testCredentials},
 		{"CredentialRotation", testCredentialRotation},
+		{"CredentialKeys", testCredentialKeys},
 		{"CredentialLimits", testCredentialLimits},
 		{"CredentialFilter", testCredentialFilter},
 		{"SigningKeys", testSigningKeys},
@@ -229,6 +230,33 @@ func testCredentialRotation(t *testing.T, s storage.Store) {
 	if r.PrevSecretHash != nil || r.Generation != c.Generation+1 || !r.SecretCreatedAt.Equal(exp) {
 		t.Fatalf("reset after rotation = %+v", r)
 	}
+}
+
+func testCredentialKeys(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	ws := newWorkspace(t, s, storage.WorkspaceStandard, "")
+	c := newCredential(ws.ID, newUser(t, s, ws.ID).ID, "keys")
+	mustNil(t, s.CreateCredential(ctx, c, 7))
+	got, err := s.SetCredentialKeys(ctx, c.ID, `{"keys":[]}`, "", now)
+	mustNil(t, err)
+	if got.JWKS != `{"keys":[]}` || got.JWKSURI != "" {
+		t.Fatalf("SetCredentialKeys = %+v", got)
+	}
+	got, err = s.SetCredentialKeys(ctx, c.ID, "", "https://example.com/jwks", now)
+	mustNil(t, err)
+	if again, _ := s.GetCredential(ctx, c.ID); again.JWKS != "" || again.JWKSURI != "https://example.com/jwks" || got.JWKSURI != again.JWKSURI {
+		t.Fatalf("GetCredential after SetCredentialKeys = %+v", again)
+	}
+	_, err = s.SetCredentialKeys(ctx, ids.New(), "", "", now)
+	mustIs(t, err, storage.ErrNotFound)
+
+	// A jti is used once until it expires; other clients' jtis are their own.
+	exp := now.Add(time.Minute)
+	mustNil(t, s.UseAssertionID(ctx, c.ID, "j1", exp, now))
+	mustIs(t, s.UseAssertionID(ctx, c.ID, "j1", exp, now.Add(30*time.Second)), storage.ErrConflict)
+	mustNil(t, s.UseAssertionID(ctx, "other-client", "j1", exp, now))
+	mustNil(t, s.UseAssertionID(ctx, c.ID, "j1", exp.Add(time.Minute), exp)) // expired: taken over
+	mustIs(t, s.UseAssertionID(ctx, c.ID, "j1", exp.Add(time.Minute), exp), storage.ErrConflict)
 }
 
 func testCredentialLimits(t *testing.T, s storage.Store) {
