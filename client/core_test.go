@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold/client"
 	"github.com/keyhold/keyhold/internal/app"
@@ -260,4 +261,39 @@ func TestIfMatch(t *testing.T) {
 	if got := must[*client.Role](t)(w.admin.GetRole(ctx, r.ID)); got.Name != "r2" {
 		t.Fatalf("role %+v", got)
 	}
+}
+
+func TestCredentialRotation(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	cr := must[*client.Credential](t)(w.admin.CreateCredential(ctx, client.CredentialInput{Name: "rot"}))
+	rot := must[*client.RotatedCredential](t)(w.admin.RotateCredential(ctx, cr.ID, time.Hour))
+	if rot.ClientSecret == "" || rot.ClientSecret == cr.ClientSecret || rot.Generation != cr.Generation || len(rot.Secrets) != 2 {
+		t.Fatalf("rotated %+v", rot)
+	}
+	// Both secrets work during the overlap.
+	for _, s := range []string{cr.ClientSecret, rot.ClientSecret} {
+		c := newClient(t, w.e, w.e.Admin.WorkspaceID, cr.ClientID, s)
+		if _, err := c.Token(ctx); err != nil {
+			t.Fatalf("secret during the overlap: %v", err)
+		}
+	}
+	secrets := must[[]client.CredentialSecret](t)(w.admin.ListCredentialSecrets(ctx, cr.ID))
+	if len(secrets) != 2 || secrets[1].Slot != "previous" || secrets[1].ExpiresAt == nil {
+		t.Fatalf("secrets %+v", secrets)
+	}
+	_, err := w.admin.RotateCredential(ctx, cr.ID, time.Hour)
+	wantError(t, err, http.StatusConflict)
+	_, err = w.admin.RotateCredential(ctx, cr.ID, 100*24*time.Hour)
+	wantField(t, err, "overlapSeconds")
+	_, err = w.other.ListCredentialSecrets(ctx, cr.ID)
+	wantError(t, err, http.StatusNotFound)
+	wantError(t, w.other.RetirePreviousSecret(ctx, cr.ID), http.StatusNotFound)
+	if err := w.admin.RetirePreviousSecret(ctx, cr.ID); err != nil {
+		t.Fatal(err)
+	}
+	old := newClient(t, w.e, w.e.Admin.WorkspaceID, cr.ClientID, cr.ClientSecret)
+	_, err = old.Token(ctx)
+	wantError(t, err, http.StatusUnauthorized)
+	wantError(t, w.admin.RetirePreviousSecret(ctx, cr.ID), http.StatusNotFound)
 }

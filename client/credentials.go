@@ -116,3 +116,45 @@ func (c *Client) DeleteCredential(ctx context.Context, id string) error {
 	_, err := c.do(ctx, request{method: http.MethodDelete, path: credentialsPath + "/" + escape(id)})
 	return err
 }
+
+// CredentialSecret describes one valid secret of a credential (never its value): Slot
+// "current" or "previous"; a previous secret has an ExpiresAt.
+type CredentialSecret struct {
+	Slot      string     `json:"slot"`
+	CreatedAt *time.Time `json:"createdAt,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt"`
+}
+
+// RotatedCredential is the answer of RotateCredential: the credential with its new
+// ClientSecret (shown once) and its valid secrets.
+type RotatedCredential struct {
+	Credential
+	Secrets []CredentialSecret `json:"secrets"`
+}
+
+// RotateCredential gives a credential a new secret (returned once) and keeps the one it
+// replaces working for overlap (keyhold's extension; 0: keyhold's default of one day; one
+// minute to 30 days). Tokens already issued stay valid. A second rotation while a previous
+// secret is valid is a 409: retire it first.
+func (c *Client) RotateCredential(ctx context.Context, id string, overlap time.Duration) (*RotatedCredential, error) {
+	var body any
+	if overlap != 0 {
+		body = map[string]int64{"overlapSeconds": int64(overlap / time.Second)}
+	}
+	return call[RotatedCredential](c, ctx, http.MethodPost, credentialsPath+"/"+escape(id)+"/rotate", body)
+}
+
+// ListCredentialSecrets lists a credential's valid secrets (without their values).
+func (c *Client) ListCredentialSecrets(ctx context.Context, id string) ([]CredentialSecret, error) {
+	p, err := call[page[CredentialSecret]](c, ctx, http.MethodGet, credentialsPath+"/"+escape(id)+"/secrets", nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.Items, nil
+}
+
+// RetirePreviousSecret stops a rotated-out secret at once (404 when there is none). Tokens it
+// already obtained live until they expire; ResetCredential ends those too.
+func (c *Client) RetirePreviousSecret(ctx context.Context, id string) error {
+	return c.delete(ctx, credentialsPath+"/"+escape(id)+"/secrets/previous")
+}
