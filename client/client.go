@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,13 @@ type Config struct {
 	WorkspaceID string
 	// ClientID and ClientSecret are an API client credential of that workspace.
 	ClientID, ClientSecret string
+	// PrivateKey, when set, authenticates the client with private_key_jwt (RFC 7523; keyhold's
+	// extension) instead of ClientSecret: every token, introspection and revocation request
+	// carries a fresh assertion signed with it (ES256 for an ECDSA P-256 key, EdDSA for
+	// Ed25519, RS256 for RSA) and KeyID in its header. The credential must have the public key
+	// registered (SetCredentialKeys).
+	PrivateKey crypto.Signer
+	KeyID      string
 	// TokenSource, when set, supplies the bearer tokens instead of client credentials (for
 	// example tokens obtained by ExchangeToken). ClientID and ClientSecret are then only used
 	// for introspection and revocation.
@@ -46,6 +54,8 @@ type Client struct {
 	hc          *http.Client
 	cc          *clientcredentials.Config // nil when a TokenSource is given
 	ts          oauth2.TokenSource
+
+	assert *asserter // private_key_jwt, when configured
 
 	mu  sync.Mutex
 	tok *oauth2.Token // the cached client-credentials token
@@ -67,12 +77,17 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
-	if cfg.ClientID != "" || cfg.ClientSecret != "" || c.ts == nil {
-		if c.workspaceID == "" || cfg.ClientID == "" || cfg.ClientSecret == "" {
-			return nil, errors.New("keyhold client: WorkspaceID, ClientID and ClientSecret are required without a TokenSource")
+	if cfg.ClientID != "" || cfg.ClientSecret != "" || cfg.PrivateKey != nil || c.ts == nil {
+		if c.workspaceID == "" || cfg.ClientID == "" || (cfg.ClientSecret == "") == (cfg.PrivateKey == nil) {
+			return nil, errors.New("keyhold client: WorkspaceID, ClientID and either ClientSecret or PrivateKey are required without a TokenSource")
 		}
 		c.cc = &clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
 			TokenURL: c.IssuerURL() + "/token", AuthStyle: oauth2.AuthStyleInHeader}
+		if cfg.PrivateKey != nil {
+			if c.assert, err = newAsserter(cfg.PrivateKey, cfg.KeyID, cfg.ClientID); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return c, nil
 }
@@ -120,7 +135,16 @@ func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 	if c.tok.Valid() {
 		return c.tok, nil
 	}
-	t, err := c.cc.Token(context.WithValue(ctx, oauth2.HTTPClient, c.hc))
+	conf := c.cc
+	if c.assert != nil {
+		params, err := c.assert.params(conf.TokenURL)
+		if err != nil {
+			return nil, err
+		}
+		conf = &clientcredentials.Config{ClientID: c.cc.ClientID, TokenURL: c.cc.TokenURL,
+			AuthStyle: oauth2.AuthStyleInParams, EndpointParams: params}
+	}
+	t, err := conf.Token(context.WithValue(ctx, oauth2.HTTPClient, c.hc))
 	if err != nil {
 		return nil, oauthError(err)
 	}

@@ -3,6 +3,7 @@ package client_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{BaseURL: "http://x", WorkspaceID: "not-a-uuid", ClientID: "a", ClientSecret: "b"},
 		{BaseURL: "http://x", WorkspaceID: "0123456789abcdef0123456789abcdef", ClientID: "a"},
 		{BaseURL: "http://x"},
+		{BaseURL: "http://x", WorkspaceID: "0123456789abcdef0123456789abcdef", ClientID: "a", ClientSecret: "b", PrivateKey: ed25519.NewKeyFromSeed(make([]byte, 32))},
 	} {
 		if _, err := client.New(cfg); err == nil {
 			t.Errorf("New(%+v) accepted", cfg)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"iter"
 	"net/http"
 	"net/url"
@@ -157,4 +158,49 @@ func (c *Client) ListCredentialSecrets(ctx context.Context, id string) ([]Creden
 // already obtained live until they expire; ResetCredential ends those too.
 func (c *Client) RetirePreviousSecret(ctx context.Context, id string) error {
 	return c.delete(ctx, credentialsPath+"/"+escape(id)+"/secrets/previous")
+}
+
+// CredentialKeys are the public keys that verify a credential's private_key_jwt client
+// assertions (keyhold's extension): an inline JWK set, or a URL keyhold fetches it from. One
+// of the two is set.
+type CredentialKeys struct {
+	JWKS    json.RawMessage `json:"jwks,omitempty"`    // {"keys": [...]}: public keys only
+	JWKSURI string          `json:"jwksUri,omitempty"` // https://...
+}
+
+// SetCredentialKeys registers (replaces) a credential's private_key_jwt keys. It needs what a
+// reset needs: the owner, or an identity administrator holding everything the owner and the
+// credential hold.
+func (c *Client) SetCredentialKeys(ctx context.Context, id string, keys CredentialKeys) (*CredentialKeys, error) {
+	return getKeys(call[credentialKeysJSON](c, ctx, http.MethodPut, credentialsPath+"/"+escape(id)+"/keys", keys))
+}
+
+// GetCredentialKeys reads a credential's private_key_jwt keys (both empty when none are set).
+func (c *Client) GetCredentialKeys(ctx context.Context, id string) (*CredentialKeys, error) {
+	return getKeys(call[credentialKeysJSON](c, ctx, http.MethodGet, credentialsPath+"/"+escape(id)+"/keys", nil))
+}
+
+// DeleteCredentialKeys removes a credential's keys: only its secret authenticates from then on.
+func (c *Client) DeleteCredentialKeys(ctx context.Context, id string) error {
+	return c.delete(ctx, credentialsPath+"/"+escape(id)+"/keys")
+}
+
+// credentialKeysJSON is the answer's shape: jwks and jwksUri are null when not set.
+type credentialKeysJSON struct {
+	JWKS    json.RawMessage `json:"jwks"`
+	JWKSURI *string         `json:"jwksUri"`
+}
+
+func getKeys(k *credentialKeysJSON, err error) (*CredentialKeys, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := &CredentialKeys{}
+	if len(k.JWKS) > 0 && string(k.JWKS) != "null" {
+		out.JWKS = k.JWKS
+	}
+	if k.JWKSURI != nil {
+		out.JWKSURI = *k.JWKSURI
+	}
+	return out, nil
 }

@@ -127,11 +127,21 @@ func (s exchangeSource) Token() (*oauth2.Token, error) {
 	return s.c.ExchangeToken(context.Background(), s.tenantID)
 }
 
-// postForm posts an OAuth form, with the client's credentials in Basic (RFC 6749 §2.3.1:
-// form-url-encoded first) when auth is set, and decodes the JSON answer into out.
+// postForm posts an OAuth form and decodes the JSON answer into out. When auth is set the
+// client authenticates: with a fresh private_key_jwt assertion when it has a PrivateKey,
+// else with its secret in Basic (RFC 6749 §2.3.1: form-url-encoded first).
 func (c *Client) postForm(ctx context.Context, u string, form url.Values, auth bool, out any) error {
 	if auth && c.cc == nil {
 		return errors.New(errNoClientCredentials)
+	}
+	if auth && c.assert != nil {
+		params, err := c.assert.params(c.IssuerURL() + "/token")
+		if err != nil {
+			return err
+		}
+		for k, v := range params {
+			form[k] = v
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -139,7 +149,7 @@ func (c *Client) postForm(ctx context.Context, u string, form url.Values, auth b
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	if auth {
+	if auth && c.assert == nil {
 		req.SetBasicAuth(url.QueryEscape(c.cc.ClientID), url.QueryEscape(c.cc.ClientSecret))
 	}
 	_, err = c.send(req, out)
