@@ -16,14 +16,14 @@ type completionCmd struct {
 }
 
 func (c *completionCmd) Run(g *globals) error {
-	tree := completionTree(g.model)
+	tree, enums := completionTree(g.model), enumFlags(g.model)
 	switch c.Shell {
 	case "bash":
-		return writeBash(g.stdout, tree)
+		return writeBash(g.stdout, tree, enums)
 	case "zsh":
-		return writeZsh(g.stdout, tree)
+		return writeZsh(g.stdout, tree, enums)
 	default:
-		return writeFish(g.stdout, tree)
+		return writeFish(g.stdout, tree, enums)
 	}
 }
 
@@ -32,6 +32,37 @@ type completionNode struct {
 	path  string   // "credentials create"; "" for the root
 	words []string // subcommands, then --flags
 	help  map[string]string
+}
+
+// enumFlags maps each flag with a fixed set of values ("--output", and "-o" for its short
+// form) to those values, across the whole tree (a flag name means one thing everywhere).
+func enumFlags(app *kong.Application) map[string][]string {
+	out := map[string][]string{}
+	var walk func(n *kong.Node)
+	walk = func(n *kong.Node) {
+		for _, f := range n.Flags {
+			if f.Enum == "" {
+				continue
+			}
+			vals := strings.Split(f.Enum, ",")
+			out["--"+f.Name] = vals
+			if f.Short != 0 {
+				out["-"+string(f.Short)] = vals
+			}
+		}
+		for _, ch := range n.Children {
+			walk(ch)
+		}
+	}
+	walk(app.Node)
+	return out
+}
+
+// enumCase writes the case arms that complete a flag's value after the flag.
+func enumCase(b *strings.Builder, enums map[string][]string, format string) {
+	for _, n := range sortedKeys(enums) {
+		fmt.Fprintf(b, format, n, strings.Join(enums[n], " "))
+	}
 }
 
 // completionTree walks kong's model, depth first, in path order.
@@ -94,10 +125,13 @@ func firstLine(s string) string {
 // when "<path>/<word>" is a known command (a flag's value therefore never moves the path),
 // then offer that command's subcommands and flags.
 
-func writeBash(w io.Writer, tree []completionNode) error {
+func writeBash(w io.Writer, tree []completionNode, enums map[string][]string) error {
 	var b strings.Builder
 	b.WriteString("# bash completion for keyhold (keyhold completion bash); load with: source <(keyhold completion bash)\n")
 	b.WriteString("_keyhold() {\n  local cur=\"${COMP_WORDS[COMP_CWORD]}\" cmdpath=\"\" w i opts=\"\"\n")
+	b.WriteString("  case \"${COMP_WORDS[COMP_CWORD-1]}\" in\n")
+	enumCase(&b, enums, "    %q) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n")
+	b.WriteString("  esac\n")
 	b.WriteString("  for ((i = 1; i < COMP_CWORD; i++)); do\n    w=\"${COMP_WORDS[i]}\"\n    case \"$cmdpath/$w\" in\n")
 	writeCaseDescend(&b, tree)
 	b.WriteString("    esac\n  done\n  case \"$cmdpath\" in\n")
@@ -135,10 +169,13 @@ func writeCaseDescend(b *strings.Builder, tree []completionNode) {
 	}
 }
 
-func writeZsh(w io.Writer, tree []completionNode) error {
+func writeZsh(w io.Writer, tree []completionNode, enums map[string][]string) error {
 	var b strings.Builder
 	b.WriteString("#compdef keyhold\n# zsh completion for keyhold (keyhold completion zsh); put it in a directory of $fpath as _keyhold\n")
 	b.WriteString("_keyhold() {\n  local cmdpath=\"\" w i\n  local -a opts\n")
+	b.WriteString("  case \"${words[CURRENT-1]}\" in\n")
+	enumCase(&b, enums, "    %q) compadd -- %s; return ;;\n")
+	b.WriteString("  esac\n")
 	b.WriteString("  for ((i = 2; i < CURRENT; i++)); do\n    w=\"${words[i]}\"\n    case \"$cmdpath/$w\" in\n")
 	writeCaseDescend(&b, tree)
 	b.WriteString("    esac\n  done\n  case \"$cmdpath\" in\n")
@@ -151,7 +188,7 @@ func writeZsh(w io.Writer, tree []completionNode) error {
 	return err
 }
 
-func writeFish(w io.Writer, tree []completionNode) error {
+func writeFish(w io.Writer, tree []completionNode, enums map[string][]string) error {
 	var b strings.Builder
 	b.WriteString("# fish completion for keyhold (keyhold completion fish > ~/.config/fish/completions/keyhold.fish)\n")
 	b.WriteString("function __keyhold_path\n  set -l cmdpath ''\n  for w in (commandline -opc)[2..-1]\n    switch \"$cmdpath/$w\"\n")
@@ -164,6 +201,11 @@ func writeFish(w io.Writer, tree []completionNode) error {
 	fmt.Fprintf(&b, "      case %s\n        set cmdpath \"$cmdpath/$w\"\n", strings.Join(arms, " "))
 	b.WriteString("    end\n  end\n  echo $cmdpath\nend\n")
 	b.WriteString("complete -c keyhold -f\n")
+	for _, n := range sortedKeys(enums) {
+		if name, ok := strings.CutPrefix(n, "--"); ok {
+			fmt.Fprintf(&b, "complete -c keyhold -l %s -x -a %s\n", name, fishQuote(strings.Join(enums[n], " ")))
+		}
+	}
 	for _, n := range tree {
 		cond := fmt.Sprintf("test (__keyhold_path) = %s", fishQuote(slashPath(n.path)))
 		for _, word := range n.words {
@@ -182,4 +224,13 @@ func writeFish(w io.Writer, tree []completionNode) error {
 // fishQuote single-quotes a string for fish.
 func fishQuote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func sortedKeys(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

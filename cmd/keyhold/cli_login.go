@@ -120,6 +120,9 @@ func (c *loginCmd) readSecret(g *globals) (string, error) {
 			return "", ferr
 		}
 		defer f.Close()
+		if st, serr := f.Stat(); serr == nil && st.Mode().Perm()&0o077 != 0 {
+			note(g, "warning: %s may be read by others (permissions %04o): the secret may have leaked; chmod 600 it, or reset the credential", c.SecretFile, st.Mode().Perm())
+		}
 		raw, err = io.ReadAll(io.LimitReader(f, maxSecret))
 	case c.SecretStdin:
 		raw, err = io.ReadAll(io.LimitReader(stdinFile, maxSecret))

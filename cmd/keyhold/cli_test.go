@@ -250,6 +250,12 @@ func TestCLIConfigPermissions(t *testing.T) {
 	}
 	e.ok("login", "--issuer", boot.Issuer, "--client-id", boot.ClientID, "--secret-file", secretFile, "--context", "ops")
 	checkPrivate(t, e.conf)
+	// A secret file others may read works, with a warning.
+	if err := os.Chmod(secretFile, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(e.run("", "login", "--issuer", boot.Issuer, "--client-id", boot.ClientID, "--secret-file", secretFile, "--context", "ops"),
+		exitOK, "stderr", "warning: .*secret.* may be read by others \\(permissions 0644\\)")
 	e.ok("users", "list")
 	for _, mode := range []os.FileMode{0o640, 0o604, 0o660} {
 		if err := os.Chmod(e.conf, mode); err != nil {
@@ -355,4 +361,48 @@ func TestCLIFamilies(t *testing.T) {
 	// The first context is still there, and --context picks it.
 	e.expect(e.run("", "users", "list", "--context", "default"), exitOK, "stdout", "bo@example.com")
 	e.expect(e.run("", "context", "list"), exitOK, "stdout", "(?m)^msp +true")
+}
+
+// login asks for the secret on a terminal: run under script(1), which gives it a
+// pseudo-terminal, the secret typed after the prompt logs in.
+func TestCLILoginPrompt(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) is not installed")
+	}
+	boot := startBootstrapped(t)
+	e := newCLIEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	line := strings.Join([]string{keyholdBinary(t), "login", "--issuer", boot.Issuer, "--client-id", boot.ClientID}, " ")
+	cmd := exec.CommandContext(ctx, scriptBin, "-qec", line, "/dev/null")
+	cmd.Dir = e.dir
+	cmd.Env = append(cleanEnv(), "KEYHOLD_CONFIG="+e.conf)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "Client secret: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt: %q", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := stdin.Write([]byte(boot.ClientSecret + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login at the prompt: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "logged in to ") {
+		t.Fatalf("login at the prompt:\n%s", out.String())
+	}
+	checkPrivate(t, e.conf)
+	e.ok("users", "list")
 }

@@ -223,6 +223,8 @@ func TestCompletionScripts(t *testing.T) {
 		// "users" is an argument of check here, not the users command.
 		"keyhold check --context prod users ":   "--config --context --explain --help --output",
 		"keyhold completion ":                   "--help bash fish zsh",
+		"keyhold users list -o ":                "json table",
+		"keyhold serve --signing-alg E":         "ES256 EdDSA",
 		"keyhold scope-groups scopes add g x -": "--config --context --description --help --output",
 	} {
 		words := strings.Split(line, " ")
@@ -239,10 +241,71 @@ func TestCompletionScripts(t *testing.T) {
 	}
 }
 
+// What fish offers, where fish is installed (its `complete -C` runs the completions).
+func TestCompletionFish(t *testing.T) {
+	fish, err := exec.LookPath("fish")
+	if err != nil {
+		t.Skip("fish is not installed")
+	}
+	var script, errOut bytes.Buffer
+	if code := run([]string{"completion", "fish"}, &script, &errOut); code != 0 {
+		t.Fatal(errOut.String())
+	}
+	for line, want := range map[string]string{
+		"keyhold cred":                  "credentials",
+		"keyhold credentials ":          "create delete list reset",
+		"keyhold users list --output ":  "json table",
+		"keyhold tenant-groups members": "members",
+	} {
+		out, err := exec.Command(fish, "--no-config", "-c", script.String()+"\ncomplete -C "+strconv.Quote(line)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("fish: %v\n%s", err, out)
+		}
+		var got []string
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			w, _, _ := strings.Cut(l, "\t")
+			got = append(got, w)
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != want {
+			t.Errorf("fish completes %q with %q, want %q", line, got, want)
+		}
+	}
+}
+
 func quoteAll(ws []string) []string {
 	out := make([]string, len(ws))
 	for i, w := range ws {
 		out[i] = "'" + w + "'"
 	}
 	return out
+}
+
+// login --issuer splits the issuer URL the bootstrap line prints into base URL and workspace.
+func TestSplitIssuer(t *testing.T) {
+	for _, tc := range []struct{ in, base, ws string }{
+		{"http://127.0.0.1:8080/authorization/v2/oauth2/01a24904c6737c23a6ce58d6200486b3", "http://127.0.0.1:8080", "01a24904c6737c23a6ce58d6200486b3"},
+		{"https://iam.example.com/keyhold/authorization/v2/oauth2/abc", "https://iam.example.com/keyhold", "abc"},
+	} {
+		base, ws, err := splitIssuer(tc.in)
+		if err != nil || base != tc.base || ws != tc.ws {
+			t.Errorf("splitIssuer(%q) = %q, %q, %v", tc.in, base, ws, err)
+		}
+	}
+	for _, in := range []string{"http://h/authorization/v2/oauth2/ws/token", "http://h/", "http://h/oauth2/ws", "%zz"} {
+		if _, _, err := splitIssuer(in); err == nil {
+			t.Errorf("splitIssuer(%q) accepted", in)
+		}
+	}
+}
+
+func FuzzSplitIssuer(f *testing.F) {
+	f.Add("http://127.0.0.1:8080/authorization/v2/oauth2/01a24904c6737c23a6ce58d6200486b3")
+	f.Add("http://h/authorization/v2/oauth2//x")
+	f.Fuzz(func(t *testing.T, s string) {
+		base, ws, err := splitIssuer(s)
+		if err == nil && (strings.Contains(ws, "/") || strings.Contains(base, "/authorization/v2/oauth2/"+ws+"?")) {
+			t.Fatalf("splitIssuer(%q) = %q, %q", s, base, ws)
+		}
+	})
 }
