@@ -17,7 +17,7 @@ func TestTenantsTenantGroupsAndExchange(t *testing.T) {
 	var tenants []string
 	for i := range 3 {
 		ref := must[*client.TenantRef](t)(msp.CreateTenant(ctx, client.TenantInput{WorkspaceName: fmt.Sprintf("t%d", i),
-			Address: []byte(`{"city":"Oslo"}`)}))
+			Address: []byte(`{"city":"Oslo","countryCode":"NO"}`)}))
 		tenants = append(tenants, ref.ID)
 	}
 	list := collect(t, msp.ListTenants(ctx, &client.ListOptions{PageSize: 2}))

@@ -8,7 +8,8 @@
 //   - Keys: the JWKS is fetched on first use and kept; a token signed by a key id the
 //     verifier does not know makes it fetch the JWKS again (keyhold rotated its key), at most
 //     once per Config.MinRefresh whoever sends such tokens; the set is also refetched when
-//     older than Config.MaxKeyAge, so retired keys stop verifying.
+//     older than Config.MaxKeyAge, so retired keys stop verifying (if that fetch fails the
+//     keys already fetched stay in use: verification is offline).
 //   - Offline verification cannot see revocation: a token revoked (RFC 7009), or whose
 //     credential was reset or deleted, verifies until it expires. Guard.Require sees
 //     revocation because keyhold decides on the token itself, within the decision cache's TTL.
