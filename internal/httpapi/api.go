@@ -86,14 +86,14 @@ type API struct {
 	// serves it.
 	MetricsElsewhere bool
 
-	mux      *http.ServeMux
+	mux      *routeMux
 	draining atomic.Bool
 	inflight *inFlight
 }
 
 // Handler builds the routes and wraps them in the middleware every request passes.
 func (a *API) Handler() http.Handler {
-	a.mux = http.NewServeMux()
+	a.mux = &routeMux{ServeMux: http.NewServeMux()}
 	if a.MaxInFlight > 0 {
 		a.inflight = &inFlight{max: int64(a.MaxInFlight)}
 	}
@@ -105,6 +105,7 @@ func (a *API) Handler() http.Handler {
 	if !a.MetricsElsewhere {
 		a.mux.Handle("GET /metrics", a.Metrics.Handler())
 	}
+	a.openAPIRoutes()
 	a.credentialRoutes()
 	a.workspaceRoutes()
 	a.iamRoutes()
@@ -174,9 +175,10 @@ func trimTrailingSlash(r *http.Request) {
 // startingRetryAfter is the Retry-After, in seconds, of answers given while views load.
 const startingRetryAfter = 2
 
-// servedWhileStarting: the probes and metrics answer while the views load.
+// servedWhileStarting: the probes, metrics and the OpenAPI document answer while the views
+// load.
 func servedWhileStarting(path string) bool {
-	return path == "/healthz" || path == "/readyz" || path == "/metrics"
+	return path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json" || path == "/openapi.yaml"
 }
 
 // refuseWhileStarting answers 503 with Retry-After, in the OAuth error format on the OAuth

@@ -65,8 +65,13 @@ type Server struct {
 // IssuerPrefix is the path of every workspace issuer, followed by the workspace id.
 const IssuerPrefix = "/authorization/v2/oauth2/"
 
+// Mux is where Register adds its routes: an *http.ServeMux, or a wrapper of one.
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
 // Register adds the OAuth routes to mux.
-func (s *Server) Register(mux *http.ServeMux) {
+func (s *Server) Register(mux Mux) {
 	mux.HandleFunc("POST "+IssuerPrefix+"{ws}/token", s.handleToken)
 	mux.HandleFunc("POST "+IssuerPrefix+"{ws}/introspect", s.handleIntrospect)
 	mux.HandleFunc("POST "+IssuerPrefix+"{ws}/revoke", s.handleRevoke)

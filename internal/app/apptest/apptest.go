@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyhold/keyhold/internal/apidoc/apidoctest"
 	"github.com/keyhold/keyhold/internal/app"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/grn"
@@ -157,9 +158,20 @@ func (e *Env) DoWith(t testing.TB, method, path, tok string, body any, header ht
 	return e.Send(t, req)
 }
 
-// Send sends a request and reads the whole body.
+// Send sends a request and reads the whole body. Every exchange is checked against keyhold's
+// OpenAPI document (package apidoctest): an undocumented status, field or path fails t.
 func (e *Env) Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	t.Helper()
+	var reqBody []byte
+	if req.GetBody != nil {
+		rd, err := req.GetBody()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reqBody, err = io.ReadAll(rd); err != nil {
+			t.Fatal(err)
+		}
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +181,21 @@ func (e *Env) Send(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	CheckDocumented(t, req, reqBody, resp, body)
 	return resp, body
+}
+
+// CheckDocumented fails t when an exchange does not match keyhold's OpenAPI document, for
+// tests that send requests without Send.
+func CheckDocumented(t testing.TB, req *http.Request, reqBody []byte, resp *http.Response, body []byte) {
+	t.Helper()
+	doc, err := apidoctest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Check(req, reqBody, resp.StatusCode, resp.Header, body); err != nil {
+		t.Errorf("%v\nrequest body: %.2000s\nresponse body: %.2000s", err, reqBody, body)
+	}
 }
 
 // CreateWorkspace makes another workspace with its own administrator, as `keyhold workspace
