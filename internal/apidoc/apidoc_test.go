@@ -38,3 +38,29 @@ func TestDocumentValidates(t *testing.T) {
 		t.Error("the JSON and YAML forms differ")
 	}
 }
+
+// TestOperationsNamed checks what clients and generators rely on: every operation has a
+// unique operationId, a summary and a tag.
+func TestOperationsNamed(t *testing.T) {
+	j, err := apidoc.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := openapi3.NewLoader().LoadFromData(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			where := method + " " + path
+			if op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
+				t.Errorf("%s: operationId %q, summary %q, tags %v", where, op.OperationID, op.Summary, op.Tags)
+			}
+			if other, dup := ids[op.OperationID]; dup {
+				t.Errorf("operationId %s used by %s and %s", op.OperationID, other, where)
+			}
+			ids[op.OperationID] = where
+		}
+	}
+}
