@@ -33,7 +33,8 @@ func newWorld(t *testing.T) *world {
 
 func newClient(t *testing.T, e *apptest.Env, ws, id, secret string) *client.Client {
 	t.Helper()
-	c, err := client.New(client.Config{BaseURL: e.Base, WorkspaceID: ws, ClientID: id, ClientSecret: secret})
+	c, err := client.New(client.Config{BaseURL: e.Base, WorkspaceID: ws, ClientID: id, ClientSecret: secret,
+		HTTPClient: &http.Client{Transport: newChecking(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}

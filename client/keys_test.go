@@ -33,12 +33,12 @@ func TestPrivateKeyJWT(t *testing.T) {
 		t.Fatalf("read keys %+v", k)
 	}
 	ecClient, err := client.New(client.Config{BaseURL: w.e.Base, WorkspaceID: w.e.Admin.WorkspaceID, ClientID: cr.ClientID,
-		PrivateKey: ec, KeyID: "ec1"})
+		PrivateKey: ec, KeyID: "ec1", HTTPClient: &http.Client{Transport: newChecking(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	edClient, err := client.New(client.Config{BaseURL: w.e.Base, WorkspaceID: w.e.Admin.WorkspaceID, ClientID: cr.ClientID,
-		PrivateKey: ed, KeyID: "ed1"})
+		PrivateKey: ed, KeyID: "ed1", HTTPClient: &http.Client{Transport: newChecking(t)}})
 	if err != nil {
 		t.Fatal(err)
 	}
