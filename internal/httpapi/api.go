@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/loadshed"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -79,6 +81,9 @@ type API struct {
 	// AllowPrivateJWKS lets a credential's jwks_uri name loopback and private addresses
 	// (and plain http): --jwks-allow-private-addresses, for tests and closed networks.
 	AllowPrivateJWKS bool
+	// dpopCache remembers the DPoP proofs accepted on this node (see dpopSeen).
+	dpopOnce  sync.Once
+	dpopCache *dpop.Cache
 	// Shed, when set, refuses a share of requests (503 with Retry-After, before any work)
 	// while the node is overloaded (package loadshed). The operations endpoints are exempt.
 	Shed *loadshed.Shedder
@@ -270,13 +275,17 @@ func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
 		return nil, &apperr.Error{Kind: apperr.TooManyRequests, Message: "too many failed authentication attempts; retry later",
 			RetryAfter: ratelimit.RetryAfter(wait)}
 	}
-	raw, ok := bearer(r)
-	if !ok {
+	var c *principal.Caller
+	var err error
+	if raw, ok := schemeToken(r, "dpop "); ok {
+		c, err = a.Tokens.AuthenticateDPoP(raw, dpopProof(r), r.Method, a.BaseURL+r.URL.EscapedPath(), a.dpopSeen())
+	} else if raw, ok := bearer(r); ok {
+		c, err = a.Tokens.Authenticate(raw)
+	} else {
 		a.Metrics.AuthFailed("bearer", "missing")
 		a.noteAuthFailure(r, "missing")
 		return nil, apperr.New(apperr.Unauthorized, "a bearer access token is required")
 	}
-	c, err := a.Tokens.Authenticate(raw)
 	if err != nil {
 		a.AddrFailures.Fail(src)
 		a.Metrics.AuthFailed("bearer", "invalid")
@@ -286,13 +295,34 @@ func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
 	return c, nil
 }
 
-func bearer(r *http.Request) (string, bool) {
+func bearer(r *http.Request) (string, bool) { return schemeToken(r, "bearer ") }
+
+// schemeToken returns the token of an Authorization header of the scheme prefix (lower case,
+// with its space).
+func schemeToken(r *http.Request, prefix string) (string, bool) {
 	h := r.Header.Get("Authorization")
-	const prefix = "bearer "
 	if len(h) <= len(prefix) || !equalFold(h[:len(prefix)], prefix) {
 		return "", false
 	}
 	return h[len(prefix):], true
+}
+
+// dpopProof is the request's one DPoP header ("" when there is none or more than one, which
+// the verification refuses).
+func dpopProof(r *http.Request) string {
+	if v := r.Header.Values("DPoP"); len(v) == 1 {
+		return v[0]
+	}
+	return ""
+}
+
+// dpopCacheSize bounds the DPoP proof ids a node remembers (about 100 bytes each).
+const dpopCacheSize = 200_000
+
+// dpopSeen is the node's cache of DPoP proof ids, made on first use.
+func (a *API) dpopSeen() *dpop.Cache {
+	a.dpopOnce.Do(func() { a.dpopCache = dpop.NewCache(dpopCacheSize) })
+	return a.dpopCache
 }
 
 func equalFold(a, b string) bool {

@@ -2,9 +2,11 @@ package httpapi
 
 import (
 	"encoding/json"
+	"github.com/keyhold/keyhold/internal/dpop"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/ids"
@@ -48,6 +50,7 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	a.Log.Log(r.Context(), level, "request failed", attrs...)
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhold", error="invalid_token"`)
+		w.Header().Add("WWW-Authenticate", dpopChallenge) // RFC 9449 §7.1
 	}
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
@@ -68,3 +71,6 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
 }
+
+// dpopChallenge offers the DPoP scheme with the algorithms keyhold verifies.
+var dpopChallenge = `DPoP realm="keyhold", algs="` + strings.Join(dpop.AlgorithmNames(), " ") + `"`

@@ -39,6 +39,14 @@ type Claims struct {
 	ProvisionID   string           `json:"hpe_service_manager_provision_id,omitempty"`
 	Scope         string           `json:"scope,omitempty"`
 	Act           *Actor           `json:"act,omitempty"`
+	// Cnf binds the token to a key (RFC 9449 DPoP: cnf.jkt); nil for a bearer token.
+	Cnf *Confirmation `json:"cnf,omitempty"`
+}
+
+// Confirmation is RFC 7800's cnf claim as keyhold uses it.
+type Confirmation struct {
+	// JKT is the SHA-256 thumbprint of the DPoP key the token is bound to.
+	JKT string `json:"jkt,omitempty"`
 }
 
 // Issuer knows keyhold's public URLs and mints tokens.
@@ -100,21 +108,22 @@ func (i *Issuer) Mint(c *Claims) (string, error) {
 // it is the same JSON as the Claims (TestWireClaims); encoding/json then calls no
 // MarshalJSON methods and need not re-validate their output.
 type wireClaims struct {
-	Issuer        string `json:"iss"`
-	Subject       string `json:"sub"`
-	Audience      string `json:"aud"`
-	IssuedAt      int64  `json:"iat"`
-	NotBefore     int64  `json:"nbf"`
-	Expiry        int64  `json:"exp"`
-	ID            string `json:"jti"`
-	ClientID      string `json:"client_id"`
-	TokenType     string `json:"hpe_token_type"`
-	WorkspaceID   string `json:"hpe_workspace_id"`
-	PrincipalType string `json:"hpe_principal_type"`
-	Generation    int64  `json:"hpe_credential_generation"`
-	ProvisionID   string `json:"hpe_service_manager_provision_id,omitempty"`
-	Scope         string `json:"scope,omitempty"`
-	Act           *Actor `json:"act,omitempty"`
+	Issuer        string        `json:"iss"`
+	Subject       string        `json:"sub"`
+	Audience      string        `json:"aud"`
+	IssuedAt      int64         `json:"iat"`
+	NotBefore     int64         `json:"nbf"`
+	Expiry        int64         `json:"exp"`
+	ID            string        `json:"jti"`
+	ClientID      string        `json:"client_id"`
+	TokenType     string        `json:"hpe_token_type"`
+	WorkspaceID   string        `json:"hpe_workspace_id"`
+	PrincipalType string        `json:"hpe_principal_type"`
+	Generation    int64         `json:"hpe_credential_generation"`
+	ProvisionID   string        `json:"hpe_service_manager_provision_id,omitempty"`
+	Scope         string        `json:"scope,omitempty"`
+	Act           *Actor        `json:"act,omitempty"`
+	Cnf           *Confirmation `json:"cnf,omitempty"`
 }
 
 // wire returns c's wireClaims; c has been filled in by Mint.
@@ -122,7 +131,7 @@ func (c *Claims) wire() *wireClaims {
 	return &wireClaims{Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience[0], IssuedAt: int64(*c.IssuedAt),
 		NotBefore: int64(*c.NotBefore), Expiry: int64(*c.Expiry), ID: c.ID, ClientID: c.ClientID, TokenType: c.TokenType,
 		WorkspaceID: c.WorkspaceID, PrincipalType: c.PrincipalType, Generation: c.Generation, ProvisionID: c.ProvisionID,
-		Scope: c.Scope, Act: c.Act}
+		Scope: c.Scope, Act: c.Act, Cnf: c.Cnf}
 }
 
 // workspaceOf returns the canonical workspace id of a token's hpe_workspace_id.

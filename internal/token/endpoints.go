@@ -3,6 +3,7 @@ package token
 import (
 	"errors"
 	"github.com/keyhold/keyhold/internal/clientauth"
+	"github.com/keyhold/keyhold/internal/dpop"
 	"net/http"
 	"time"
 
@@ -55,6 +56,10 @@ func introspection(c *Claims) map[string]any {
 	}
 	if c.Act != nil {
 		out["act"] = c.Act
+	}
+	if c.Cnf != nil {
+		out["cnf"] = c.Cnf
+		out["token_type"] = "DPoP"
 	}
 	return out
 }
@@ -208,6 +213,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint_auth_signing_alg_values_supported":         assertionAlgs,
 		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
+		"dpop_signing_alg_values_supported":                        dpop.AlgorithmNames(),
 		"id_token_signing_alg_values_supported":                    algs,
 		"subject_types_supported":                                  []string{"public"},
 		// No response_types_supported and no scopes_supported: keyhold has no authorization
@@ -274,6 +280,38 @@ func (s *Server) Authenticate(raw string) (*principal.Caller, error) {
 	if raw == "" {
 		return nil, ErrNoCaller
 	}
-	caller, _, err := s.Verifier.Verify(raw)
+	caller, c, err := s.Verifier.Verify(raw)
+	if err == nil && c.Cnf != nil {
+		// RFC 9449 §7.1: a bound token is only good with a proof of its key.
+		return nil, invalid("the token is DPoP-bound: present it with the DPoP scheme and a proof")
+	}
 	return caller, err
+}
+
+// AuthenticateDPoP verifies a DPoP-bound access token presented with the DPoP scheme and its
+// proof for this request (method, url: the public URL the client called). seen refuses
+// replayed proofs (per node).
+func (s *Server) AuthenticateDPoP(raw, proof, method, url string, seen *dpop.Cache) (*principal.Caller, error) {
+	if raw == "" {
+		return nil, ErrNoCaller
+	}
+	caller, c, err := s.Verifier.Verify(raw)
+	if err != nil {
+		return nil, err
+	}
+	if c.Cnf == nil || c.Cnf.JKT == "" {
+		return nil, invalid("the token is not DPoP-bound: present it as a bearer token")
+	}
+	now := s.Issuer.Now()
+	p, err := dpop.Verify(proof, method, url, raw, now)
+	if err != nil {
+		return nil, invalid(err.Error())
+	}
+	if p.JKT != c.Cnf.JKT {
+		return nil, invalid("the DPoP proof is signed by another key than the token's")
+	}
+	if !seen.Use(p, now) {
+		return nil, invalid("the DPoP proof was used before")
+	}
+	return caller, nil
 }

@@ -1,7 +1,11 @@
 package token
 
 import (
+	"errors"
 	"net/http"
+
+	"github.com/keyhold/keyhold/internal/dpop"
+	"github.com/keyhold/keyhold/internal/storage"
 
 	"github.com/keyhold/keyhold/internal/principal"
 )
@@ -17,12 +21,47 @@ func (s *Server) clientCredentials(r *http.Request, f *form, ws string) (*tokenR
 	if oe != nil {
 		return nil, oe
 	}
-	return s.respond(&Claims{
+	c := &Claims{
 		Subject:       principal.APIClient(e.ID),
 		ClientID:      e.ID,
 		WorkspaceID:   ws,
 		PrincipalType: principal.TypeAPIClient,
 		Generation:    e.Generation,
 		ProvisionID:   e.ProvisionID,
-	}, GrantClientCredentials)
+	}
+	if len(r.Header.Values("DPoP")) > 0 {
+		if oe := s.bindDPoP(r, ws, c); oe != nil {
+			return nil, oe
+		}
+	}
+	return s.respond(c, GrantClientCredentials)
+}
+
+// errInvalidDPoPProof is RFC 9449 §5's error for a missing or bad proof.
+const errInvalidDPoPProof = "invalid_dpop_proof"
+
+// bindDPoP verifies the request's DPoP proof (RFC 9449 §4.3) for this token endpoint and binds
+// the token to its key (cnf.jkt). The proof's jti is recorded in the store, so a proof
+// replayed to any node is refused; the client authenticated first, so only clients can fill
+// that record.
+func (s *Server) bindDPoP(r *http.Request, ws string, c *Claims) *oauthError {
+	proofs := r.Header.Values("DPoP")
+	if len(proofs) != 1 {
+		return badRequest(errInvalidDPoPProof, "send exactly one DPoP header")
+	}
+	now := s.Issuer.Now()
+	p, err := dpop.Verify(proofs[0], http.MethodPost, s.Issuer.IssuerURL(ws)+"/token", "", now)
+	if err != nil {
+		return badRequest(errInvalidDPoPProof, err.Error())
+	}
+	switch err := s.Store.UseAssertionID(r.Context(), "dpop:"+p.JKT, p.JTI, p.Until, now); {
+	case errors.Is(err, storage.ErrConflict):
+		return badRequest(errInvalidDPoPProof, "the DPoP proof was used before")
+	case err != nil:
+		s.Log.Warn("recording a DPoP proof failed", "error", err.Error())
+		return &oauthError{status: http.StatusServiceUnavailable, code: errUnavailable,
+			description: "DPoP proofs cannot be checked for replay right now", retryAfter: 1}
+	}
+	c.Cnf = &Confirmation{JKT: p.JKT}
+	return nil
 }

@@ -55,6 +55,12 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 		s.Observer.AuthFailed("exchange", "invalid_subject")
 		return nil, badRequest(errInvalidRequest, "the subject token is not valid: "+err.Error())
 	}
+	if sub.Cnf != nil {
+		return nil, badRequest(errInvalidRequest, "a DPoP-bound subject token cannot be exchanged")
+	}
+	if len(r.Header.Values("DPoP")) > 0 {
+		return nil, badRequest(errInvalidRequest, "DPoP is not available with token exchange")
+	}
 	if oe := s.exchangeAllowed(caller, sub, ws); oe != nil {
 		return nil, oe
 	}

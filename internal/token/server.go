@@ -335,6 +335,10 @@ func (s *Server) respond(c *Claims, grant string) (*tokenResponse, *oauthError) 
 		return nil, &oauthError{status: http.StatusInternalServerError, code: errServer, description: "the token could not be issued"}
 	}
 	s.Observer.TokenIssued(grant)
-	return &tokenResponse{AccessToken: tok, TokenType: "Bearer",
+	typ := "Bearer"
+	if c.Cnf != nil && c.Cnf.JKT != "" {
+		typ = "DPoP"
+	}
+	return &tokenResponse{AccessToken: tok, TokenType: typ,
 		ExpiresIn: int64(c.Expiry.Time().Sub(c.IssuedAt.Time()) / time.Second)}, nil
 }
