@@ -170,6 +170,9 @@ type keyholdClaims struct {
 	TokenType     string `json:"hpe_token_type"`
 	Generation    int64  `json:"hpe_credential_generation"`
 	Act           *Actor `json:"act"`
+	// Cnf binds a token to a key (RFC 9449 DPoP). The verifier checks no DPoP proofs, so it
+	// refuses bound tokens: presented as bearer tokens they must not work.
+	Cnf json.RawMessage `json:"cnf"`
 }
 
 // Verify checks a token and returns its claims. Errors wrap ErrInvalidToken, or
@@ -213,6 +216,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 }
 
 func (v *Verifier) checkClaims(std *jwt.Claims, kh *keyholdClaims) error {
+	if len(kh.Cnf) > 0 && string(kh.Cnf) != "null" {
+		return fmt.Errorf("%w: a DPoP-bound token (cnf) is not a bearer token", ErrInvalidToken)
+	}
 	if std.Expiry == nil {
 		return fmt.Errorf("%w: no exp", ErrInvalidToken)
 	}

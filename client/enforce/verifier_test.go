@@ -201,6 +201,7 @@ func TestVerifierChecks(t *testing.T) {
 		{"not yet valid", one, sign(t, k, "at+jwt", with(func(c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })), false},
 		{"another key, same kid", one, sign(t, newKey(t, "k1"), "at+jwt", claimsFor(base, ws)), false},
 		{"garbage", one, "a.b.c", false},
+		{"DPoP-bound (cnf)", one, sign(t, k, "at+jwt", with(func(c map[string]any) { c["cnf"] = map[string]string{"jkt": "x"} })), false},
 	} {
 		_, err := c.v.Verify(ctx, c.raw)
 		if c.accept != (err == nil) {
