@@ -16,6 +16,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/audit"
+	"github.com/keyhold/keyhold/internal/console"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/identity"
@@ -115,6 +116,8 @@ func (a *API) Handler() http.Handler {
 	a.workspaceRoutes()
 	a.iamRoutes()
 	a.auditRoutes()
+	a.mux.Handle("GET /console", console.Handler())
+	a.mux.Handle("GET "+console.Prefix, console.Handler())
 	return a.middleware(http.HandlerFunc(a.dispatch))
 }
 
@@ -158,7 +161,9 @@ func (a *API) dispatch(w http.ResponseWriter, r *http.Request) {
 		a.refuseWhileStarting(w, r)
 		return
 	}
-	trimTrailingSlash(r)
+	if !strings.HasPrefix(r.URL.Path, console.Prefix) { // the console's index is its directory
+		trimTrailingSlash(r)
+	}
 	a.mux.ServeHTTP(&jsonMiss{ResponseWriter: w, a: a, r: r}, r)
 }
 

@@ -1,0 +1,306 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/keyhold/keyhold/internal/app"
+	"github.com/keyhold/keyhold/internal/app/apptest"
+)
+
+// chromium finds Debian's chromium (KEYHOLD_CHROMIUM overrides). In CI a missing browser
+// fails the test: .ci/run installs it, and a skipped end-to-end test would hide that.
+func chromium(t *testing.T) string {
+	if p := os.Getenv("KEYHOLD_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI is set and chromium is missing (apt-get install chromium)")
+	}
+	t.Skip("chromium is not installed: the console's end-to-end test needs it")
+	return ""
+}
+
+// browser starts one headless chromium for the whole test, 1280 px wide.
+func browser(t *testing.T) context.Context {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)), chromedp.NoSandbox, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-dev-shm-usage", true))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelB := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelB(); cancelA() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// step runs browser actions with a deadline, failing the test with what went wrong.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	get(t, ctx, what, chromedp.Steps(actions...))
+}
+
+// get runs one action that returns a value.
+func get[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, a)
+	if err != nil {
+		c2, cancel2 := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel2()
+		body, _ := chromedp.Run(c2, chromedp.Evaluate[string](`"dialog open: " + document.getElementById("confirm").open + " returnValue " + document.getElementById("confirm").returnValue + "\\n" + document.body.innerText`))
+		t.Fatalf("%s: %v\npage text:\n%s", what, err, body)
+	}
+	return v
+}
+
+// shot saves a screenshot of the page to docs/console/<name>.png when
+// KEYHOLD_CONSOLE_SCREENSHOTS is set (the images docs/console.md shows).
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	if os.Getenv("KEYHOLD_CONSOLE_SCREENSHOTS") == "" {
+		return
+	}
+	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	dir := filepath.Join("..", "..", "docs", "console")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	step(t, ctx, "wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	return strings.TrimSpace(get(t, ctx, "read "+sel, chromedp.Text(chromedp.CSS(sel))))
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	return get(t, ctx, "evaluate "+js, chromedp.Evaluate[T](js))
+}
+
+// hash switches screens within the page (a navigation would reload it and end the session).
+func hash(t *testing.T, ctx context.Context, h string) {
+	t.Helper()
+	eval[string](t, ctx, `location.hash = `+jsString(h))
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// submit submits the form of an element (or the form itself) as pressing Enter would: the
+// submit event fires (form.submit() would skip it).
+func submit(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { const el = document.querySelector(`+jsString(sel)+`); (el.form || el).requestSubmit(); return true })()`)(c, tg)
+		return err
+	})
+}
+
+// filterList types a filter into a list's filter box and submits it.
+func filterList(t *testing.T, ctx context.Context, label, filter string) {
+	t.Helper()
+	sel := `input[aria-label="Filter ` + label + `"]`
+	step(t, ctx, "filter "+label, chromedp.WaitVisible(chromedp.CSS(sel)))
+	eval[bool](t, ctx, `(() => { const el = document.querySelector(`+jsString(sel)+`); el.value = `+jsString(filter)+`; el.form.requestSubmit(); return true })()`)
+}
+
+var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// TestConsoleEndToEnd drives the console in headless chromium against a running keyhold.
+func TestConsoleEndToEnd(t *testing.T) {
+	ctx := browser(t)
+	e := apptest.Start(t, app.Config{})
+	ws := e.Admin.WorkspaceID
+
+	signIn := func(t *testing.T, clientID, secret string) {
+		t.Helper()
+		step(t, ctx, "open the sign-in page", chromedp.Navigate(e.Base+"/console/"),
+			chromedp.WaitVisible(chromedp.CSS(`#signin-secret`)),
+			chromedp.SendKeys(chromedp.CSS(`#signin-secret input[name=workspace]`), ws),
+			chromedp.SendKeys(chromedp.CSS(`#signin-secret input[name=client_id]`), clientID),
+			chromedp.SendKeys(chromedp.CSS(`#signin-secret input[name=client_secret]`), secret),
+			submit(`#signin-secret`),
+			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/credentials"]`)))
+	}
+
+	var userID, clientID, secret string
+	var observer apptest.Principal
+	run := func(name string, f func(t *testing.T)) {
+		if !t.Run(name, f) {
+			t.FailNow() // later steps build on this one
+		}
+	}
+
+	run("sign in", func(t *testing.T) {
+		step(t, ctx, "sign-in page", chromedp.Navigate(e.Base+"/console/"), chromedp.WaitVisible(chromedp.CSS(`#signin-secret`)))
+		shot(t, ctx, "sign-in")
+		signIn(t, e.Admin.ClientID, e.Admin.ClientSecret)
+		if got := text(t, ctx, "#workspace-details"); !strings.Contains(got, e.Admin.WorkspaceName) {
+			t.Errorf("workspace screen: %q", got)
+		}
+		shot(t, ctx, "workspace")
+	})
+
+	run("token in memory only", func(t *testing.T) {
+		n := eval[int](t, ctx, `localStorage.length + sessionStorage.length + document.cookie.length`)
+		if n != 0 {
+			t.Errorf("the console stored %d bytes/items in web storage or cookies", n)
+		}
+		cookies := get(t, ctx, "cookies", func(c context.Context, tg *chromedp.Target) (network.GetCookiesResult, error) {
+			return cdp.Call(c, tg, network.GetCookies, network.GetCookiesParams{URLs: []string{e.Base + "/"}})
+		})
+		if len(cookies.Cookies) != 0 {
+			t.Errorf("cookies: %v", cookies.Cookies)
+		}
+		if u := eval[string](t, ctx, `location.href`); strings.Contains(u, "ey") && strings.Contains(u, "token") {
+			t.Errorf("the token is in the URL: %s", u)
+		}
+	})
+
+	run("user", func(t *testing.T) {
+		// The user is made through the API here until the users screen lands.
+		resp, body := e.Do(t, "POST", "/identity/v1/users", e.AdminToken(t), map[string]any{"email": "dana@example.test"})
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("user: %d %s", resp.StatusCode, body)
+		}
+		var u struct{ ID string }
+		_ = json.Unmarshal(body, &u)
+		userID = u.ID
+	})
+
+	run("credential created with the secret shown once", func(t *testing.T) {
+		hash(t, ctx, "#/credentials")
+		step(t, ctx, "create link", chromedp.WaitVisible(chromedp.CSS(`#new-credential`)), chromedp.Click(chromedp.CSS(`#new-credential`)),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=credentialName]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=credentialName]`), "dana-ci"),
+			chromedp.SendKeys(chromedp.CSS(`input[name=ownerId]`), userID),
+			submit(`input[name=credentialName]`))
+		secret = text(t, ctx, "#new-secret")
+		clientID = text(t, ctx, "#new-client-id")
+		if !hex64.MatchString(secret) {
+			t.Fatalf("secret %q", secret)
+		}
+		shot(t, ctx, "credential-created")
+		// The secret works, and acts as the user.
+		tok := e.Token(t, ws, clientID, secret)
+		if tok == "" {
+			t.Fatal("no token")
+		}
+		// Shown once: the list (filtered on the owner: an administrator sees its own unless it
+		// asks for another owner's) does not show it.
+		hash(t, ctx, "#/credentials")
+		filterList(t, ctx, "API credentials", "ownerId eq '"+userID+"'")
+		step(t, ctx, "list", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete dana-ci"]`)))
+		if body := eval[string](t, ctx, `document.body.innerText`); strings.Contains(body, secret) {
+			t.Error("the list shows the secret again")
+		}
+	})
+
+	run("credential filter", func(t *testing.T) {
+		filterList(t, ctx, "API credentials", "credentialName eq 'nope'")
+		step(t, ctx, "filtered out", chromedp.WaitNotPresent(chromedp.CSS(`button[aria-label="Delete dana-ci"]`)))
+		filterList(t, ctx, "API credentials", "credentialName zz 'x'")
+		step(t, ctx, "bad filter", chromedp.WaitVisible(chromedp.CSS(`.error .debug`)))
+		if got := text(t, ctx, ".error"); !strings.Contains(got, "400") || !strings.Contains(got, "filter") {
+			t.Errorf("bad filter error: %q", got)
+		}
+		filterList(t, ctx, "API credentials", "ownerId eq '"+userID+"' and credentialName eq 'dana-ci'")
+		step(t, ctx, "found", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete dana-ci"]`)))
+		shot(t, ctx, "credentials")
+	})
+
+	run("reset and delete the credential", func(t *testing.T) {
+		step(t, ctx, "reset", chromedp.Click(chromedp.CSS(`button[aria-label="Reset secret of dana-ci"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#confirm-ok`)), chromedp.Click(chromedp.CSS(`#confirm-ok`)),
+			chromedp.WaitVisible(chromedp.CSS(`#new-secret`)))
+		newSecret := text(t, ctx, "#new-secret")
+		if !hex64.MatchString(newSecret) || newSecret == secret {
+			t.Fatalf("reset secret %q", newSecret)
+		}
+		resp, _ := e.PostForm(t, e.TokenURL(ws), map[string][]string{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("old secret after reset: %d", resp.StatusCode)
+		}
+		e.Token(t, ws, clientID, newSecret)
+		// Cancelling the confirmation deletes nothing.
+		step(t, ctx, "delete, cancelled", chromedp.Click(chromedp.CSS(`button[aria-label="Delete dana-ci"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#confirm-cancel`)), chromedp.Click(chromedp.CSS(`#confirm-cancel`)),
+			chromedp.WaitNotVisible(chromedp.CSS(`#confirm`)))
+		e.Token(t, ws, clientID, newSecret)
+		step(t, ctx, "delete", chromedp.Click(chromedp.CSS(`button[aria-label="Delete dana-ci"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#confirm-ok`)), chromedp.Click(chromedp.CSS(`#confirm-ok`)),
+			chromedp.WaitNotPresent(chromedp.CSS(`button[aria-label="Delete dana-ci"]`)))
+		resp, _ = e.PostForm(t, e.TokenURL(ws), map[string][]string{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {newSecret}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("secret after delete: %d", resp.StatusCode)
+		}
+	})
+
+	run("sign out", func(t *testing.T) {
+		step(t, ctx, "sign out", chromedp.Click(chromedp.CSS(`#signout`)), chromedp.WaitVisible(chromedp.CSS(`#signin-secret`)))
+		if n := eval[int](t, ctx, `document.querySelectorAll('#nav a').length`); n != 0 {
+			t.Errorf("nav still offers %d links", n)
+		}
+	})
+
+	run("observer sees no write buttons and a forced write shows the 403", func(t *testing.T) {
+		observer = e.UserWithRole(t, ws, "glp.workspace-observer")
+		signIn(t, observer.ClientID, observer.Secret)
+		hash(t, ctx, "#/credentials")
+		step(t, ctx, "list", chromedp.WaitVisible(chromedp.CSS(`form[role=search] button`)), chromedp.WaitVisible(chromedp.CSS(`section table tbody tr`)))
+		if n := eval[int](t, ctx, `document.querySelectorAll('#new-credential, button[aria-label^="Reset"], button[aria-label^="Delete"]').length`); n != 0 {
+			t.Errorf("the observer is offered %d write controls", n)
+		}
+		hash(t, ctx, "#/credentials/new")
+		step(t, ctx, "forced create", chromedp.WaitVisible(chromedp.CSS(`input[name=credentialName]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=credentialName]`), "sneaky"),
+			submit(`input[name=credentialName]`),
+			chromedp.WaitVisible(chromedp.CSS(`.error .debug`)))
+		if got := text(t, ctx, ".error"); !strings.Contains(got, "403") || !strings.Contains(got, "glp.workspace.edit") {
+			t.Errorf("forced write: %q", got)
+		}
+		shot(t, ctx, "forbidden")
+	})
+
+	run("a revoked token signs the console out", func(t *testing.T) {
+		// The observer's credential is deleted behind the console's back: the next call
+		// answers 401 and the console signs out, saying why.
+		resp, body := e.Do(t, "DELETE", "/workspaces/v1/credentials/"+observer.ClientID, e.AdminToken(t), nil)
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("delete: %d %s", resp.StatusCode, body)
+		}
+		hash(t, ctx, "#/workspace")
+		step(t, ctx, "signed out", chromedp.WaitVisible(chromedp.CSS(`#signout-reason`)))
+		if got := text(t, ctx, "#signout-reason"); !strings.Contains(got, "refused the token") {
+			t.Errorf("reason: %q", got)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('#nav a').length`); n != 0 {
+			t.Errorf("nav still offers %d links", n)
+		}
+	})
+}
