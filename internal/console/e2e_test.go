@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,6 +122,15 @@ func submit(sel string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// choose picks an option of a select as a person would (the change event fires).
+func choose(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`(() => { const el = document.querySelector(` + jsString(sel) + `); el.value = ` + jsString(value) +
+			`; el.dispatchEvent(new Event('change')); return el.value === ` + jsString(value) + ` })()`)(c, tg)
+		return err
+	})
+}
+
 // filterList types a filter into a list's filter box and submits it.
 func filterList(t *testing.T, ctx context.Context, label, filter string) {
 	t.Helper()
@@ -148,7 +158,23 @@ func TestConsoleEndToEnd(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/credentials"]`)))
 	}
 
-	var userID, clientID, secret string
+	var userID, clientID, secret, roleGRN string
+	// A service registers its provider, type and permission (as a platform administrator).
+	admin := e.AdminToken(t)
+	for _, c := range []struct {
+		path string
+		body map[string]any
+	}{
+		{"/authorization/v2alpha2/resource-providers", map[string]any{"id": "todo", "name": "Todo"}},
+		{"/authorization/v2alpha2/resource-providers/todo/resource-types", map[string]any{"name": "todo", "displayName": "Todo list"}},
+		{"/authorization/v2alpha2/resource-providers/todo/permissions", map[string]any{"name": "todo.todo.read", "releaseStage": "STABLE",
+			"customRoleUse": "ALLOW", "applicableResourceTypes": []string{"todo/todo"}}},
+	} {
+		if resp, body := e.Do(t, "POST", c.path, admin, c.body); resp.StatusCode != http.StatusCreated {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, body)
+		}
+	}
+	todoGRN := "grn:glp/workspaces/" + strings.ReplaceAll(ws, "-", "") + "/regions/default/providers/todo/todo/list_207"
 	var observer apptest.Principal
 	run := func(name string, f func(t *testing.T)) {
 		if !t.Run(name, f) {
@@ -183,14 +209,16 @@ func TestConsoleEndToEnd(t *testing.T) {
 	})
 
 	run("user", func(t *testing.T) {
-		// The user is made through the API here until the users screen lands.
-		resp, body := e.Do(t, "POST", "/identity/v1/users", e.AdminToken(t), map[string]any{"email": "dana@example.test"})
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("user: %d %s", resp.StatusCode, body)
-		}
-		var u struct{ ID string }
-		_ = json.Unmarshal(body, &u)
-		userID = u.ID
+		hash(t, ctx, "#/users")
+		step(t, ctx, "add user", chromedp.WaitVisible(chromedp.CSS(`#new-user`)), chromedp.Click(chromedp.CSS(`#new-user`)),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=email]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "dana@example.test"),
+			submit(`input[name=email]`))
+		userID = text(t, ctx, "#new-user-id")
+		hash(t, ctx, "#/users")
+		filterList(t, ctx, "Users", "username eq 'dana@example.test'")
+		step(t, ctx, "listed", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove dana@example.test"]`)))
+		shot(t, ctx, "users")
 	})
 
 	run("credential created with the secret shown once", func(t *testing.T) {
@@ -234,7 +262,72 @@ func TestConsoleEndToEnd(t *testing.T) {
 		shot(t, ctx, "credentials")
 	})
 
+	run("custom role", func(t *testing.T) {
+		hash(t, ctx, "#/roles")
+		step(t, ctx, "new role", chromedp.WaitVisible(chromedp.CSS(`#new-role`)), chromedp.Click(chromedp.CSS(`#new-role`)),
+			chromedp.WaitVisible(chromedp.CSS(`input[data-perm="todo.todo.read"]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=roleName]`), "Todo reader"),
+			chromedp.SendKeys(chromedp.CSS(`input[aria-label="Narrow the permissions"]`), "todo."),
+			chromedp.Click(chromedp.CSS(`input[data-perm="todo.todo.read"]`)))
+		shot(t, ctx, "role-edit")
+		step(t, ctx, "save", submit(`#role-form`), chromedp.WaitVisible(chromedp.CSS(`#role-saved`)))
+		var role struct {
+			Items []struct {
+				GRN, Name   string
+				Permissions []string
+			}
+		}
+		_, body := e.Do(t, "GET", "/authorization/v2alpha2/roles?filter="+url.QueryEscape("name eq 'Todo reader'"), e.AdminToken(t), nil)
+		if err := json.Unmarshal(body, &role); err != nil || len(role.Items) != 1 || strings.Join(role.Items[0].Permissions, ",") != "todo.todo.read" {
+			t.Fatalf("role as stored: %s", body)
+		}
+		roleGRN = role.Items[0].GRN
+	})
+
+	run("assign the role on a resource", func(t *testing.T) {
+		hash(t, ctx, "#/assignments")
+		step(t, ctx, "new assignment", chromedp.WaitVisible(chromedp.CSS(`#new-assignment`)), chromedp.Click(chromedp.CSS(`#new-assignment`)),
+			chromedp.WaitVisible(chromedp.CSS(`#assignment-form input[name=subjectId]`)),
+			chromedp.SendKeys(chromedp.CSS(`#assignment-form input[name=subjectId]`), userID),
+			chromedp.SetValue(chromedp.CSS(`#assignment-form select[name=role]`), roleGRN),
+			chromedp.WaitReady(chromedp.CSS(`select[aria-label="Scope: which"] option[value="todo/todo"]`)),
+			choose(`select[aria-label="Scope: which"]`, "todo/todo"),
+			chromedp.SendKeys(chromedp.CSS(`input[aria-label="Scope: resource id"]`), "list 7"))
+		if got := eval[string](t, ctx, `document.querySelector('#assignment-form input[name=scope]').value`); got != todoGRN {
+			t.Fatalf("the picker built %q, want %q", got, todoGRN)
+		}
+		shot(t, ctx, "assignment")
+		step(t, ctx, "assign", submit(`#assignment-form`), chromedp.WaitVisible(chromedp.CSS(`#assignment-saved`)))
+	})
+
+	run("access checker explains the decision", func(t *testing.T) {
+		hash(t, ctx, "#/checker")
+		step(t, ctx, "check", chromedp.WaitVisible(chromedp.CSS(`#checker-form input[name=subjectId]`)),
+			chromedp.SendKeys(chromedp.CSS(`#checker-form input[name=subjectId]`), userID),
+			chromedp.SendKeys(chromedp.CSS(`#checker-form input[name=action]`), "todo.todo.read"),
+			chromedp.SetValue(chromedp.CSS(`#checker-form input[name=resource]`), todoGRN),
+			submit(`#checker-form`), chromedp.WaitVisible(chromedp.CSS(`#decision-value`)))
+		got := text(t, ctx, "#decision")
+		if !strings.Contains(got, "ALLOWED") || !strings.Contains(got, todoGRN) || !strings.Contains(got, "user:"+userID) {
+			t.Errorf("decision: %q", got)
+		}
+		step(t, ctx, "effective", chromedp.Click(chromedp.CSS(`#effective-button`)), chromedp.WaitVisible(chromedp.CSS(`#effective table`)))
+		if got := text(t, ctx, "#effective"); !strings.Contains(got, "todo.todo.read") {
+			t.Errorf("effective permissions: %q", got)
+		}
+		shot(t, ctx, "checker")
+		// Another resource of the type: denied, with keyhold's reason.
+		eval[bool](t, ctx, `(() => { const el = document.querySelector('#checker-form input[name=resource]'); el.value = `+jsString(todoGRN+"x")+`; return true })()`)
+		step(t, ctx, "check denied", submit(`#checker-form`), chromedp.WaitVisible(chromedp.CSS(`#decision .deny`)))
+		if got := text(t, ctx, "#decision"); !strings.Contains(got, "no_matching_assignment") {
+			t.Errorf("denial: %q", got)
+		}
+	})
+
 	run("reset and delete the credential", func(t *testing.T) {
+		hash(t, ctx, "#/credentials")
+		filterList(t, ctx, "API credentials", "ownerId eq '"+userID+"'")
+		step(t, ctx, "listed", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Reset secret of dana-ci"]`)))
 		step(t, ctx, "reset", chromedp.Click(chromedp.CSS(`button[aria-label="Reset secret of dana-ci"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#confirm-ok`)), chromedp.Click(chromedp.CSS(`#confirm-ok`)),
 			chromedp.WaitVisible(chromedp.CSS(`#new-secret`)))

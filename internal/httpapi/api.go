@@ -117,7 +117,7 @@ func (a *API) Handler() http.Handler {
 	a.iamRoutes()
 	a.auditRoutes()
 	a.mux.Handle("GET /console", console.Handler())
-	a.mux.Handle("GET "+console.Prefix, console.Handler())
+	a.mux.Handle("GET /console/", console.Handler()) // console.Prefix
 	return a.middleware(http.HandlerFunc(a.dispatch))
 }
 

@@ -4,6 +4,10 @@ import * as api from './api.js';
 import { h, field, errorBox, run } from './dom.js';
 import * as credentials from './credentials.js';
 import * as workspace from './workspace.js';
+import * as identity from './identity.js';
+import * as roles from './roles.js';
+import * as assignments from './assignments.js';
+import * as checker from './checker.js';
 
 // routes: [hash path pattern, screen function, nav label, permission to show it in the nav].
 const routes = [
@@ -12,6 +16,16 @@ const routes = [
   ['tenant-groups', workspace.tenantGroups, 'Tenant groups', 'glp.msp-tenant.view', (s) => s.wsType === 'MSP'],
   ['credentials', credentials.render, 'API credentials', 'glp.workspace.view'],
   ['credentials/new', credentials.create],
+  ['users', identity.users, 'Users', 'glp.identity.view'],
+  ['users/new', identity.newUser],
+  ['groups', identity.groups, 'User groups', 'glp.identity.view'],
+  ['groups/:id', identity.group],
+  ['roles', roles.render, 'Roles', 'glp.authorization.view'],
+  ['roles/new', roles.edit],
+  ['roles/:id', roles.edit],
+  ['assignments', assignments.render, 'Role assignments', 'glp.authorization.view'],
+  ['assignments/new', assignments.create],
+  ['checker', checker.render, 'Access checker', 'glp.authorization.view'],
 ];
 
 const main = () => document.getElementById('main');
