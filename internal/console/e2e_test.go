@@ -125,8 +125,8 @@ func submit(sel string) chromedp.Action[chromedp.Void] {
 // choose picks an option of a select as a person would (the change event fires).
 func choose(sel, value string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => { const el = document.querySelector(` + jsString(sel) + `); el.value = ` + jsString(value) +
-			`; el.dispatchEvent(new Event('change')); return el.value === ` + jsString(value) + ` })()`)(c, tg)
+		_, err := chromedp.Evaluate[bool](`(() => { const el = document.querySelector(`+jsString(sel)+`); el.value = `+jsString(value)+
+			`; el.dispatchEvent(new Event('change')); return el.value === `+jsString(value)+` })()`)(c, tg)
 		return err
 	})
 }
