@@ -112,3 +112,7 @@ func collect[T any](seq iter.Seq2[T, error]) ([]object, error) {
 	}
 	return items, nil
 }
+
+// apiFailure is how a client command reports a failed SDK call: an unreachable keyhold
+// exits exitUnavailable, a refused login says to log in again.
+func apiFailure(err error) error { return loginHint(unreachable(err)) }

@@ -73,7 +73,7 @@ func (c *checkCmd) Run(g *globals) error {
 	d, err := s.api.sdk.Evaluate(ctx, client.Evaluation{Subject: subject, Action: &client.Action{Name: c.Action}, Resource: resource},
 		&client.AuthZENOptions{Explain: c.Explain})
 	if err != nil {
-		return unreachable(err)
+		return apiFailure(err)
 	}
 	out, err := toObject(d)
 	if err != nil {
@@ -143,7 +143,7 @@ func (c *canICmd) Run(g *globals) error {
 	results, err := collect(s.api.sdk.SearchAll(ctx, client.SearchActions,
 		client.Search{Subject: subject, Resource: resource, PageSize: canIPageLimit}, &client.AuthZENOptions{Explain: c.Explain}))
 	if err != nil {
-		return unreachable(err)
+		return apiFailure(err)
 	}
 	columns := cols("PERMISSION=name")
 	for _, r := range results {

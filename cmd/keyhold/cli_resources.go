@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/keyhold/keyhold/client"
 )
@@ -44,7 +47,7 @@ func sdkList[T any](g *globals, f *apiFlags, columns []column, list func(context
 	}
 	items, err := collect(list(ctx, s.api.sdk))
 	if err != nil {
-		return unreachable(err)
+		return apiFailure(err)
 	}
 	return s.out.list(items, columns)
 }
@@ -58,7 +61,7 @@ func sdkOne[T any](g *globals, f *apiFlags, columns []column, one func(context.C
 	}
 	v, err := one(ctx, s.api.sdk)
 	if err != nil {
-		return unreachable(err)
+		return apiFailure(err)
 	}
 	o, err := toObject(v)
 	if err != nil {
@@ -75,7 +78,7 @@ func sdkDelete(g *globals, f *apiFlags, word, id string, del func(context.Contex
 		return err
 	}
 	if err := del(ctx, s.api.sdk); err != nil {
-		return unreachable(err)
+		return apiFailure(err)
 	}
 	return s.out.done(word, id)
 }
@@ -89,10 +92,18 @@ func quoteOData(s string) string { return "'" + strings.ReplaceAll(s, "'", "''")
 // ---- credentials
 
 type credentialsCmd struct {
-	List   credentialsListCmd   `cmd:"" help:"List your API client credentials (or another owner's), without secrets."`
-	Create credentialsCreateCmd `cmd:"" help:"Create a credential; prints its client secret once."`
-	Reset  credentialsResetCmd  `cmd:"" help:"Give a credential a new secret (printed once); the old one and its tokens stop working at once."`
-	Delete credentialsDeleteCmd `cmd:"" help:"Delete a credential; its tokens stop working at once."`
+	List    credentialsListCmd    `cmd:"" help:"List your API client credentials (or another owner's), without secrets."`
+	Create  credentialsCreateCmd  `cmd:"" help:"Create a credential; prints its client secret once."`
+	Reset   credentialsResetCmd   `cmd:"" help:"Give a credential a new secret (printed once); the old one and its tokens stop working at once."`
+	Delete  credentialsDeleteCmd  `cmd:"" help:"Delete a credential; its tokens stop working at once."`
+	Rotate  credentialsRotateCmd  `cmd:"" help:"Give a credential a new secret (printed once) while the old one keeps working for --overlap (keyhold's extension)."`
+	Secrets credentialsSecretsCmd `cmd:"" help:"List a credential's valid secrets (slots and times, never values)."`
+	Retire  credentialsRetireCmd  `cmd:"" help:"Stop a rotated-out (previous) secret at once."`
+	Keys    struct {
+		Get    credentialKeysGetCmd    `cmd:"" help:"Show the public keys that verify the credential's private_key_jwt assertions."`
+		Set    credentialKeysSetCmd    `cmd:"" help:"Register (replace) the credential's private_key_jwt keys: a JWK set file or a JWKS URL."`
+		Delete credentialKeysDeleteCmd `cmd:"" help:"Remove the credential's keys (only its secret authenticates then)."`
+	} `cmd:"" help:"A credential's private_key_jwt keys (keyhold's extension)."`
 }
 
 type credentialsListCmd struct {
@@ -160,6 +171,104 @@ type credentialsDeleteCmd struct {
 func (c *credentialsDeleteCmd) Run(g *globals) error {
 	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error {
 		return k.DeleteCredential(ctx, c.ID)
+	})
+}
+
+type credentialsRotateCmd struct {
+	apiFlags
+	ID      string        `arg:"" help:"The credential's id (its client id)."`
+	Overlap time.Duration `help:"How long the old secret keeps working (1m to 720h; default: keyhold's, one day)."`
+}
+
+func (c *credentialsRotateCmd) Run(g *globals) error {
+	if err := sdkOne(g, &c.apiFlags, append(newSecretCols, cols("SECRETS=secrets")...), func(ctx context.Context, k *client.Client) (*client.RotatedCredential, error) {
+		return k.RotateCredential(ctx, c.ID, c.Overlap)
+	}); err != nil {
+		return err
+	}
+	note(g, "%s", secretShownOnce)
+	return nil
+}
+
+type credentialsSecretsCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
+func (c *credentialsSecretsCmd) Run(g *globals) error {
+	return sdkList(g, &c.apiFlags, cols("SLOT=slot", "CREATED=createdAt", "EXPIRES=expiresAt"), func(ctx context.Context, k *client.Client) iter.Seq2[client.CredentialSecret, error] {
+		return func(yield func(client.CredentialSecret, error) bool) {
+			secrets, err := k.ListCredentialSecrets(ctx, c.ID)
+			if err != nil {
+				yield(client.CredentialSecret{}, err)
+				return
+			}
+			for _, sec := range secrets {
+				if !yield(sec, nil) {
+					return
+				}
+			}
+		}
+	})
+}
+
+type credentialsRetireCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
+func (c *credentialsRetireCmd) Run(g *globals) error {
+	return sdkDelete(g, &c.apiFlags, "retired the previous secret of", c.ID, func(ctx context.Context, k *client.Client) error {
+		return k.RetirePreviousSecret(ctx, c.ID)
+	})
+}
+
+// keysCols shows a credential's keys.
+var keysCols = cols("JWKS=jwks", "JWKS URI=jwksUri")
+
+type credentialKeysGetCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
+func (c *credentialKeysGetCmd) Run(g *globals) error {
+	return sdkOne(g, &c.apiFlags, keysCols, func(ctx context.Context, k *client.Client) (*client.CredentialKeys, error) {
+		return k.GetCredentialKeys(ctx, c.ID)
+	})
+}
+
+type credentialKeysSetCmd struct {
+	apiFlags
+	ID       string `arg:"" help:"The credential's id (its client id)."`
+	JWKSFile string `name:"jwks-file" help:"A file holding the JWK set ({\"keys\": [...]}, public keys only)." type:"existingfile" xor:"keys" required:"" placeholder:"FILE"`
+	JWKSURI  string `name:"jwks-uri" help:"An https URL keyhold fetches the JWK set from." xor:"keys" required:"" placeholder:"URL"`
+}
+
+func (c *credentialKeysSetCmd) Run(g *globals) error {
+	keys := client.CredentialKeys{JWKSURI: c.JWKSURI}
+	if c.JWKSFile != "" {
+		raw, err := os.ReadFile(c.JWKSFile)
+		if err != nil {
+			return err
+		}
+		if !json.Valid(raw) {
+			return &codedError{code: exitUsage, err: fmt.Errorf("--jwks-file %s: not JSON", c.JWKSFile)}
+		}
+		keys.JWKS = raw
+	}
+	return sdkOne(g, &c.apiFlags, keysCols, func(ctx context.Context, k *client.Client) (*client.CredentialKeys, error) {
+		return k.SetCredentialKeys(ctx, c.ID, keys)
+	})
+}
+
+type credentialKeysDeleteCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
+func (c *credentialKeysDeleteCmd) Run(g *globals) error {
+	return sdkDelete(g, &c.apiFlags, "deleted the keys of", c.ID, func(ctx context.Context, k *client.Client) error {
+		return k.DeleteCredentialKeys(ctx, c.ID)
 	})
 }
 
@@ -409,7 +518,7 @@ func (c *assignmentsCreateCmd) Run(g *globals) error {
 	}
 	a, err := s.api.sdk.CreateAssignment(ctx, client.AssignmentInput{Subject: subject, Role: role, Scope: scope})
 	if err != nil {
-		return unreachable(err)
+		return apiFailure(err)
 	}
 	o, err := toObject(a)
 	if err != nil {
@@ -429,7 +538,7 @@ func (s *session) resolveSubject(ctx context.Context, subject string) (string, e
 	}
 	users, err := client.Collect(s.api.sdk.ListUsers(ctx, listOptions("username eq "+quoteOData(id))))
 	if err != nil {
-		return "", unreachable(err)
+		return "", apiFailure(err)
 	}
 	if len(users) != 1 {
 		return "", &codedError{code: exitRefused, err: fmt.Errorf("subject %q: no user with that email in the workspace", subject)}
@@ -445,14 +554,14 @@ func (s *session) resolveRole(ctx context.Context, role string) (string, error) 
 	if _, err := workspaceHex(role); err == nil { // a UUID: the role's id
 		r, err := s.api.sdk.GetRole(ctx, role)
 		if err != nil {
-			return "", unreachable(err)
+			return "", apiFailure(err)
 		}
 		return r.GRN, nil
 	}
 	for _, prop := range []string{"slug", "name"} {
 		roles, err := client.Collect(s.api.sdk.ListRoles(ctx, listOptions(prop+" eq "+quoteOData(role))))
 		if err != nil {
-			return "", unreachable(err)
+			return "", apiFailure(err)
 		}
 		if len(roles) == 1 {
 			return roles[0].GRN, nil
@@ -578,7 +687,7 @@ func runBatch(g *globals, f *apiFlags, batch func(context.Context, *client.Clien
 	}
 	res, errs, err := batch(ctx, s.api.sdk)
 	if err != nil {
-		return unreachable(err)
+		return apiFailure(err)
 	}
 	o, err := toObject(res)
 	if err != nil {

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // cliEnv runs the real binary as a CLI user whose configuration file is in a directory of
@@ -333,6 +338,42 @@ func TestCLIFamilies(t *testing.T) {
 	e.expect(e.run("", "providers", "get", "glp"), exitOK, "stdout", "ID: +glp")
 	e.expect(e.run("", "resource-types", "list", "glp"), exitOK, "stdout", "(?m)^glp/workspace +workspace")
 	e.expect(e.run("", "permissions", "list", "glp"), exitOK, "stdout", "glp.identity.edit +STABLE")
+
+	// Rotation with an overlap: both secrets work until the previous one is retired.
+	var cred struct{ ID, ClientSecret string }
+	e.jsonOf(&cred, "credentials", "create", "rotated")
+	var rot struct {
+		ClientSecret string
+		Secrets      []struct{ Slot string }
+	}
+	e.jsonOf(&rot, "credentials", "rotate", cred.ID, "--overlap", "1h")
+	if len(rot.ClientSecret) != 64 || rot.ClientSecret == cred.ClientSecret || len(rot.Secrets) != 2 {
+		t.Fatalf("credentials rotate: %+v", rot)
+	}
+	e.expect(e.run("", "credentials", "secrets", cred.ID), exitOK, "stdout", "(?s)current.*previous")
+	e.expect(e.run(cred.ClientSecret, "login", "--context", "old", "--issuer", boot.Issuer, "--client-id", cred.ID, "--secret-stdin"), exitOK, "stdout", "context old saved")
+	e.ok("context", "use", "default")
+	e.expect(e.run("", "credentials", "retire", cred.ID), exitOK, "stdout", "^retired the previous secret of "+cred.ID)
+	e.expect(e.run("", "credentials", "secrets", cred.ID), exitOK, "stdout", "^SLOT +CREATED +EXPIRES\ncurrent ")
+	e.expect(e.run("", "users", "list", "--context", "old"), exitRefused, "stderr", "invalid_client.*run keyhold login again")
+
+	// private_key_jwt keys from a JWK set file.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwk, err := jose.JSONWebKey{Key: &key.PublicKey, KeyID: "k1", Algorithm: "ES256", Use: "sig"}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwksFile := filepath.Join(e.dir, "jwks.json")
+	if err := os.WriteFile(jwksFile, []byte(`{"keys":[`+string(jwk)+`]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.expect(e.run("", "credentials", "keys", "set", cred.ID, "--jwks-file", jwksFile), exitOK, "stdout", `JWKS: .*"kid":"k1"`)
+	e.expect(e.run("", "credentials", "keys", "get", cred.ID), exitOK, "stdout", `"kid":"k1"`)
+	e.expect(e.run("", "credentials", "keys", "delete", cred.ID), exitOK, "stdout", "^deleted the keys of "+cred.ID)
+	e.expect(e.run("", "credentials", "keys", "set", cred.ID), exitUsage, "stderr", "jwks-file|jwks-uri")
 
 	// A standard workspace has no tenants.
 	e.expect(e.run("", "tenants", "list"), exitRefused, "stderr", "403 Forbidden")
