@@ -134,18 +134,24 @@ type Role struct {
 }
 
 // Assignment grants a role to a subject (a principal string such as "user:<id>") on scopes
-// (GRN strings), made in WorkspaceID.
+// (GRN strings), made in WorkspaceID. Condition, when not "", is the text of a CEL
+// expression that must hold for the assignment to grant anything (package rbac compiles
+// it); it is part of what makes two assignments identical.
 type Assignment struct {
 	ID          string
 	WorkspaceID string
 	Subject     string
 	RoleID      string
 	Scopes      []string
+	Condition   string
 	Source      string
 	Generation  int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
+
+// MaxConditionLength bounds the text of an assignment's condition, in bytes.
+const MaxConditionLength = 2048
 
 // RevokedToken records an access token revoked before its expiry (RFC 7009).
 type RevokedToken struct {

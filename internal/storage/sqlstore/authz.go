@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"slices"
 	"strings"
 
@@ -150,20 +152,28 @@ func (s *Store) listRoles(ctx context.Context, where string, args ...any) ([]sto
 	return rs, err
 }
 
-const assignmentCols = `id, workspace_id, subject, role_id, source, generation, created_at, updated_at`
+const assignmentCols = `id, workspace_id, subject, role_id, source, generation, created_at, updated_at, condition_expr`
 
-// scopeKey is the canonical text of a scope set, for duplicate detection.
-func scopeKey(scopes []string) string {
+// scopeKey is the canonical text of a scope set and a condition, for duplicate detection:
+// the scopes, and for a condition a digest of its text (the key is indexed, the text may be
+// long).
+func scopeKey(scopes []string, condition string) string {
 	s := slices.Clone(scopes)
 	slices.Sort(s)
-	return strings.Join(slices.Compact(s), " ")
+	key := strings.Join(slices.Compact(s), " ")
+	if condition != "" {
+		sum := sha256.Sum256([]byte(condition))
+		key += " if:" + hex.EncodeToString(sum[:])
+	}
+	return key
 }
 
 // CreateAssignment inserts an assignment and its scopes.
 func (s *Store) CreateAssignment(ctx context.Context, a *storage.Assignment) error {
 	return s.write(ctx, func(s *Store) error {
-		if _, err := s.exec(ctx, `INSERT INTO role_assignments (`+assignmentCols+`, scope_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.ID, a.WorkspaceID, a.Subject, a.RoleID, a.Source, a.Generation, a.CreatedAt, a.UpdatedAt, scopeKey(a.Scopes)); err != nil {
+		if _, err := s.exec(ctx, `INSERT INTO role_assignments (`+assignmentCols+`, scope_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.WorkspaceID, a.Subject, a.RoleID, a.Source, a.Generation, a.CreatedAt, a.UpdatedAt, a.Condition,
+			scopeKey(a.Scopes, a.Condition)); err != nil {
 			return err
 		}
 		for _, sc := range slices.Compact(slices.Sorted(slices.Values(a.Scopes))) {
@@ -173,6 +183,12 @@ func (s *Store) CreateAssignment(ctx context.Context, a *storage.Assignment) err
 		}
 		return s.logChange(ctx, storage.KindAssignment, a.ID)
 	})
+}
+
+// scanAssignment reads the assignmentCols of a row.
+func scanAssignment(r *sql.Rows, a *storage.Assignment) error {
+	return r.Scan(&a.ID, &a.WorkspaceID, &a.Subject, &a.RoleID, &a.Source, &a.Generation,
+		timeField{&a.CreatedAt}, timeField{&a.UpdatedAt}, &a.Condition)
 }
 
 // GetAssignment reads one assignment with its scopes.
@@ -200,8 +216,7 @@ func (s *Store) listAssignments(ctx context.Context, where, scopeWhere string, a
 	rows, err := s.query(ctx, `SELECT `+assignmentCols+` FROM role_assignments`+where+` ORDER BY created_at, id`, args...)
 	as, err := collect(rows, err, func(r *sql.Rows) (storage.Assignment, error) {
 		var a storage.Assignment
-		err := r.Scan(&a.ID, &a.WorkspaceID, &a.Subject, &a.RoleID, &a.Source, &a.Generation,
-			timeField{&a.CreatedAt}, timeField{&a.UpdatedAt})
+		err := scanAssignment(r, &a)
 		return a, err
 	})
 	if err != nil {
@@ -217,7 +232,7 @@ func (s *Store) listAssignments(ctx context.Context, where, scopeWhere string, a
 // EachAssignment implements storage.Store: one ordered join, one row per scope.
 func (s *Store) EachAssignment(ctx context.Context, fn func(*storage.Assignment) error) error {
 	rows, err := s.query(ctx, `SELECT ra.id, ra.workspace_id, ra.subject, ra.role_id, ra.source, ra.generation,
-		ra.created_at, ra.updated_at, sc.scope
+		ra.created_at, ra.updated_at, ra.condition_expr, sc.scope
 		FROM role_assignments ra LEFT JOIN assignment_scopes sc ON sc.assignment_id = ra.id
 		ORDER BY ra.id, sc.scope`)
 	if err != nil {
@@ -229,7 +244,7 @@ func (s *Store) EachAssignment(ctx context.Context, fn func(*storage.Assignment)
 		var a storage.Assignment
 		var scope sql.NullString
 		if err := rows.Scan(&a.ID, &a.WorkspaceID, &a.Subject, &a.RoleID, &a.Source, &a.Generation,
-			timeField{&a.CreatedAt}, timeField{&a.UpdatedAt}, &scope); err != nil {
+			timeField{&a.CreatedAt}, timeField{&a.UpdatedAt}, &a.Condition, &scope); err != nil {
 			return s.translate(err)
 		}
 		if cur == nil || a.ID != cur.ID {

@@ -26,8 +26,7 @@ func (s *Store) QueryAssignments(ctx context.Context, q storage.AssignmentQuery)
 	as, total, err := page(s, ctx, assignmentCols, "role_assignments", where, args, "created_at, id", q.Page,
 		func(r *sql.Rows) (storage.Assignment, error) {
 			var a storage.Assignment
-			err := r.Scan(&a.ID, &a.WorkspaceID, &a.Subject, &a.RoleID, &a.Source, &a.Generation,
-				timeField{&a.CreatedAt}, timeField{&a.UpdatedAt})
+			err := scanAssignment(r, &a)
 			return a, err
 		})
 	if err != nil || len(as) == 0 {
@@ -45,12 +44,16 @@ func (s *Store) QueryAssignments(ctx context.Context, q storage.AssignmentQuery)
 	return as, total, err
 }
 
-// UpdateAssignmentScopes replaces an assignment's scopes.
+// UpdateAssignmentScopes replaces an assignment's scopes; its condition stays.
 func (s *Store) UpdateAssignmentScopes(ctx context.Context, id string, scopes []string, at time.Time) (*storage.Assignment, error) {
 	var out *storage.Assignment
 	err := s.write(ctx, func(s *Store) error {
+		old, err := s.GetAssignment(ctx, id)
+		if err != nil {
+			return err
+		}
 		if err := mustAffect(s.exec(ctx, `UPDATE role_assignments SET scope_key = ?, generation = generation + 1, updated_at = ?
-			WHERE id = ?`, scopeKey(scopes), at, id)); err != nil {
+			WHERE id = ?`, scopeKey(scopes, old.Condition), at, id)); err != nil {
 			return err
 		}
 		if _, err := s.exec(ctx, `DELETE FROM assignment_scopes WHERE assignment_id = ?`, id); err != nil {

@@ -3,6 +3,7 @@ package storagetest
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -223,6 +224,65 @@ func testIAMAssignments(t *testing.T, s storage.Store) {
 	mustIs(t, err, storage.ErrConflict)
 	_, err = s.UpdateAssignmentScopes(ctx, ids.New(), []string{w}, now)
 	mustIs(t, err, storage.ErrNotFound)
+	testConditionalAssignments(t, s, ws.ID, r1.ID, w, sg)
+}
+
+// testConditionalAssignments checks an assignment's condition: stored and read back by every
+// reader, kept by a scope update, part of what makes two assignments identical (the same
+// role on the same scopes under another condition is a different assignment).
+func testConditionalAssignments(t *testing.T, s storage.Store, ws, role, w, sg string) {
+	ctx := context.Background()
+	const cond = `resource.properties.ownerID == subject.attributes.email`
+	a := newAssignment(ws, "user:cond", role, w)
+	a.Condition = cond
+	mustNil(t, s.CreateAssignment(ctx, a))
+	plain := newAssignment(ws, "user:cond", role, w)
+	mustNil(t, s.CreateAssignment(ctx, plain)) // no condition: not the same assignment
+	other := newAssignment(ws, "user:cond", role, w)
+	other.Condition = cond + ` && action.name == "read"`
+	mustNil(t, s.CreateAssignment(ctx, other))
+	twin := newAssignment(ws, "user:cond", role, w)
+	twin.Condition = cond
+	mustIs(t, s.CreateAssignment(ctx, twin), storage.ErrConflict)
+	got, err := s.GetAssignment(ctx, a.ID)
+	mustNil(t, err)
+	if got.Condition != cond {
+		t.Fatalf("GetAssignment: condition %q, want %q", got.Condition, cond)
+	}
+	list, _, err := s.QueryAssignments(ctx, storage.AssignmentQuery{WorkspaceID: ws, Subjects: []string{"user:cond"}})
+	mustNil(t, err)
+	conds := map[string]string{}
+	for _, x := range list {
+		conds[x.ID] = x.Condition
+	}
+	if len(list) != 3 || conds[a.ID] != cond || conds[plain.ID] != "" || conds[other.ID] != other.Condition {
+		t.Fatalf("QueryAssignments: conditions %v", conds)
+	}
+	seen := map[string]string{}
+	mustNil(t, s.EachAssignment(ctx, func(x *storage.Assignment) error {
+		seen[x.ID] = x.Condition
+		return nil
+	}))
+	if seen[a.ID] != cond || seen[plain.ID] != "" {
+		t.Fatalf("EachAssignment: conditions %v", seen)
+	}
+	up, err := s.UpdateAssignmentScopes(ctx, a.ID, []string{sg}, now.Add(time.Hour))
+	mustNil(t, err)
+	if up.Condition != cond || !slices.Equal(up.Scopes, []string{sg}) {
+		t.Fatalf("UpdateAssignmentScopes lost the condition: %+v", up)
+	}
+	_, err = s.UpdateAssignmentScopes(ctx, other.ID, []string{sg}, now) // the condition differs: no twin
+	mustNil(t, err)
+	_, err = s.UpdateAssignmentScopes(ctx, plain.ID, []string{sg}, now)
+	mustNil(t, err)
+	back := newAssignment(ws, "user:cond", role, sg)
+	back.Condition = cond
+	mustIs(t, s.CreateAssignment(ctx, back), storage.ErrConflict)
+	long := newAssignment(ws, "user:cond", role, w)
+	long.Condition = strings.Repeat("x", storage.MaxConditionLength+1)
+	if err := s.CreateAssignment(ctx, long); err == nil {
+		t.Fatal("a condition over MaxConditionLength was stored")
+	}
 }
 
 func testIAMScopeGroups(t *testing.T, s storage.Store) {
