@@ -293,9 +293,14 @@ func (a *API) decide(c *principal.Caller, q *evalQuery, res *resolved) (azDecisi
 	if !ok {
 		return denied(q.explain, string(rbac.DenyUnknownPermission)), nil
 	}
-	d, reason := a.Authz.Explain(w, principals, perm, res.resource)
+	facts := rbac.Facts{Source: &conditionFacts{a: a, q: q, user: attributesUser(principals)}}
+	d, reason := a.Authz.ExplainWith(w, principals, perm, res.resource, &facts)
 	if !d.Allowed {
-		return denied(q.explain, string(reason)), nil
+		out := denied(q.explain, string(reason))
+		if q.explain && len(d.Unmet) > 0 {
+			out.Context["reason"] = map[string]any{"code": string(reason), "conditions": unmetConditions(d.Unmet)}
+		}
+		return out, nil
 	}
 	out := azDecision{Decision: true}
 	if d.Deprecated || q.explain {
@@ -328,6 +333,25 @@ func explanation(d *rbac.Decision) map[string]any {
 	}
 	if d.External {
 		out["source"] = rbac.SourceExternal
+	}
+	if d.Condition != "" {
+		out["condition"] = map[string]any{"expression": d.Condition, "held": true}
+	}
+	if len(d.Unmet) > 0 {
+		out["unmetConditions"] = unmetConditions(d.Unmet)
+	}
+	return out
+}
+
+// unmetConditions explains the conditional assignments whose condition did not hold: each
+// assignment, its condition, held false, and the evaluation error if there was one.
+func unmetConditions(list []rbac.ConditionResult) []map[string]any {
+	out := make([]map[string]any, len(list))
+	for i, c := range list {
+		out[i] = map[string]any{"assignmentId": c.AssignmentID, "expression": c.Condition, "held": false}
+		if c.Err != "" {
+			out[i]["error"] = c.Err
+		}
 	}
 	return out
 }

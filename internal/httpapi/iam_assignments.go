@@ -42,6 +42,7 @@ type assignmentJSON struct {
 	Role              string       `json:"role"`
 	RoleMetadata      metadataJSON `json:"roleMetadata"`
 	Scope             []string     `json:"scope"`
+	Condition         string       `json:"condition,omitempty"` // keyhold extension
 	Source            string       `json:"source"`
 	Generation        int64        `json:"generation"`
 	CreatedAt         string       `json:"createdAt"`
@@ -53,7 +54,7 @@ func (h assignmentHandlers) out(v *rbac.AssignmentView) assignmentJSON {
 	out := assignmentJSON{ID: v.ID, Type: "authorization/role-assignment", Role: v.RoleGRN,
 		PrincipalMetadata: metadataJSON{ID: id, Type: "identity/" + typ},
 		RoleMetadata:      metadataJSON{ID: v.RoleID, Type: "authorization/role"},
-		Scope:             v.Scopes, Source: v.Source, Generation: v.Generation,
+		Scope:             v.Scopes, Condition: v.Condition, Source: v.Source, Generation: v.Generation,
 		CreatedAt: timestamp(v.CreatedAt), UpdatedAt: timestamp(v.UpdatedAt)}
 	if out.Scope == nil {
 		out.Scope = []string{}
@@ -75,6 +76,8 @@ type assignmentBody struct {
 	Principal *string  `json:"principal"`
 	Role      *string  `json:"role"`
 	Scope     []string `json:"scope"`
+	// Condition is keyhold's extension: a CEL expression the assignment grants under.
+	Condition *string `json:"condition"`
 
 	Type              json.RawMessage `json:"type"`
 	PrincipalMetadata json.RawMessage `json:"principalMetadata"`
@@ -110,6 +113,12 @@ func (h assignmentHandlers) input(b *assignmentBody, pathID string) (rbac.Assign
 		return in, apperr.Field("scope", "is required")
 	}
 	in.Subject, in.Role = *subject, *b.Role
+	if b.Condition != nil {
+		if *b.Condition == "" {
+			return in, apperr.Field("condition", "must not be empty (leave it out for an unconditional assignment)")
+		}
+		in.Condition = *b.Condition
+	}
 	return in, nil
 }
 

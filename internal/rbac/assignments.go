@@ -27,6 +27,10 @@ type AssignmentInput struct {
 	Subject      string
 	Role         string
 	Scopes       []string
+	// Condition is a CEL expression the assignment grants under ("" for none; see
+	// condition.go). It narrows what the assignment grants, never widens it: a conditional
+	// assignment is made under the same rules (Guard) as an unconditional one.
+	Condition string
 }
 
 // AssignmentView is an assignment with its role's GRN.
@@ -51,9 +55,14 @@ func (m *Manager) CreateAssignment(ctx context.Context, c *principal.Caller, in 
 	if err != nil {
 		return nil, err
 	}
+	if in.Condition != "" {
+		if _, err := CompileCondition("condition", in.Condition); err != nil {
+			return nil, err
+		}
+	}
 	now := m.now()
 	a := &storage.Assignment{ID: ids.New(), WorkspaceID: c.WorkspaceID, Subject: subject, RoleID: role.ID, Scopes: scopes,
-		Source: SourceLocal, Generation: 1, CreatedAt: now, UpdatedAt: now}
+		Condition: in.Condition, Source: SourceLocal, Generation: 1, CreatedAt: now, UpdatedAt: now}
 	switch err := m.Store.CreateAssignment(ctx, a); {
 	case errors.Is(err, storage.ErrConflict):
 		return nil, conflict(CodeAlreadyCreated, "an identical role assignment already exists")
@@ -282,8 +291,9 @@ func (m *Manager) view(ctx context.Context, a *storage.Assignment) (*AssignmentV
 	return &AssignmentView{Assignment: *a, RoleGRN: RoleGRN(r)}, nil
 }
 
-// UpdateAssignment replaces an assignment's scopes. Subject and role are immutable: the body
-// repeats them and they must match.
+// UpdateAssignment replaces an assignment's scopes. Subject, role and condition are
+// immutable: the body repeats them and they must match (an update that left the condition
+// out would otherwise widen the assignment; a new condition is a new assignment).
 func (m *Manager) UpdateAssignment(ctx context.Context, c *principal.Caller, id string, in AssignmentInput, ifMatch string) (*AssignmentView, error) {
 	a, err := m.visibleAssignment(ctx, c, id)
 	if err != nil {
@@ -299,6 +309,9 @@ func (m *Manager) UpdateAssignment(ctx context.Context, c *principal.Caller, id 
 	role, err := m.ResolveRole(ctx, c, "role", in.Role)
 	if err != nil || role.ID != a.RoleID {
 		return nil, apperr.Field("role", "is immutable: it must repeat the assignment's role")
+	}
+	if in.Condition != a.Condition {
+		return nil, apperr.Field("condition", "is immutable: it must repeat the assignment's condition (none when it has none)")
 	}
 	scopes, err := m.assignable(ctx, c, role, in.Scopes)
 	if err != nil {

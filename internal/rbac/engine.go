@@ -41,6 +41,54 @@ type Decision struct {
 	// Via is the principal asked about when Principal is a user group it belongs to ("" when
 	// the assignment was made to the principal asked about).
 	Via string
+	// Condition is the condition of the assignment that allowed it, which held ("" for an
+	// unconditional assignment).
+	Condition string
+	// Unmet lists, for a decision asked with Facts, the conditional assignments whose role and
+	// scope would have granted it but whose condition did not hold (tried before the one that
+	// allowed it, if any).
+	Unmet []ConditionResult
+}
+
+// ConditionResult is a conditional assignment whose condition did not hold.
+type ConditionResult struct {
+	AssignmentID string
+	Condition    string
+	// Err is why its evaluation failed (a property the request does not carry, a value of
+	// another type, the cost limit); "" when it evaluated to false.
+	Err string
+}
+
+// Facts gives one decision what conditions read. The engine asks Source for the variables
+// at most once, and only when the decision reaches a conditional assignment whose role and
+// scope would grant it: decisions that meet no condition pay nothing for it. Without Facts
+// (or Source), every conditional assignment fails closed. A Facts serves one decision at a
+// time (it records the unmet conditions); it may be reused for the next.
+type Facts struct {
+	Source VarSource
+	vars   *Vars
+	built  bool
+	unmet  []ConditionResult
+}
+
+// VarSource builds the variables of a decision's conditions (nil: none, every condition
+// that reads one fails).
+type VarSource interface {
+	ConditionVars() *Vars
+}
+
+// variables builds the variables once.
+func (f *Facts) variables() *Vars {
+	if !f.built {
+		f.built = true
+		if f.Source != nil {
+			f.vars = f.Source.ConditionVars()
+		}
+		if f.vars == nil {
+			f.vars = &Vars{}
+		}
+	}
+	return f.vars
 }
 
 // Engine decides access from an in-memory copy of permissions, roles, assignments, user
@@ -63,6 +111,8 @@ type view struct {
 	// strs holds every string below: ids, principals, role ids and scope texts.
 	strs *strTable
 	assignTable
+	// conds holds the compiled conditions of conditional assignments (condtab.go).
+	conds condTable
 	// memberOf maps a user principal to the user-group principals it belongs to;
 	// groupUsers maps a user-group principal to its members' user principals.
 	memberOf   map[strID][]strID
@@ -89,7 +139,8 @@ func NewEngine() *Engine {
 func newView() *view {
 	return &view{perms: map[string]*permInfo{}, roles: map[strID]*roleInfo{}, strs: newStrTable(),
 		assignTable: newAssignTable(), memberOf: map[strID][]strID{}, groupUsers: map[strID][]strID{},
-		scopeGroups: map[strID]scopeGroupRec{}, wsGroups: map[strID][]strID{}, known: map[knownKey][]strID{}}
+		scopeGroups: map[strID]scopeGroupRec{}, wsGroups: map[strID][]strID{}, known: map[knownKey][]strID{},
+		conds: newCondTable()}
 }
 
 // Where names the assignments a decision counts: those made in Workspace (by the usual rule
@@ -129,7 +180,15 @@ func (e *Engine) Allowed(c *principal.Caller, permission string, resource grn.GR
 func (e *Engine) Decide(w Where, principals []string, permission string, resource grn.GRN) Decision {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	d, _ := e.decideLocked(w, e.Groups, principals, permission, resource)
+	d, _ := e.decideLocked(w, e.Groups, principals, permission, resource, nil)
+	return d
+}
+
+// DecideWith is Decide with the facts that conditions of conditional assignments read.
+func (e *Engine) DecideWith(w Where, principals []string, permission string, resource grn.GRN, f *Facts) Decision {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	d, _ := e.decideLocked(w, e.Groups, principals, permission, resource, f)
 	return d
 }
 
@@ -155,7 +214,7 @@ func (v *view) resolve(w Where, groups GroupMembership) where {
 
 // decideLocked is Decide under the read lock; for a denial it also says why. It resolves w
 // only once the cheap checks have passed.
-func (v *view) decideLocked(w Where, groups GroupMembership, principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
+func (v *view) decideLocked(w Where, groups GroupMembership, principals []string, permission string, resource grn.GRN, f *Facts) (Decision, DenyReason) {
 	p, ok := v.perms[permission]
 	switch {
 	case !ok:
@@ -171,6 +230,9 @@ func (v *view) decideLocked(w Where, groups GroupMembership, principals []string
 	}
 	var in where
 	var external, resolved bool
+	if f != nil {
+		f.unmet = f.unmet[:0]
+	}
 	for _, pr := range principals {
 		id, ok := v.strs.find(pr)
 		if !ok {
@@ -181,24 +243,53 @@ func (v *view) decideLocked(w Where, groups GroupMembership, principals []string
 			// MSP assignments apply only to resources of the tenant itself.
 			external = in.msp != 0 && ids.IsHexOf(resource.Workspace, in.tenant)
 		}
-		if d, ok := v.decideFor(&in, external, id, p, permission, resource); ok {
-			return d, ""
+		if d, ok := v.decideFor(&in, external, id, p, permission, resource, f); ok {
+			return d.withUnmet(f), ""
 		}
 		for _, g := range v.memberOf[id] {
 			// A group's assignments are made in the group's workspace; MSP assignments count
 			// for the principals themselves only, as token exchange checks them (Reaches).
-			if d, ok := v.decideFor(&in, false, g, p, permission, resource); ok {
+			if d, ok := v.decideFor(&in, false, g, p, permission, resource, f); ok {
 				d.Via = v.strs.str(id) // pr, without keeping the caller's string
-				return d, ""
+				return d.withUnmet(f), ""
 			}
 		}
+	}
+	if f != nil && len(f.unmet) > 0 {
+		return Decision{}.withUnmet(f), DenyConditionNotMet
 	}
 	return Decision{}, DenyNoGrant
 }
 
+// withUnmet returns d with a copy of the unmet conditions f recorded.
+func (d Decision) withUnmet(f *Facts) Decision {
+	if f != nil && len(f.unmet) > 0 {
+		d.Unmet = slices.Clone(f.unmet)
+	}
+	return d
+}
+
+// holds evaluates the condition of assignment a for the decision f is about: false without
+// facts, and false (recorded in f) when it does not hold or cannot be evaluated.
+func (v *view) holds(a *assignRec, f *Facts) (string, bool) {
+	c := v.conds.get(a.cond)
+	if f == nil {
+		return c.Text, false
+	}
+	ok, err := c.Eval(f.variables())
+	if !ok {
+		r := ConditionResult{AssignmentID: v.strs.str(a.id), Condition: c.Text}
+		if err != nil {
+			r.Err = err.Error()
+		}
+		f.unmet = append(f.unmet, r)
+	}
+	return c.Text, ok
+}
+
 // decideFor looks for an assignment of one subject that grants permission on resource: one
 // made in the workspace, or (when external) one made in its MSP that reaches the tenant.
-func (v *view) decideFor(in *where, external bool, subject strID, p *permInfo, permission string, resource grn.GRN) (Decision, bool) {
+func (v *view) decideFor(in *where, external bool, subject strID, p *permInfo, permission string, resource grn.GRN, f *Facts) (Decision, bool) {
 	for i := v.firstOf(subject); i != 0; i = v.recs[i].next {
 		a := &v.recs[i]
 		var d Decision
@@ -208,6 +299,9 @@ func (v *view) decideFor(in *where, external bool, subject strID, p *permInfo, p
 			d, ok = v.grants(a, p, permission, resource)
 		case external && a.ws == in.msp:
 			d, ok = v.grantsExternal(a, permission, in)
+		}
+		if ok && a.cond != 0 {
+			d.Condition, ok = v.holds(a, f)
 		}
 		if ok {
 			d.Principal, d.Deprecated = v.strs.str(subject), p.deprecated

@@ -45,6 +45,8 @@ type assignRec struct {
 	scopeOff, scopeN uint32
 	// next is the index of the subject's next assignment (0 ends the list).
 	next uint32
+	// cond is the index of the assignment's condition in the condition table (0: none).
+	cond uint32
 }
 
 // assignTable holds the assignments: records by index (recs[0] unused), an index by id, and
@@ -96,6 +98,9 @@ func (v *view) putAssignment(a *storage.Assignment) {
 	}
 	rec := assignRec{id: v.strs.intern(a.ID), subject: v.strs.intern(a.Subject), role: v.strs.intern(a.RoleID),
 		ws: v.strs.intern(a.WorkspaceID), scopeOff: off, scopeN: uint32(len(v.scopes)) - off}
+	if a.Condition != "" {
+		rec.cond = v.conds.intern(a.Condition)
+	}
 	rec.next = v.firstOf(rec.subject)
 	i := place(&v.recs, &v.freeRecs, rec)
 	v.byID[rec.id], v.strs.ents[rec.subject].head = i, i
@@ -123,6 +128,7 @@ func (v *view) removeAssignment(id string) {
 	v.strs.release(a.subject)
 	v.strs.release(a.role)
 	v.strs.release(a.ws)
+	v.conds.release(a.cond)
 	v.recs[i] = assignRec{}
 	v.freeRecs = append(v.freeRecs, i)
 	v.deadScopes += int(a.scopeN)

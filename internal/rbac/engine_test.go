@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -289,7 +290,7 @@ func checkDecision(t *testing.T, eng *rbac.Engine, f *fixture, tc decisionCase) 
 		t.Fatalf("Decide(%+v, %v, %q, %s) = %+v, want allowed=%v", w, tc.principals, tc.perm, tc.resource, d, tc.allowed)
 	}
 	if !tc.allowed {
-		if d != (rbac.Decision{}) {
+		if !reflect.DeepEqual(d, rbac.Decision{}) {
 			t.Fatalf("a denial carries details: %+v", d)
 		}
 		return

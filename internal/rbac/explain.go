@@ -21,14 +21,23 @@ const (
 	// DenyNoGrant: no assignment of the principals (or their groups) has a role holding the
 	// permission on a scope covering the resource (deny by default).
 	DenyNoGrant DenyReason = "no_matching_assignment"
+	// DenyConditionNotMet: only conditional assignments would grant, and none of their
+	// conditions held (Decision.Unmet lists them).
+	DenyConditionNotMet DenyReason = "condition_not_met"
 )
 
 // Explain is Decide, and for a denial the reason. An allowed Decision carries its own
 // explanation (assignment, role, scope, scope group, principal and group).
 func (e *Engine) Explain(w Where, principals []string, permission string, resource grn.GRN) (Decision, DenyReason) {
+	return e.ExplainWith(w, principals, permission, resource, &Facts{})
+}
+
+// ExplainWith is Explain with the facts that conditions read: the explanation names the
+// condition that held, or those that did not (Decision.Unmet, DenyConditionNotMet).
+func (e *Engine) ExplainWith(w Where, principals []string, permission string, resource grn.GRN, f *Facts) (Decision, DenyReason) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.decideLocked(w, e.Groups, principals, permission, resource)
+	return e.decideLocked(w, e.Groups, principals, permission, resource, f)
 }
 
 // Grant is one permission held on a resource, with the decision that grants it.
@@ -68,7 +77,7 @@ func (e *Engine) Permissions(w Where, principals []string, resource grn.GRN) []G
 	}
 	var out []Grant
 	for _, name := range slices.Sorted(maps.Keys(candidates)) {
-		if d, _ := e.decideLocked(w, e.Groups, principals, name, resource); d.Allowed {
+		if d, _ := e.decideLocked(w, e.Groups, principals, name, resource, nil); d.Allowed {
 			out = append(out, Grant{Permission: name, Decision: d})
 		}
 	}

@@ -2,6 +2,7 @@ package rbac_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -39,11 +40,11 @@ func FuzzDecide(f *testing.F) {
 		}
 		d := fuzzEngine.Decide(w, principals, permission, r)
 		e, why := fuzzEngine.Explain(w, principals, permission, r)
-		if d != e || (d.Allowed == (why != "")) {
+		if !reflect.DeepEqual(d, e) || (d.Allowed == (why != "")) {
 			t.Fatalf("Decide %+v and Explain %+v (%q) disagree", d, e, why)
 		}
 		if !d.Allowed {
-			if d != (rbac.Decision{}) {
+			if !reflect.DeepEqual(d, rbac.Decision{}) {
 				t.Fatalf("a denial carries details: %+v", d)
 			}
 			return

@@ -1,0 +1,166 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/keyhold/keyhold/internal/rbac"
+)
+
+// TestConditionalAssignmentAPI checks conditions through the role-assignment API: a bad
+// condition is a 400 on the field condition naming the position (syntax, names, types,
+// non-boolean, cost, size), nothing is stored; a good one reads back; an update must repeat
+// it; an unconditional assignment keeps GreenLake's shape (no condition member).
+func TestConditionalAssignmentAPI(t *testing.T) {
+	w := newInteropWorld(t)
+	user := w.member(t, w.admin, "cond-api@example.test")
+	role := w.customRole(t, w.admin, "cond api", "todo.todo.can_update_todo")
+	bad := []struct{ cond, want string }{
+		{`resource.properties.ownerID ==`, "line 1, column 31"},
+		{`owner == "x"`, "line 1, column 1: undeclared reference to 'owner'"},
+		{`1 + "a" == "x"`, "line 1, column 3"},
+		{`resource.id + "x"`, "boolean"},
+		{`context.a.all(x, context.b.all(y, context.c.all(z, x + y + z == "")))`, "limit"},
+		{strings.Repeat("true && ", 300) + "true", "at most"},
+		{``, "must not be empty"},
+	}
+	for _, c := range bad {
+		for _, base := range []string{assignmentsV2, assignmentsV1} {
+			field := "subject"
+			if base == assignmentsV1 {
+				field = "principal"
+			}
+			resp, raw := w.e.Do(t, http.MethodPost, base, w.admin, map[string]any{field: "user:" + user, "role": role,
+				"scope": []string{wsGRN(w.ws)}, "condition": c.cond})
+			wantIAMError(t, resp.StatusCode, raw, http.StatusBadRequest, "condition")
+			if !strings.Contains(string(raw), c.want) {
+				t.Errorf("condition %q: %s does not say %q", c.cond, raw, c.want)
+			}
+		}
+	}
+	list := object(t, w.call(t, http.MethodGet, assignmentsV2+"?filter=subject%20in%20('user:"+user+"')", w.admin, nil, http.StatusOK))
+	if list["count"] != float64(0) {
+		t.Fatalf("refused conditions stored assignments: %v", list)
+	}
+	id := w.assignIf(t, w.admin, "user:"+user, role, ownerCondition, wsGRN(w.ws))
+	got := object(t, w.call(t, http.MethodGet, assignmentsV1+"/"+id, w.admin, nil, http.StatusOK))
+	if got["condition"] != ownerCondition {
+		t.Fatalf("read back: %v", got)
+	}
+	// The same role and scope unconditionally is another assignment; it has no condition member.
+	plain := object(t, w.call(t, http.MethodGet, assignmentsV2+"/"+w.assign(t, w.admin, "user:"+user, role, wsGRN(w.ws)), w.admin, nil, http.StatusOK))
+	if _, ok := plain["condition"]; ok {
+		t.Fatalf("an unconditional assignment shows a condition: %v", plain)
+	}
+	body := map[string]any{"id": id, "subject": "user:" + user, "role": role, "scope": []string{wsGRN(w.ws)}}
+	resp, raw := w.e.Do(t, http.MethodPut, assignmentsV2+"/"+id, w.admin, body)
+	wantIAMError(t, resp.StatusCode, raw, http.StatusBadRequest, "condition") // leaving it out would widen it
+	body["condition"] = ownerCondition + " || true"
+	resp, raw = w.e.Do(t, http.MethodPut, assignmentsV2+"/"+id, w.admin, body)
+	wantIAMError(t, resp.StatusCode, raw, http.StatusBadRequest, "condition")
+	body["condition"] = ownerCondition
+	if up := object(t, w.call(t, http.MethodPut, assignmentsV2+"/"+id, w.admin, body, http.StatusOK)); up["condition"] != ownerCondition {
+		t.Fatalf("update: %v", up)
+	}
+}
+
+// TestConditionalAssignmentEscalation: a condition narrows, never widens. Creating a
+// conditional assignment follows the rule of unconditional ones (an operator cannot give
+// itself the administrator role under any condition), and a conditional assignment grants
+// nothing on keyhold's own API, where no request carries what a condition reads: an operator
+// holding the administrator role under a condition that always holds still cannot act as one.
+func TestConditionalAssignmentEscalation(t *testing.T) {
+	w := newIAMWorld(t)
+	ws := wsGRN(w.ws)
+	op := w.e.UserWithRole(t, w.ws, rbac.RoleWorkspaceOperator)
+	opTok := w.e.TokenFor(t, op)
+	resp, raw := w.e.Do(t, http.MethodPost, assignmentsV2, opTok, map[string]any{"subject": "user:" + op.UserID,
+		"role": predefined(rbac.RoleWorkspaceAdmin), "scope": []string{ws}, "condition": `false`})
+	wantDenied(t, resp, raw, ".delete", ws)
+	w.assignIf(t, w.admin, "user:"+op.UserID, predefined(rbac.RoleWorkspaceAdmin), `true`, ws)
+	resp, raw = w.e.Do(t, http.MethodPost, "/authorization/v2alpha2/resource-providers", opTok, map[string]any{"id": "evil", "name": "Evil"})
+	wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
+	resp, raw = w.e.Do(t, http.MethodPost, assignmentsV2, opTok, map[string]any{"subject": "user:" + op.UserID,
+		"role": predefined(rbac.RoleWorkspaceAdmin), "scope": []string{ws}})
+	wantDenied(t, resp, raw, ".delete", ws)
+}
+
+// TestConditionExplained checks the explanations of decisions through conditional
+// assignments: the condition that held, or each one that did not and why (a property the
+// request does not carry fails closed).
+func TestConditionExplained(t *testing.T) {
+	w := newInteropWorld(t)
+	morty := interopUsers[1]
+	ask := func(owner any) map[string]any {
+		res := map[string]any{"type": "todo", "id": "t1"}
+		if owner != nil {
+			res["properties"] = map[string]any{"ownerID": owner}
+		}
+		body := map[string]any{"subject": map[string]any{"type": "user", "id": morty.sub},
+			"action": map[string]any{"name": "can_update_todo"}, "resource": res}
+		return object(t, w.callExplained(t, http.MethodPost, w.pdp+"/access/v1/evaluation", w.admin, body, http.StatusOK))
+	}
+	held := ask(morty.email)
+	reason := held["context"].(map[string]any)["reason"].(map[string]any)
+	if held["decision"] != true || reason["condition"].(map[string]any)["expression"] != ownerCondition ||
+		reason["condition"].(map[string]any)["held"] != true {
+		t.Fatalf("owner: %v", held)
+	}
+	for _, c := range []struct {
+		owner any
+		err   string
+	}{{"rick@the-citadel.com", ""}, {nil, "no such key"}, {42.0, ""}} {
+		d := ask(c.owner)
+		reason := d["context"].(map[string]any)["reason"].(map[string]any)
+		conds, _ := reason["conditions"].([]any)
+		if d["decision"] != false || reason["code"] != string(rbac.DenyConditionNotMet) || len(conds) != 1 {
+			t.Fatalf("owner %v: %v", c.owner, d)
+		}
+		cond := conds[0].(map[string]any)
+		if cond["expression"] != ownerCondition || cond["held"] != false || cond["assignmentId"] == "" {
+			t.Fatalf("owner %v: %v", c.owner, cond)
+		}
+		if msg, _ := cond["error"].(string); (c.err == "") != (msg == "") || !strings.Contains(msg, c.err) {
+			t.Fatalf("owner %v: error %q, want %q", c.owner, msg, c.err)
+		}
+	}
+}
+
+// TestConditionalAssignmentCrossWorkspace: another workspace's administrator neither reads
+// nor changes a conditional assignment (404, nothing learned), cannot make one for a user of
+// this workspace, and its own conditional assignments count for nothing here.
+func TestConditionalAssignmentCrossWorkspace(t *testing.T) {
+	w := newInteropWorld(t)
+	morty := interopUsers[1]
+	list := object(t, w.call(t, http.MethodGet, assignmentsV2, w.admin, nil, http.StatusOK))
+	var id, subject, role string
+	for _, it := range list["items"].([]any) {
+		a := it.(map[string]any)
+		if a["condition"] == ownerCondition {
+			id, subject, role = a["id"].(string), a["subject"].(string), a["role"].(string)
+		}
+	}
+	if id == "" {
+		t.Fatalf("no conditional assignment listed: %v", list)
+	}
+	for _, m := range []string{http.MethodGet, http.MethodDelete} {
+		resp, raw := w.e.Do(t, m, assignmentsV2+"/"+id, w.otherTok, nil)
+		wantIAMError(t, resp.StatusCode, raw, http.StatusNotFound, "")
+		if strings.Contains(string(raw), "ownerID") {
+			t.Fatalf("%s leaks the condition: %s", m, raw)
+		}
+	}
+	resp, raw := w.e.Do(t, http.MethodPut, assignmentsV2+"/"+id, w.otherTok, map[string]any{"id": id, "subject": subject,
+		"role": role, "scope": []string{wsGRN(w.ws)}, "condition": ownerCondition})
+	wantIAMError(t, resp.StatusCode, raw, http.StatusNotFound, "")
+	resp, raw = w.e.Do(t, http.MethodPost, assignmentsV2, w.otherTok, map[string]any{"subject": subject,
+		"role": predefined(rbac.RoleWorkspaceAdmin), "scope": []string{wsGRN(w.other)}, "condition": `true`})
+	wantIAMError(t, resp.StatusCode, raw, http.StatusBadRequest, "subject")
+	// Asking this workspace's PDP with the other workspace's token: 403, no decision.
+	body := map[string]any{"subject": map[string]any{"type": "user", "id": morty.sub},
+		"action":   map[string]any{"name": "can_update_todo"},
+		"resource": map[string]any{"type": "todo", "id": "t1", "properties": map[string]any{"ownerID": morty.email}}}
+	resp, raw = w.e.Do(t, http.MethodPost, w.pdp+"/access/v1/evaluation", w.otherTok, body)
+	wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
+}
