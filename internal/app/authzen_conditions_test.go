@@ -164,3 +164,67 @@ func TestConditionalAssignmentCrossWorkspace(t *testing.T) {
 	resp, raw = w.e.Do(t, http.MethodPost, w.pdp+"/access/v1/evaluation", w.otherTok, body)
 	wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
 }
+
+// TestUserAttributes checks PUT/GET /identity/v1/users/{id}/attributes and a condition that
+// reads them: bad bodies are 400s naming the member, a user of another workspace is not
+// found, a user shared with another workspace cannot be given attributes (409), and a
+// decision sees a change at once.
+func TestUserAttributes(t *testing.T) {
+	w := newInteropWorld(t)
+	path := func(id string) string { return "/identity/v1/users/" + id + "/attributes" }
+	ann := w.member(t, w.admin, "ann@example.test")
+	if got := object(t, w.call(t, http.MethodGet, path(ann), w.admin, nil, http.StatusOK)); len(got) != 0 {
+		t.Fatalf("a new user's attributes: %v", got)
+	}
+	for _, c := range []struct {
+		body  any
+		field string
+	}{{[]any{1}, "attributes"}, {map[string]any{"email": "x@y"}, "attributes.email"},
+		{map[string]any{"": 1}, "attributes"}, {map[string]any{"big": strings.Repeat("x", 17000)}, "attributes"}} {
+		resp, raw := w.e.Do(t, http.MethodPut, path(ann), w.admin, c.body)
+		if resp.StatusCode == http.StatusRequestEntityTooLarge {
+			continue
+		}
+		wantIAMError(t, resp.StatusCode, raw, http.StatusBadRequest, c.field)
+	}
+	got := object(t, w.call(t, http.MethodPut, path(ann), w.admin, map[string]any{"department": "R&D", "level": 3}, http.StatusOK))
+	if got["department"] != "R&D" || got["level"] != float64(3) {
+		t.Fatalf("PUT answered %v", got)
+	}
+	if got := object(t, w.call(t, http.MethodGet, path(ann), w.admin, nil, http.StatusOK)); got["department"] != "R&D" {
+		t.Fatalf("GET answered %v", got)
+	}
+	// Another workspace's administrator neither reads nor writes them.
+	for _, m := range []string{http.MethodGet, http.MethodPut} {
+		resp, raw := w.e.Do(t, m, path(ann), w.otherTok, map[string]any{"department": "X"})
+		wantIAMError(t, resp.StatusCode, raw, http.StatusNotFound, "")
+		if strings.Contains(string(raw), "R&D") {
+			t.Fatalf("leak: %s", raw)
+		}
+	}
+	// A user of both workspaces shares its attributes: neither may set them.
+	w.call(t, http.MethodPost, "/identity/v1/users", w.otherTok, map[string]any{"email": "ann@example.test"}, http.StatusCreated)
+	resp, raw := w.e.Do(t, http.MethodPut, path(ann), w.admin, map[string]any{"department": "Sales"})
+	wantIAMError(t, resp.StatusCode, raw, http.StatusConflict, "")
+
+	// A condition over a free attribute, evaluated at once after a change.
+	bob := w.member(t, w.admin, "bob@example.test")
+	role := w.customRole(t, w.admin, "rd reader", "todo.todo.can_read_todos")
+	w.assignIf(t, w.admin, "user:"+bob, role, `subject.attributes.department == "R&D"`, wsGRN(w.ws))
+	decide := func() any {
+		body := map[string]any{"subject": map[string]any{"type": "user", "id": "bob@example.test"},
+			"action": map[string]any{"name": "can_read_todos"}, "resource": map[string]any{"type": "todo", "id": "1"}}
+		return object(t, w.call(t, http.MethodPost, w.pdp+"/access/v1/evaluation", w.admin, body, http.StatusOK))["decision"]
+	}
+	if decide() != false {
+		t.Fatal("allowed before bob has the attribute")
+	}
+	w.call(t, http.MethodPut, path(bob), w.admin, map[string]any{"department": "R&D"}, http.StatusOK)
+	if decide() != true {
+		t.Fatal("denied after bob got the attribute")
+	}
+	w.call(t, http.MethodPut, path(bob), w.admin, map[string]any{"department": "Sales"}, http.StatusOK)
+	if decide() != false {
+		t.Fatal("allowed after bob's attribute changed")
+	}
+}

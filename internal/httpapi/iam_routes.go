@@ -38,6 +38,7 @@ func (a *API) iamRoutes() {
 	a.scopeGroupRoutes(authzV2alpha2)
 	a.scopeGroupRoutes(authzV1beta1)
 	a.userRoutes()
+	a.userAttributeRoutes()
 	a.userGroupRoutes()
 	a.scimRoutes()
 	a.authzenRoutes()
