@@ -228,3 +228,55 @@ func TestUserAttributes(t *testing.T) {
 		t.Fatal("allowed after bob's attribute changed")
 	}
 }
+
+// TestSearchWithConditions: searches evaluate conditions with what the request carries, and
+// report as conditional what a condition would decide on a property the request lacks.
+func TestSearchWithConditions(t *testing.T) {
+	w := newInteropWorld(t)
+	ids := map[string]string{}
+	users := object(t, w.call(t, http.MethodGet, "/identity/v1/users", w.admin, nil, http.StatusOK))
+	for _, it := range users["items"].([]any) {
+		u := it.(map[string]any)
+		ids[u["id"].(string)] = u["username"].(string)
+	}
+	todo := wsGRN(w.ws) + "/regions/default/providers/todo/todo/t1"
+	search := func(res map[string]any) (allowed, conditional []string) {
+		body := map[string]any{"subject": map[string]any{"type": "user"}, "action": map[string]any{"name": "todo.todo.can_update_todo"},
+			"resource": res}
+		out := object(t, w.call(t, http.MethodPost, "/access/v1/search/subject", w.admin, body, http.StatusOK))
+		for _, it := range out["results"].([]any) {
+			r := it.(map[string]any)
+			if p, ok := r["properties"].(map[string]any); ok && p["conditional"] == true {
+				conditional = append(conditional, ids[r["id"].(string)])
+			} else {
+				allowed = append(allowed, ids[r["id"].(string)])
+			}
+		}
+		return allowed, conditional
+	}
+	allowed, conditional := search(map[string]any{"type": "todo", "id": todo,
+		"properties": map[string]any{"ownerID": "summer@the-smiths.com"}})
+	if strings.Join(allowed, ",") != "rick@the-citadel.com,summer@the-smiths.com" && strings.Join(allowed, ",") != "summer@the-smiths.com,rick@the-citadel.com" || len(conditional) != 0 {
+		t.Fatalf("with the owner: allowed %v, conditional %v", allowed, conditional)
+	}
+	allowed, conditional = search(map[string]any{"type": "todo", "id": todo})
+	if len(allowed) != 1 || allowed[0] != "rick@the-citadel.com" || len(conditional) != 2 {
+		t.Fatalf("without the owner: allowed %v, conditional %v", allowed, conditional)
+	}
+	resources := func(sub string) map[string]any {
+		body := map[string]any{"subject": map[string]any{"type": "user", "id": sub},
+			"action": map[string]any{"name": "todo.todo.can_update_todo"}, "resource": map[string]any{"type": "todo/todo"}}
+		return object(t, w.call(t, http.MethodPost, "/access/v1/search/resource", w.admin, body, http.StatusOK))
+	}
+	rick, morty, beth := resources("rick@the-citadel.com"), resources("morty@the-citadel.com"), resources("beth@the-smiths.com")
+	ctx := func(m map[string]any) map[string]any { c, _ := m["context"].(map[string]any); return c }
+	if ctx(rick)["wildcard_scopes"] == nil || ctx(rick)["conditional_wildcard_scopes"] != nil {
+		t.Fatalf("rick: %v", rick)
+	}
+	if ctx(morty)["wildcard_scopes"] != nil || ctx(morty)["conditional_wildcard_scopes"] == nil {
+		t.Fatalf("morty: %v", morty)
+	}
+	if ctx(beth) != nil {
+		t.Fatalf("beth: %v", beth)
+	}
+}

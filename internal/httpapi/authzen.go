@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/grn"
@@ -79,6 +80,9 @@ func (a *API) authzenMetadata(w http.ResponseWriter, r *http.Request) {
 type azDecision struct {
 	Decision bool           `json:"decision"`
 	Context  map[string]any `json:"context,omitempty"`
+	// conditionalOn, for a denial, lists the conditions that could not be evaluated for want
+	// of a property the request does not carry (searches report such results as conditional).
+	conditionalOn []string
 }
 
 // azRequest reads the body of an AuthZEN request, the PDP it was sent to and the explanation
@@ -299,6 +303,11 @@ func (a *API) decide(c *principal.Caller, q *evalQuery, res *resolved) (azDecisi
 		out := denied(q.explain, string(reason))
 		if q.explain && len(d.Unmet) > 0 {
 			out.Context["reason"] = map[string]any{"code": string(reason), "conditions": unmetConditions(d.Unmet)}
+		}
+		for _, u := range d.Unmet {
+			if u.Missing && !slices.Contains(out.conditionalOn, u.Condition) {
+				out.conditionalOn = append(out.conditionalOn, u.Condition)
+			}
 		}
 		return out, nil
 	}

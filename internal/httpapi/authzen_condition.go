@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/keyhold/keyhold/internal/principal"
@@ -23,8 +24,9 @@ type conditionFacts struct {
 
 // ConditionVars implements rbac.VarSource.
 func (f *conditionFacts) ConditionVars() *rbac.Vars {
-	v := &rbac.Vars{Subject: entityVars(f.q.subject, "type", "id"), Resource: entityVars(f.q.resource, "type", "id"),
-		Action: entityVars(f.q.actionObj, "name"), Context: jsonObject(f.q.context)}
+	subject, resource, action, context := f.q.conditionInput()
+	v := &rbac.Vars{Subject: entityVars(subject, "type", "id"), Resource: entityVars(resource, "type", "id"),
+		Action: entityVars(action, "name"), Context: context}
 	if f.user != "" && f.a.Users != nil {
 		if p, ok := f.a.Users.Get(f.user); ok {
 			v.Subject["attributes"] = p.Properties
@@ -33,74 +35,47 @@ func (f *conditionFacts) ConditionVars() *rbac.Vars {
 	return v
 }
 
-// entityVars is an entity of the request as conditions see it: its named members (type and
-// id, or name) and its properties, which are the members of its properties object and,
-// where that object does not set them, the other members of the entity itself (where the
-// drafts before AuthZEN 1.0 put properties; see azObject.property).
-func entityVars(o azObject, named ...string) map[string]any {
-	out := map[string]any{}
-	if o == nil {
-		return out
-	}
-	props := jsonObject(o.rawObject("properties"))
-	for k, raw := range o {
-		switch {
-		case k == "properties":
-		case contains(named, k):
-			if v, ok := jsonValue(raw); ok {
-				out[k] = v
-			}
-		default:
-			if _, set := props[k]; !set {
-				if v, ok := jsonValue(raw); ok {
-					props[k] = v
-				}
-			}
-		}
-	}
-	out["properties"] = props
-	return out
-}
-
-// rawObject returns member name when it is a JSON object (nil otherwise).
-func (o azObject) rawObject(name string) azObject {
-	raw, ok := o[name]
-	if !ok || len(raw) == 0 || raw[0] != '{' {
-		return nil
-	}
-	var m azObject
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	return m
+// conditionInput decodes the request's subject, resource, action and context objects as
+// sent (nil when absent). This is the one place that knows how evalQuery holds them.
+func (q *evalQuery) conditionInput() (subject, resource, action, context map[string]any) {
+	return jsonObject(q.subject), jsonObject(q.resource), jsonObject(q.actionObj), jsonObject(q.context)
 }
 
 // jsonObject decodes every member of o (members that do not decode are left out).
 func jsonObject(o azObject) map[string]any {
 	out := make(map[string]any, len(o))
 	for k, raw := range o {
-		if v, ok := jsonValue(raw); ok {
+		var v any
+		if json.Unmarshal(raw, &v) == nil {
 			out[k] = v
 		}
 	}
 	return out
 }
 
-func jsonValue(raw json.RawMessage) (any, bool) {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return nil, false
+// entityVars is an entity of the request (decoded) as conditions see it: its named members
+// (type and id, or name) and its properties, which are the members of its properties object
+// and, where that object does not set them, the other members of the entity itself (where
+// the drafts before AuthZEN 1.0 put properties; see azObject.property).
+func entityVars(o map[string]any, named ...string) map[string]any {
+	out := map[string]any{}
+	props, _ := o["properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
 	}
-	return v, true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
+	for k, v := range o {
+		switch {
+		case k == "properties":
+		case slices.Contains(named, k):
+			out[k] = v
+		default:
+			if _, set := props[k]; !set {
+				props[k] = v
+			}
 		}
 	}
-	return false
+	out["properties"] = props
+	return out
 }
 
 // attributesUser is the user whose stored attributes a decision's conditions read: the first

@@ -9,6 +9,7 @@ import (
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/rbac"
 )
 
 // Paths of AuthZEN's subject and resource search.
@@ -78,10 +79,15 @@ func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal
 	}
 	keys := a.subjectKeys(c, typ, action, resource)
 	var failed error
+	conditional := map[string][]string{}
 	found, next := pageOf(page, keys, func(pr string) bool {
-		d, err := a.decidePrincipal(c, pr, action, resource)
+		d, err := a.decidePrincipal(c, pr, action, resource, &body)
 		if err != nil && failed == nil {
 			failed = err
+		}
+		if err == nil && !d.Decision && len(d.conditionalOn) > 0 {
+			conditional[pr] = d.conditionalOn
+			return true
 		}
 		return err == nil && d.Decision
 	})
@@ -92,7 +98,7 @@ func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal
 	results := make([]any, 0, len(found))
 	for _, pr := range found {
 		_, id, _ := strings.Cut(pr, ":")
-		results = append(results, azTypedID{Type: typ, ID: id})
+		results = append(results, searchResult(typ, id, conditional[pr]))
 	}
 	writeJSON(w, http.StatusOK, azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results})
 }
@@ -162,20 +168,68 @@ func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principa
 	if deny == "" {
 		cands, wide = a.Authz.ResourceCandidates(where, principals, q.action, rtype)
 	}
-	allowed := func(text string) bool {
+	q.subject, q.actionObj, q.context = body.Subject.asObject(), body.Action.asObject(), body.Context
+	facts := &conditionFacts{a: a, q: &q, user: attributesUser(principals)}
+	conditional := map[string][]string{}
+	decide := func(text string) (rbac.Decision, bool) {
 		g, err := grn.Parse(text)
-		return err == nil && a.Authz.Decide(where, principals, q.action, g).Allowed
+		if err != nil {
+			return rbac.Decision{}, false
+		}
+		q.resource = azObject{}
+		q.resource["type"], _ = json.Marshal(rtype)
+		q.resource["id"], _ = json.Marshal(text)
+		return a.Authz.DecideWith(where, principals, q.action, g, &rbac.Facts{Source: facts}), true
+	}
+	allowed := func(text string) bool {
+		d, ok := decide(text)
+		if ok && !d.Allowed {
+			if on := missingConditions(d.Unmet); len(on) > 0 {
+				conditional[text] = on
+				return true
+			}
+		}
+		return ok && d.Allowed
 	}
 	found, next := pageOf(page, cands, allowed)
 	results := make([]any, 0, len(found))
 	for _, text := range found {
-		results = append(results, azTypedID{Type: *body.Resource.Type, ID: text})
+		results = append(results, searchResult(*body.Resource.Type, text, conditional[text]))
 	}
 	out := azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results}
-	if scopes := confirmedWide(wide, rtype, ws, allowed); len(scopes) > 0 {
+	strict := func(text string) bool { d, ok := decide(text); return ok && d.Allowed }
+	loose := func(text string) bool { return allowed(text) && !strict(text) }
+	if scopes := confirmedWide(wide, rtype, ws, strict); len(scopes) > 0 {
 		out.Context = map[string]any{"wildcard_scopes": scopes}
 	}
+	if scopes := confirmedWide(wide, rtype, ws, loose); len(scopes) > 0 {
+		if out.Context == nil {
+			out.Context = map[string]any{}
+		}
+		out.Context["conditional_wildcard_scopes"] = scopes
+	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// searchResult is one result of a subject or resource search: {type, id}, and for a result
+// that only conditions this search could not evaluate would allow (a property the request
+// does not carry), properties {conditional: true, conditions: [...]}.
+func searchResult(typ, id string, conditions []string) any {
+	if len(conditions) == 0 {
+		return azTypedID{Type: typ, ID: id}
+	}
+	return map[string]any{"type": typ, "id": id, "properties": map[string]any{"conditional": true, "conditions": conditions}}
+}
+
+// missingConditions lists, once each, the conditions that failed for want of a property.
+func missingConditions(unmet []rbac.ConditionResult) []string {
+	var out []string
+	for _, u := range unmet {
+		if u.Missing && !slices.Contains(out, u.Condition) {
+			out = append(out, u.Condition)
+		}
+	}
+	return out
 }
 
 // parseResourceSearch validates a resource search. The resource's type is a resource type

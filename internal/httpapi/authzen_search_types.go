@@ -45,6 +45,21 @@ func subjectOf(s *azEntity, field string) (string, string, error) {
 	return parseSubject(s.asObject(), field)
 }
 
+// asObject is a as an azObject, for conditions.
+func (a *azAction) asObject() azObject {
+	if a == nil {
+		return nil
+	}
+	o := azObject{}
+	if a.Name != nil {
+		o["name"], _ = json.Marshal(*a.Name)
+	}
+	if a.Properties != nil {
+		o["properties"], _ = json.Marshal(a.Properties)
+	}
+	return o
+}
+
 // actionName reads a search's action name.
 func actionName(a *azAction, field string) (string, error) {
 	if a == nil {
@@ -69,10 +84,15 @@ func resourceGRN(r *azEntity, field string) (grn.GRN, error) {
 	return q.grn, nil
 }
 
-// decidePrincipal decides for a principal ("<type>:<id>") as an evaluation about it would.
-func (a *API) decidePrincipal(c *principal.Caller, pr, action string, resource grn.GRN) (azDecision, error) {
+// decidePrincipal decides for a principal ("<type>:<id>") as an evaluation about it would,
+// conditions reading the search request's resource, action and context (body may be nil).
+func (a *API) decidePrincipal(c *principal.Caller, pr, action string, resource grn.GRN, body *azSearch) (azDecision, error) {
 	typ, id, _ := strings.Cut(pr, ":")
 	q := evalQuery{subjectType: typ, subjectID: id, action: action}
+	if body != nil {
+		q.subject = (&azEntity{Type: &typ, ID: &id}).asObject()
+		q.resource, q.actionObj, q.context = body.Resource.asObject(), body.Action.asObject(), body.Context
+	}
 	res := resolved{resource: resource, provider: resource.Provider}
 	if len(resource.Path) > 0 {
 		res.typ = resource.Path[len(resource.Path)-1].Type

@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -57,6 +58,9 @@ type ConditionResult struct {
 	// Err is why its evaluation failed (a property the request does not carry, a value of
 	// another type, the cost limit); "" when it evaluated to false.
 	Err string
+	// Missing is set when it failed for a property or attribute the request (or the stored
+	// user) does not carry: it could hold for a request that carries it.
+	Missing bool
 }
 
 // Facts gives one decision what conditions read. The engine asks Source for the variables
@@ -281,6 +285,7 @@ func (v *view) holds(a *assignRec, f *Facts) (string, bool) {
 		r := ConditionResult{AssignmentID: v.strs.str(a.id), Condition: c.Text}
 		if err != nil {
 			r.Err = err.Error()
+			r.Missing = strings.HasPrefix(r.Err, "no such key") || strings.HasPrefix(r.Err, "no such attribute")
 		}
 		f.unmet = append(f.unmet, r)
 	}
