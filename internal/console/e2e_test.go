@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -324,6 +325,66 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 	})
 
+	run("scope group with a scope", func(t *testing.T) {
+		hash(t, ctx, "#/scope-groups")
+		step(t, ctx, "create", chromedp.WaitVisible(chromedp.CSS(`input[name=scopeGroupName]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=scopeGroupName]`), "Lab"), submit(`#scope-group-form`),
+			chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete scope group Lab"]`)))
+		eval[string](t, ctx, `document.querySelector('a[href^="#/scope-groups/"]').click(); location.hash`)
+		step(t, ctx, "add scope", chromedp.WaitReady(chromedp.CSS(`select[aria-label="Scope: which"] option[value="todo/todo"]`)),
+			choose(`select[aria-label="Scope: which"]`, "todo/todo"),
+			chromedp.SendKeys(chromedp.CSS(`input[aria-label="Scope: resource id"]`), "lab-list"),
+			chromedp.SendKeys(chromedp.CSS(`input[name=scopeDescription]`), "the lab's list"), submit(`#scope-form`))
+		labGRN := strings.Replace(todoGRN, "list_207", "lab-list", 1)
+		step(t, ctx, "listed", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove scope `+labGRN+`"]`)))
+		shot(t, ctx, "scope-group")
+	})
+
+	run("providers", func(t *testing.T) {
+		hash(t, ctx, "#/providers/todo")
+		step(t, ctx, "permissions", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete permission todo.todo.read"]`)))
+		shot(t, ctx, "provider")
+	})
+
+	run("audit log", func(t *testing.T) {
+		hash(t, ctx, "#/audit")
+		filterList(t, ctx, "Audit log", "category eq 'API Gateway'")
+		step(t, ctx, "records", chromedp.WaitVisible(chromedp.CSS(`button[aria-label^="Details of"]`)), chromedp.Click(chromedp.CSS(`button[aria-label^="Details of"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#audit-detail li`)))
+		if got := text(t, ctx, "#audit-detail"); !strings.Contains(got, "Action:") || !strings.Contains(got, "API Gateway") {
+			t.Errorf("details: %q", got)
+		}
+		shot(t, ctx, "audit")
+	})
+
+	run("narrow window, dark mode", func(t *testing.T) {
+		hash(t, ctx, "#/credentials")
+		step(t, ctx, "narrow and dark", chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(c, tg, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 420, Height: 900, DeviceScaleFactor: 1}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(c, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+			return err
+		}), chromedp.WaitVisible(chromedp.CSS(`form[role=search]`)))
+		if dir := eval[string](t, ctx, `getComputedStyle(document.querySelector('.layout')).flexDirection`); dir != "column" {
+			t.Errorf("narrow layout: flex-direction %q", dir)
+		}
+		if bg := eval[string](t, ctx, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(15, 20, 25)" {
+			t.Errorf("dark background: %q", bg)
+		}
+		if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 420 {
+			t.Errorf("the page is %d px wide in a 420 px window", w)
+		}
+		shot(t, ctx, "narrow-dark")
+		step(t, ctx, "back", chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
+			if _, err := cdp.Call(c, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
+				return err
+			}
+			_, err := cdp.Call(c, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+			return err
+		}))
+	})
+
 	run("reset and delete the credential", func(t *testing.T) {
 		hash(t, ctx, "#/credentials")
 		filterList(t, ctx, "API credentials", "ownerId eq '"+userID+"'")
@@ -368,6 +429,16 @@ func TestConsoleEndToEnd(t *testing.T) {
 		step(t, ctx, "list", chromedp.WaitVisible(chromedp.CSS(`form[role=search] button`)), chromedp.WaitVisible(chromedp.CSS(`section table tbody tr`)))
 		if n := eval[int](t, ctx, `document.querySelectorAll('#new-credential, button[aria-label^="Reset"], button[aria-label^="Delete"]').length`); n != 0 {
 			t.Errorf("the observer is offered %d write controls", n)
+		}
+		for _, screen := range []string{"#/users", "#/groups", "#/roles", "#/assignments", "#/scope-groups", "#/providers/todo"} {
+			hash(t, ctx, screen)
+			step(t, ctx, screen, chromedp.WaitVisible(chromedp.CSS(`section table tbody tr`)))
+			if n := eval[int](t, ctx, `document.querySelectorAll('main form:not([role=search]), #new-user, #new-role, #new-assignment, main button.danger, main button[aria-label^="Reset"]').length`); n != 0 {
+				t.Errorf("%s: the observer is offered %d write controls", screen, n)
+			}
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll('#nav a[href="#/tenants"]').length`); n != 0 {
+			t.Errorf("a standard workspace offers tenants")
 		}
 		hash(t, ctx, "#/credentials/new")
 		step(t, ctx, "forced create", chromedp.WaitVisible(chromedp.CSS(`input[name=credentialName]`)),

@@ -8,6 +8,9 @@ import * as identity from './identity.js';
 import * as roles from './roles.js';
 import * as assignments from './assignments.js';
 import * as checker from './checker.js';
+import * as scopegroups from './scopegroups.js';
+import * as providers from './providers.js';
+import * as audit from './audit.js';
 
 // routes: [hash path pattern, screen function, nav label, permission to show it in the nav].
 const routes = [
@@ -26,6 +29,11 @@ const routes = [
   ['assignments', assignments.render, 'Role assignments', 'glp.authorization.view'],
   ['assignments/new', assignments.create],
   ['checker', checker.render, 'Access checker', 'glp.authorization.view'],
+  ['scope-groups', scopegroups.render, 'Scope groups', 'glp.authorization.view'],
+  ['scope-groups/:id', scopegroups.detail],
+  ['providers', providers.render, 'Resource providers', 'glp.authorization.view'],
+  ['providers/:id', providers.detail],
+  ['audit', audit.render, 'Audit log', 'glp.audit-log.view'],
 ];
 
 const main = () => document.getElementById('main');
