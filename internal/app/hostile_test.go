@@ -343,5 +343,12 @@ func hostileSend(t testing.TB, req *http.Request) (*http.Response, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var reqBody []byte
+	if req.GetBody != nil {
+		if rd, err := req.GetBody(); err == nil {
+			reqBody, _ = io.ReadAll(rd)
+		}
+	}
+	apptest.CheckDocumented(t, req, reqBody, resp, raw)
 	return resp, raw
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -169,7 +170,9 @@ func raceDeletes(t *testing.T, e *apptest.Env, tok string, ids []string) map[int
 				t.Error(err)
 				return
 			}
+			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			apptest.CheckDocumented(t, req, nil, resp, body)
 			mu.Lock()
 			codes[resp.StatusCode]++
 			mu.Unlock()

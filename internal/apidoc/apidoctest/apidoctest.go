@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -109,7 +110,10 @@ func Options() *openapi3filter.Options {
 // document, that is what the refusal is for. A path the document does not describe must
 // have been answered 404 or 405.
 func (d *Doc) Check(req *http.Request, reqBody []byte, status int, header http.Header, body []byte) error {
-	path, op := d.Template(req.Method, req.URL.Path)
+	// Matched on the escaped path, segment by segment, as http.ServeMux matches: "%2F" in
+	// a segment is part of a wildcard's value, not a separator.
+	escaped := req.URL.EscapedPath()
+	path, op := d.Template(req.Method, escaped)
 	if op == nil {
 		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
 			return nil
@@ -117,11 +121,12 @@ func (d *Doc) Check(req *http.Request, reqBody []byte, status int, header http.H
 		return fmt.Errorf("%s %s answered %d but the document does not describe it", req.Method, req.URL.Path, status)
 	}
 	r := req.Clone(context.Background())
-	if len(path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
-		r.URL.Path = r.URL.Path[:len(r.URL.Path)-1]
+	if len(escaped) > 1 && strings.HasSuffix(escaped, "/") {
+		escaped = escaped[:len(escaped)-1]
+		r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/"), ""
 	}
 	r.Body = io.NopCloser(bytes.NewReader(reqBody))
-	params, err := pathParams(path, r.URL.Path)
+	params, err := pathParams(path, escaped)
 	if err != nil {
 		return err
 	}
@@ -152,7 +157,11 @@ func pathParams(template, path string) (map[string]string, error) {
 	m := map[string]string{}
 	for i, t := range ts {
 		if strings.HasPrefix(t, "{") {
-			m[strings.Trim(t, "{}")] = ps[i]
+			v, err := url.PathUnescape(ps[i])
+			if err != nil {
+				return nil, fmt.Errorf("path %s: %w", path, err)
+			}
+			m[strings.Trim(t, "{}")] = v
 		}
 	}
 	return m, nil

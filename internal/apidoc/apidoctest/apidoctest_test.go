@@ -42,6 +42,8 @@ func TestOpenAPIValidationHasTeeth(t *testing.T) {
 		{"error without debugId", "GET", one, "", 404, `{"httpStatusCode":404,"errorCode":"E","message":"m"}`, false},
 		{"undocumented path answered", "GET", "/identity/v1/nothing", "", 200, `{}`, false},
 		{"undocumented path refused", "GET", "/identity/v1/nothing", "", 404, `{}`, true},
+		{"escaped slash inside an id", "DELETE", "/workspaces/v1/credentials/..%2F..%2Fetc", "", 400,
+			`{"httpStatusCode":400,"errorCode":"E","message":"m","debugId":"d"}`, true},
 		{"accepted request with an undocumented field", "POST", "/identity/v1/user-groups", `{"name":"a","colour":"red"}`, 201, group + `}`, false},
 		{"refused request with an undocumented field", "POST", "/identity/v1/user-groups", `{"name":"a","colour":"red"}`, 400,
 			`{"httpStatusCode":400,"errorCode":"E","message":"m","debugId":"d"}`, true},
