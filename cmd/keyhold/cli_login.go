@@ -25,6 +25,7 @@ type loginCmd struct {
 	ClientID    string `help:"The API client credential's client id." required:"" placeholder:"ID"`
 	SecretStdin bool   `help:"Read the client secret from standard input (its first line)."`
 	SecretFile  string `help:"Read the client secret from this file (its first line)." type:"path" placeholder:"FILE"`
+	Insecure    bool   `name:"allow-insecure-http" help:"Accept a plain http:// base URL off loopback (the secret and tokens then cross the network in the clear)."`
 }
 
 // Validate resolves --issuer into --base-url and --workspace and checks them.
@@ -44,6 +45,9 @@ func (c *loginCmd) Validate() error {
 	}
 	if err := cliconfig.CheckBaseURL(c.BaseURL); err != nil {
 		return fmt.Errorf("--base-url: %w", err)
+	}
+	if err := cliconfig.CheckTransport(c.BaseURL, c.Insecure); err != nil {
+		return err
 	}
 	if _, err := workspaceHex(c.Workspace); err != nil {
 		return fmt.Errorf("--workspace: %w", err)
@@ -80,7 +84,8 @@ func (c *loginCmd) Run(g *globals) error {
 	if err != nil {
 		return err
 	}
-	lc := cliconfig.Context{BaseURL: strings.TrimRight(c.BaseURL, "/"), WorkspaceID: c.Workspace, ClientID: c.ClientID, ClientSecret: secret}
+	lc := cliconfig.Context{BaseURL: strings.TrimRight(c.BaseURL, "/"), WorkspaceID: c.Workspace, ClientID: c.ClientID,
+		ClientSecret: secret, AllowInsecureHTTP: c.Insecure}
 	if err := lc.Check(); err != nil {
 		return err
 	}

@@ -288,6 +288,9 @@ func TestCLISecretNeverInArgv(t *testing.T) {
 		exitFailed, "stderr", "no terminal to ask for the client secret: use --secret-stdin or --secret-file")
 	e.expect(e.run("", "login", "--issuer", "http://127.0.0.1:1/authorization/v2/oauth2/x", "--client-id", "x", "--client-secret", "s"),
 		exitUsage, "stderr", "unknown flag --client-secret")
+	// Plain HTTP off loopback would send the secret in the clear: refused before it is read.
+	e.expect(e.run("s\n", "login", "--base-url", "http://192.0.2.1:8080", "--workspace", "01a24904c6737c23a6ce58d6200486b3", "--client-id", "x", "--secret-stdin"),
+		exitUsage, "stderr", "plain http:// off loopback sends the client secret and tokens in the clear")
 	if _, err := os.Stat(e.conf); !os.IsNotExist(err) {
 		t.Fatal("a failed login wrote the configuration")
 	}

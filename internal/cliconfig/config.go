@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -31,6 +32,9 @@ type Context struct {
 	// ClientID and ClientSecret are the API client credential.
 	ClientID     string `json:"clientId"`
 	ClientSecret string `json:"clientSecret"`
+	// AllowInsecureHTTP accepts a plain http:// base URL off loopback, where the secret and
+	// the tokens cross the network in the clear (login --allow-insecure-http).
+	AllowInsecureHTTP bool `json:"allowInsecureHttp,omitempty"`
 }
 
 // File is the whole configuration: the contexts by name and the one in use.
@@ -75,6 +79,9 @@ func (c Context) Check() error {
 	if err := CheckBaseURL(c.BaseURL); err != nil {
 		return err
 	}
+	if err := CheckTransport(c.BaseURL, c.AllowInsecureHTTP); err != nil {
+		return err
+	}
 	if c.WorkspaceID == "" || c.ClientID == "" || c.ClientSecret == "" {
 		return errors.New("a context needs a workspace id, a client id and a client secret")
 	}
@@ -84,6 +91,25 @@ func (c Context) Check() error {
 		}
 	}
 	return nil
+}
+
+// CheckTransport refuses a plain http:// base URL off loopback unless allowed: the secret and
+// the tokens would cross the network in the clear.
+func CheckTransport(base string, allowInsecure bool) error {
+	if u, err := url.Parse(base); err == nil && u.Scheme == "http" && !isLoopback(u.Hostname()) && !allowInsecure {
+		return fmt.Errorf("base URL %q: plain http:// off loopback sends the client secret and tokens in the clear; use https:// (or --allow-insecure-http on a network you trust)", base)
+	}
+	return nil
+}
+
+// isLoopback is true for localhost and loopback addresses, where plain HTTP stays on the
+// machine.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // DefaultPath is where the file lives: $KEYHOLD_CONFIG, else

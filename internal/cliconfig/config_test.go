@@ -108,8 +108,10 @@ func TestParseRefuses(t *testing.T) {
 		`{"contexts":{"a":{"baseUrl":"ftp://h","workspaceId":"w","clientId":"c","clientSecret":"s"}}}`,
 		`{"contexts":{"a":{"baseUrl":"http://u:p@h","workspaceId":"w","clientId":"c","clientSecret":"s"}}}`,
 		`{"contexts":{"a":{"baseUrl":"http://h?x=1","workspaceId":"w","clientId":"c","clientSecret":"s"}}}`,
-		`{"contexts":{"a":{"baseUrl":"http://h","workspaceId":"w","clientId":"c","clientSecret":""}}}`,
-		`{"contexts":{"a":{"baseUrl":"http://h","workspaceId":"w","clientId":"c d","clientSecret":"s"}}}`,
+		`{"contexts":{"a":{"baseUrl":"http://127.0.0.1","workspaceId":"w","clientId":"c","clientSecret":""}}}`,
+		`{"contexts":{"a":{"baseUrl":"http://127.0.0.1","workspaceId":"w","clientId":"c d","clientSecret":"s"}}}`,
+		`{"contexts":{"a":{"baseUrl":"http://iam.example.com","workspaceId":"w","clientId":"c","clientSecret":"s"}}}`,
+		`{"contexts":{"a":{"baseUrl":"http://10.0.0.1:8080","workspaceId":"w","clientId":"c","clientSecret":"s"}}}`,
 	} {
 		if _, err := Parse([]byte(in)); err == nil {
 			t.Errorf("Parse(%s) accepted", in)
@@ -117,8 +119,24 @@ func TestParseRefuses(t *testing.T) {
 	}
 }
 
+// Plain HTTP is for loopback, or for a context made with --allow-insecure-http.
+func TestPlainHTTPOffLoopback(t *testing.T) {
+	for base, ok := range map[string]bool{"http://127.0.0.1:8080": true, "http://localhost": true, "http://[::1]:8080": true,
+		"https://iam.example.com": true, "http://iam.example.com": false, "http://10.1.2.3": false} {
+		c := good
+		c.BaseURL = base
+		if err := c.Check(); (err == nil) != ok {
+			t.Errorf("%s: %v", base, err)
+		}
+		c.AllowInsecureHTTP = true
+		if err := c.Check(); err != nil {
+			t.Errorf("%s with AllowInsecureHTTP: %v", base, err)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
-	f.Add([]byte(`{"current":"a","contexts":{"a":{"baseUrl":"http://h","workspaceId":"w","clientId":"c","clientSecret":"s"}}}`))
+	f.Add([]byte(`{"current":"a","contexts":{"a":{"baseUrl":"http://127.0.0.1","workspaceId":"w","clientId":"c","clientSecret":"s"}}}`))
 	f.Add([]byte(`{"contexts":{}}`))
 	f.Add([]byte(`{`))
 	f.Fuzz(func(t *testing.T, data []byte) {
