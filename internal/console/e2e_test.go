@@ -148,7 +148,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	e := apptest.Start(t, app.Config{})
 	ws := e.Admin.WorkspaceID
 
-	signIn := func(t *testing.T, clientID, secret string) {
+	signInTo := func(t *testing.T, ws, clientID, secret string) {
 		t.Helper()
 		step(t, ctx, "open the sign-in page", chromedp.Navigate(e.Base+"/console/"),
 			chromedp.WaitVisible(chromedp.CSS(`#signin-secret`)),
@@ -158,6 +158,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 			submit(`#signin-secret`),
 			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/credentials"]`)))
 	}
+	signIn := func(t *testing.T, clientID, secret string) { t.Helper(); signInTo(t, ws, clientID, secret) }
 
 	var userID, clientID, secret, roleGRN string
 	// A service registers its provider, type and permission (as a platform administrator).
@@ -186,7 +187,12 @@ func TestConsoleEndToEnd(t *testing.T) {
 	run("sign in", func(t *testing.T) {
 		step(t, ctx, "sign-in page", chromedp.Navigate(e.Base+"/console/"), chromedp.WaitVisible(chromedp.CSS(`#signin-secret`)))
 		shot(t, ctx, "sign-in")
-		signIn(t, e.Admin.ClientID, e.Admin.ClientSecret)
+		// With the keyboard only: the workspace field has the focus, Tab moves on, Enter submits.
+		if got := eval[string](t, ctx, `document.activeElement.name`); got != "workspace" {
+			t.Errorf("focus on %q, want the workspace field", got)
+		}
+		step(t, ctx, "type", chromedp.KeyEvent(ws+"\t"+e.Admin.ClientID+"\t"+e.Admin.ClientSecret+"\r"),
+			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/credentials"]`)))
 		if got := text(t, ctx, "#workspace-details"); !strings.Contains(got, e.Admin.WorkspaceName) {
 			t.Errorf("workspace screen: %q", got)
 		}
@@ -465,6 +471,28 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 		if n := eval[int](t, ctx, `document.querySelectorAll('#nav a').length`); n != 0 {
 			t.Errorf("nav still offers %d links", n)
+		}
+	})
+
+	run("MSP: create a tenant and switch into it by token exchange", func(t *testing.T) {
+		msp := e.CreateWorkspace(t, "Acme MSP", "MSP", "msp-admin@example.test")
+		signInTo(t, msp.WorkspaceID, msp.ClientID, msp.ClientSecret)
+		hash(t, ctx, "#/tenants")
+		step(t, ctx, "create tenant", chromedp.WaitVisible(chromedp.CSS(`input[name=workspaceName]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=workspaceName]`), "Globex"), submit(`input[name=workspaceName]`),
+			chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Switch into Globex"]`)))
+		shot(t, ctx, "tenants")
+		step(t, ctx, "switch", chromedp.Click(chromedp.CSS(`button[aria-label="Switch into Globex"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#workspace-details`)))
+		if got := text(t, ctx, "#workspace-details"); !strings.Contains(got, "Globex") || !strings.Contains(got, "MSP_TENANT") {
+			t.Errorf("after the switch: %q", got)
+		}
+		if got := text(t, ctx, "#who"); !strings.Contains(got, "through the MSP") {
+			t.Errorf("header: %q", got)
+		}
+		step(t, ctx, "back", chromedp.Click(chromedp.CSS(`#who button`)), chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Switch into Globex"]`)))
+		if got := text(t, ctx, "#who"); !strings.Contains(got, "Acme MSP") || strings.Contains(got, "through the MSP") {
+			t.Errorf("header after going back: %q", got)
 		}
 	})
 }
