@@ -158,7 +158,6 @@ func TestConsoleEndToEnd(t *testing.T) {
 			submit(`#signin-secret`),
 			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/credentials"]`)))
 	}
-	signIn := func(t *testing.T, clientID, secret string) { t.Helper(); signInTo(t, ws, clientID, secret) }
 
 	var userID, clientID, secret, roleGRN string
 	// A service registers its provider, type and permission (as a platform administrator).
@@ -170,6 +169,8 @@ func TestConsoleEndToEnd(t *testing.T) {
 		{"/authorization/v2alpha2/resource-providers", map[string]any{"id": "todo", "name": "Todo"}},
 		{"/authorization/v2alpha2/resource-providers/todo/resource-types", map[string]any{"name": "todo", "displayName": "Todo list"}},
 		{"/authorization/v2alpha2/resource-providers/todo/permissions", map[string]any{"name": "todo.todo.read", "releaseStage": "STABLE",
+			"customRoleUse": "ALLOW", "applicableResourceTypes": []string{"todo/todo"}}},
+		{"/authorization/v2alpha2/resource-providers/todo/permissions", map[string]any{"name": "todo.todo.write", "releaseStage": "STABLE",
 			"customRoleUse": "ALLOW", "applicableResourceTypes": []string{"todo/todo"}}},
 	} {
 		if resp, body := e.Do(t, "POST", c.path, admin, c.body); resp.StatusCode != http.StatusCreated {
@@ -289,6 +290,17 @@ func TestConsoleEndToEnd(t *testing.T) {
 			t.Fatalf("role as stored: %s", body)
 		}
 		roleGRN = role.Items[0].GRN
+		// Edit it: add a permission (PUT).
+		step(t, ctx, "edit", chromedp.WaitVisible(chromedp.CSS(`input[data-perm="todo.todo.write"]`)),
+			chromedp.Click(chromedp.CSS(`input[data-perm="todo.todo.write"]`)), submit(`#role-form`),
+			chromedp.WaitVisible(chromedp.CSS(`#role-saved`)))
+		if got := text(t, ctx, "#role-saved"); !strings.Contains(got, "2 permissions") {
+			t.Errorf("after the edit: %q", got)
+		}
+		_, body = e.Do(t, "GET", "/authorization/v2alpha2/roles?filter="+url.QueryEscape("name eq 'Todo reader'"), e.AdminToken(t), nil)
+		if err := json.Unmarshal(body, &role); err != nil || strings.Join(role.Items[0].Permissions, ",") != "todo.todo.read,todo.todo.write" {
+			t.Fatalf("role after the edit: %s", body)
+		}
 	})
 
 	run("assign the role on a resource", func(t *testing.T) {
@@ -430,7 +442,13 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	run("observer sees no write buttons and a forced write shows the 403", func(t *testing.T) {
 		observer = e.UserWithRole(t, ws, "glp.workspace-observer")
-		signIn(t, observer.ClientID, observer.Secret)
+		// The observer pastes a token instead of a secret.
+		step(t, ctx, "paste a token", chromedp.WaitVisible(chromedp.CSS(`#signin-token textarea`)),
+			chromedp.SetValue(chromedp.CSS(`#signin-token textarea`), e.TokenFor(t, observer)), submit(`#signin-token`),
+			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/credentials"]`)))
+		if n := eval[int](t, ctx, `localStorage.length + sessionStorage.length + document.cookie.length`); n != 0 {
+			t.Errorf("a pasted token left %d items in storage", n)
+		}
 		hash(t, ctx, "#/credentials")
 		step(t, ctx, "list", chromedp.WaitVisible(chromedp.CSS(`form[role=search] button`)), chromedp.WaitVisible(chromedp.CSS(`section table tbody tr`)))
 		if n := eval[int](t, ctx, `document.querySelectorAll('#new-credential, button[aria-label^="Reset"], button[aria-label^="Delete"]').length`); n != 0 {
