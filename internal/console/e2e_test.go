@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -123,6 +124,29 @@ func submit(sel string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// unnamedControls lists the page's visible controls that have no accessible name (a label,
+// aria-label, aria-labelledby, or for buttons and links their text): axe-core's rule for
+// form controls, in a few lines, since no npm package is fetched here.
+const unnamedControls = `(() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+    if (el.closest('[hidden]') || el.type === 'hidden' || el.offsetParent === null) continue;
+    const named = el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') ||
+      (el.labels && el.labels.length > 0) ||
+      ((el.tagName === 'BUTTON' || el.tagName === 'A') && el.textContent.trim() !== '');
+    if (!named) bad.push(el.outerHTML.slice(0, 120));
+  }
+  return bad;
+})()`
+
+// a11y fails the test for any control of the current screen without an accessible name.
+func a11y(t *testing.T, ctx context.Context, screen string) {
+	t.Helper()
+	if bad := eval[[]string](t, ctx, unnamedControls); len(bad) > 0 {
+		t.Errorf("%s: controls without an accessible name: %v", screen, bad)
+	}
+}
+
 // choose picks an option of a select as a person would (the change event fires).
 func choose(sel, value string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
@@ -187,6 +211,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	run("sign in", func(t *testing.T) {
 		step(t, ctx, "sign-in page", chromedp.Navigate(e.Base+"/console/"), chromedp.WaitVisible(chromedp.CSS(`#signin-secret`)))
+		a11y(t, ctx, "sign-in")
 		shot(t, ctx, "sign-in")
 		// With the keyboard only: the workspace field has the focus, Tab moves on, Enter submits.
 		if got := eval[string](t, ctx, `document.activeElement.name`); got != "workspace" {
@@ -197,6 +222,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if got := text(t, ctx, "#workspace-details"); !strings.Contains(got, e.Admin.WorkspaceName) {
 			t.Errorf("workspace screen: %q", got)
 		}
+		a11y(t, ctx, "workspace")
 		shot(t, ctx, "workspace")
 	})
 
@@ -226,7 +252,25 @@ func TestConsoleEndToEnd(t *testing.T) {
 		hash(t, ctx, "#/users")
 		filterList(t, ctx, "Users", "username eq 'dana@example.test'")
 		step(t, ctx, "listed", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove dana@example.test"]`)))
+		a11y(t, ctx, "users")
 		shot(t, ctx, "users")
+		// Paging: 22 more users make two pages of 20.
+		for i := range 22 {
+			if resp, body := e.Do(t, "POST", "/identity/v1/users", admin, map[string]any{"email": fmt.Sprintf("user%02d@example.test", i)}); resp.StatusCode != http.StatusCreated {
+				t.Fatalf("user %d: %d %s", i, resp.StatusCode, body)
+			}
+		}
+		filterList(t, ctx, "Users", "")
+		step(t, ctx, "page 1", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove user17@example.test"]`)))
+		if got := text(t, ctx, ".pager span"); !strings.HasPrefix(got, "1–20 of 2") {
+			t.Errorf("pager: %q", got)
+		}
+		eval[bool](t, ctx, `(() => { [...document.querySelectorAll('.pager button')].find((b) => b.textContent === 'Next').click(); return true })()`)
+		step(t, ctx, "page 2", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove user21@example.test"]`)),
+			chromedp.WaitNotPresent(chromedp.CSS(`button[aria-label="Remove user00@example.test"]`)))
+		if got := text(t, ctx, ".pager span"); !strings.HasPrefix(got, "21–") {
+			t.Errorf("pager on page 2: %q", got)
+		}
 	})
 
 	run("credential created with the secret shown once", func(t *testing.T) {
@@ -241,6 +285,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if !hex64.MatchString(secret) {
 			t.Fatalf("secret %q", secret)
 		}
+		a11y(t, ctx, "credential-created")
 		shot(t, ctx, "credential-created")
 		// The secret works, and acts as the user.
 		tok := e.Token(t, ws, clientID, secret)
@@ -267,6 +312,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 		filterList(t, ctx, "API credentials", "ownerId eq '"+userID+"' and credentialName eq 'dana-ci'")
 		step(t, ctx, "found", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete dana-ci"]`)))
+		a11y(t, ctx, "credentials")
 		shot(t, ctx, "credentials")
 	})
 
@@ -277,6 +323,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`input[name=roleName]`), "Todo reader"),
 			chromedp.SendKeys(chromedp.CSS(`input[aria-label="Narrow the permissions"]`), "todo."),
 			chromedp.Click(chromedp.CSS(`input[data-perm="todo.todo.read"]`)))
+		a11y(t, ctx, "role-edit")
 		shot(t, ctx, "role-edit")
 		step(t, ctx, "save", submit(`#role-form`), chromedp.WaitVisible(chromedp.CSS(`#role-saved`)))
 		var role struct {
@@ -315,6 +362,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if got := eval[string](t, ctx, `document.querySelector('#assignment-form input[name=scope]').value`); got != todoGRN {
 			t.Fatalf("the picker built %q, want %q", got, todoGRN)
 		}
+		a11y(t, ctx, "assignment")
 		shot(t, ctx, "assignment")
 		step(t, ctx, "assign", submit(`#assignment-form`), chromedp.WaitVisible(chromedp.CSS(`#assignment-saved`)))
 	})
@@ -334,6 +382,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if got := text(t, ctx, "#effective"); !strings.Contains(got, "todo.todo.read") {
 			t.Errorf("effective permissions: %q", got)
 		}
+		a11y(t, ctx, "checker")
 		shot(t, ctx, "checker")
 		// Another resource of the type: denied, with keyhold's reason.
 		eval[bool](t, ctx, `(() => { const el = document.querySelector('#checker-form input[name=resource]'); el.value = `+jsString(todoGRN+"x")+`; return true })()`)
@@ -355,12 +404,14 @@ func TestConsoleEndToEnd(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS(`input[name=scopeDescription]`), "the lab's list"), submit(`#scope-form`))
 		labGRN := strings.Replace(todoGRN, "list_207", "lab-list", 1)
 		step(t, ctx, "listed", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove scope `+labGRN+`"]`)))
+		a11y(t, ctx, "scope-group")
 		shot(t, ctx, "scope-group")
 	})
 
 	run("providers", func(t *testing.T) {
 		hash(t, ctx, "#/providers/todo")
 		step(t, ctx, "permissions", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete permission todo.todo.read"]`)))
+		a11y(t, ctx, "provider")
 		shot(t, ctx, "provider")
 	})
 
@@ -372,6 +423,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if got := text(t, ctx, "#audit-detail"); !strings.Contains(got, "Action:") || !strings.Contains(got, "API Gateway") {
 			t.Errorf("details: %q", got)
 		}
+		a11y(t, ctx, "audit")
 		shot(t, ctx, "audit")
 	})
 
@@ -393,6 +445,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if w := eval[int](t, ctx, `document.documentElement.scrollWidth`); w > 420 {
 			t.Errorf("the page is %d px wide in a 420 px window", w)
 		}
+		a11y(t, ctx, "narrow-dark")
 		shot(t, ctx, "narrow-dark")
 		step(t, ctx, "back", chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
 			if _, err := cdp.Call(c, tg, emulation.ClearDeviceMetricsOverride, cdp.Empty{}); err != nil {
@@ -457,6 +510,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		for _, screen := range []string{"#/users", "#/groups", "#/roles", "#/assignments", "#/scope-groups", "#/providers/todo"} {
 			hash(t, ctx, screen)
 			step(t, ctx, screen, chromedp.WaitVisible(chromedp.CSS(`section table tbody tr`)))
+			a11y(t, ctx, screen)
 			if n := eval[int](t, ctx, `document.querySelectorAll('main form:not([role=search]), #new-user, #new-role, #new-assignment, main button.danger, main button[aria-label^="Reset"]').length`); n != 0 {
 				t.Errorf("%s: the observer is offered %d write controls", screen, n)
 			}
@@ -472,6 +526,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if got := text(t, ctx, ".error"); !strings.Contains(got, "403") || !strings.Contains(got, "glp.workspace.edit") {
 			t.Errorf("forced write: %q", got)
 		}
+		a11y(t, ctx, "forbidden")
 		shot(t, ctx, "forbidden")
 	})
 
@@ -499,6 +554,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		step(t, ctx, "create tenant", chromedp.WaitVisible(chromedp.CSS(`input[name=workspaceName]`)),
 			chromedp.SendKeys(chromedp.CSS(`input[name=workspaceName]`), "Globex"), submit(`input[name=workspaceName]`),
 			chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Switch into Globex"]`)))
+		a11y(t, ctx, "tenants")
 		shot(t, ctx, "tenants")
 		step(t, ctx, "switch", chromedp.Click(chromedp.CSS(`button[aria-label="Switch into Globex"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#workspace-details`)))
