@@ -78,3 +78,20 @@ func TestConditionalAssignmentsInTheEngine(t *testing.T) {
 		t.Fatalf("a condition that does not compile allowed: %+v", d)
 	}
 }
+
+// TestConditionalAssignmentDoesNotReachTenants: token exchange into an MSP's tenant needs an
+// assignment of the MSP that reaches it; a conditional one does not count (it grants nothing
+// outside AuthZEN decisions).
+func TestConditionalAssignmentDoesNotReachTenants(t *testing.T) {
+	e, msp, role, _ := condEngine(t)
+	tenant := ids.New()
+	whole := "grn:glp/workspaces/" + ids.Hex(msp)
+	e.putAssignment(&storage.Assignment{ID: ids.New(), WorkspaceID: msp, Subject: "user:c", RoleID: role, Scopes: []string{whole}, Condition: `true`})
+	if e.Reaches([]string{"user:c"}, msp, tenant) {
+		t.Fatal("a conditional MSP assignment reaches the tenant")
+	}
+	e.putAssignment(&storage.Assignment{ID: ids.New(), WorkspaceID: msp, Subject: "user:c", RoleID: role, Scopes: []string{whole}})
+	if !e.Reaches([]string{"user:c"}, msp, tenant) {
+		t.Fatal("an unconditional MSP assignment does not reach the tenant")
+	}
+}

@@ -23,7 +23,7 @@ func TestHasAdministrator(t *testing.T) {
 	wsA, wsB := ids.New(), ids.New()
 	whole := func(ws string) string { g, _ := grn.Workspace("", ws); return g.String() }
 	resource := func(ws string) string { return whole(ws) + "/regions/default/providers/svc/servers/1" }
-	type assignment struct{ ws, subject, slug, scope string }
+	type assignment struct{ ws, subject, slug, scope, condition string }
 	user, member, outsider, group, emptyGroup, client := ids.New(), ids.New(), ids.New(), ids.New(), ids.New(), ids.New()
 	for _, c := range []struct {
 		name string
@@ -31,15 +31,16 @@ func TestHasAdministrator(t *testing.T) {
 		want bool
 	}{
 		{"nothing", nil, false},
-		{"a member user, whole workspace", []assignment{{wsA, principal.User(user), rbac.RoleWorkspaceAdmin, whole(wsA)}}, true},
-		{"a member user, platform role on grn:glp", []assignment{{wsA, principal.User(user), rbac.RolePlatformAdmin, "grn:glp"}}, true},
-		{"a user who is not a member", []assignment{{wsA, principal.User(outsider), rbac.RoleWorkspaceAdmin, whole(wsA)}}, false},
-		{"a group with a member", []assignment{{wsA, principal.Group(group), rbac.RoleWorkspaceAdmin, whole(wsA)}}, true},
-		{"a group without members", []assignment{{wsA, principal.Group(emptyGroup), rbac.RoleWorkspaceAdmin, whole(wsA)}}, false},
-		{"an API client", []assignment{{wsA, principal.APIClient(client), rbac.RoleWorkspaceAdmin, whole(wsA)}}, false},
-		{"the role on a resource only", []assignment{{wsA, principal.User(user), rbac.RoleWorkspaceAdmin, resource(wsA)}}, false},
-		{"the operator role", []assignment{{wsA, principal.User(user), rbac.RoleWorkspaceOperator, whole(wsA)}}, false},
-		{"made in another workspace", []assignment{{wsB, principal.User(member), rbac.RoleWorkspaceAdmin, whole(wsB)}}, false},
+		{"a member user, whole workspace", []assignment{{wsA, principal.User(user), rbac.RoleWorkspaceAdmin, whole(wsA), ""}}, true},
+		{"a member user, platform role on grn:glp", []assignment{{wsA, principal.User(user), rbac.RolePlatformAdmin, "grn:glp", ""}}, true},
+		{"a user who is not a member", []assignment{{wsA, principal.User(outsider), rbac.RoleWorkspaceAdmin, whole(wsA), ""}}, false},
+		{"a group with a member", []assignment{{wsA, principal.Group(group), rbac.RoleWorkspaceAdmin, whole(wsA), ""}}, true},
+		{"a group without members", []assignment{{wsA, principal.Group(emptyGroup), rbac.RoleWorkspaceAdmin, whole(wsA), ""}}, false},
+		{"an API client", []assignment{{wsA, principal.APIClient(client), rbac.RoleWorkspaceAdmin, whole(wsA), ""}}, false},
+		{"the role on a resource only", []assignment{{wsA, principal.User(user), rbac.RoleWorkspaceAdmin, resource(wsA), ""}}, false},
+		{"the operator role", []assignment{{wsA, principal.User(user), rbac.RoleWorkspaceOperator, whole(wsA), ""}}, false},
+		{"made in another workspace", []assignment{{wsB, principal.User(member), rbac.RoleWorkspaceAdmin, whole(wsB), ""}}, false},
+		{"a member user under a condition", []assignment{{wsA, principal.User(user), rbac.RoleWorkspaceAdmin, whole(wsA), "true"}}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "data"))
@@ -61,7 +62,7 @@ func TestHasAdministrator(t *testing.T) {
 			must(t, st.AddUserGroupMember(ctx, &storage.UserGroupMember{GroupID: group, UserID: member, CreatedAt: now}))
 			for _, a := range c.as {
 				must(t, st.CreateAssignment(ctx, &storage.Assignment{ID: ids.New(), WorkspaceID: a.ws, Subject: a.subject,
-					RoleID: rbac.PredefinedRoleID(a.slug), Scopes: []string{a.scope}, Source: rbac.SourceLocal, Generation: 1, CreatedAt: now, UpdatedAt: now}))
+					RoleID: rbac.PredefinedRoleID(a.slug), Scopes: []string{a.scope}, Condition: a.condition, Source: rbac.SourceLocal, Generation: 1, CreatedAt: now, UpdatedAt: now}))
 			}
 			got, err := rbac.HasAdministrator(ctx, st, wsA)
 			must(t, err)

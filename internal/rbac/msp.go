@@ -47,7 +47,8 @@ func (v *view) reaches(groups GroupMembership, s scopeRef, msp, tenant string) b
 
 // Reaches reports whether any of principals holds an assignment made in the MSP workspace
 // whose scope reaches tenant: the condition for token exchange into that tenant. Only
-// assignments made in the MSP workspace itself count.
+// assignments made in the MSP workspace itself count, and no conditional one (it grants
+// nothing outside AuthZEN decisions).
 func (e *Engine) Reaches(principals []string, mspID, tenantID string) bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -61,7 +62,7 @@ func (e *Engine) Reaches(principals []string, mspID, tenantID string) bool {
 			continue
 		}
 		for i := e.firstOf(id); i != 0; i = e.recs[i].next {
-			if e.recs[i].ws != msp {
+			if e.recs[i].ws != msp || e.recs[i].cond != 0 {
 				continue
 			}
 			for _, s := range e.scopesOf(&e.recs[i]) {
