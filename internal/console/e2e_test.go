@@ -217,6 +217,11 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if got := eval[string](t, ctx, `document.activeElement.name`); got != "workspace" {
 			t.Errorf("focus on %q, want the workspace field", got)
 		}
+		// The accessible-name check finds an unnamed control (then the probe goes).
+		if bad := eval[[]string](t, ctx, `(() => { const p = document.createElement('input'); p.id = 'probe'; document.getElementById('main').append(p); return `+unnamedControls+` })()`); len(bad) != 1 || !strings.Contains(bad[0], "probe") {
+			t.Errorf("the accessible-name check found %v, want the probe", bad)
+		}
+		eval[bool](t, ctx, `(() => { document.getElementById('probe').remove(); document.querySelector('input[name=workspace]').focus(); return true })()`)
 		step(t, ctx, "type", chromedp.KeyEvent(ws+"\t"+e.Admin.ClientID+"\t"+e.Admin.ClientSecret+"\r"),
 			chromedp.WaitVisible(chromedp.CSS(`#nav a[href="#/credentials"]`)))
 		if got := text(t, ctx, "#workspace-details"); !strings.Contains(got, e.Admin.WorkspaceName) {
