@@ -74,6 +74,7 @@ type serveCmd struct {
 	TLSKeyFile       string        `help:"PEM private key of --tls-cert-file; reloaded with it." env:"KEYHOLD_TLS_KEY_FILE" name:"tls-key-file" type:"path"`
 	AllowInsecure    bool          `help:"Allow plain HTTP with an http:// base URL on a listen address that is not loopback (tokens and secrets then cross the network in the clear)." env:"KEYHOLD_ALLOW_INSECURE_HTTP" name:"allow-insecure-http"`
 	JWKSAllowPrivate bool          `help:"Let credentials register a jwks_uri (private_key_jwt) on a loopback or private address, or over plain http (tests and closed networks only: otherwise keyhold refuses to fetch from inside its own network)." env:"KEYHOLD_JWKS_ALLOW_PRIVATE_ADDRESSES" name:"jwks-allow-private-addresses"`
+	TLSClientCAFile  string        `help:"PEM file of the CAs whose client certificates tls_client_auth (RFC 8705) accepts; needs --tls-cert-file." env:"KEYHOLD_TLS_CLIENT_CA_FILE" name:"tls-client-ca-file" type:"existingfile"`
 	MetricsListen    string        `help:"Serve /metrics on this address only (a private one) instead of --listen." env:"KEYHOLD_METRICS_LISTEN"`
 	MaxConnections   int           `help:"Connections open at once on --listen; past it the longest idle is closed, or the new one refused. 0: derived from the descriptor limit (ulimit -n)." default:"0" env:"KEYHOLD_MAX_CONNECTIONS"`
 	MaxConnsPerAddr  int           `help:"Connections one source address (IPv6: one /64) may hold; trusted proxies have no share. 0: an eighth of --max-connections, at least 32." default:"0" env:"KEYHOLD_MAX_CONNECTIONS_PER_ADDRESS" name:"max-connections-per-address"`
@@ -89,7 +90,7 @@ func (c *serveCmd) config() app.Config {
 		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize,
 		MaxInFlight: c.MaxInFlight, ShedDelay: c.ShedDelay, MaxConnections: c.MaxConnections, MaxConnectionsPerAddress: c.MaxConnsPerAddr,
 		TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, AllowInsecureHTTP: c.AllowInsecure, MetricsListen: c.MetricsListen,
-		JWKSAllowPrivate: c.JWKSAllowPrivate}
+		JWKSAllowPrivate: c.JWKSAllowPrivate, TLSClientCAFile: c.TLSClientCAFile}
 }
 
 // Validate refuses out-of-range values and unusable URLs before anything starts (kong calls

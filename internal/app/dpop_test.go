@@ -128,18 +128,18 @@ func TestDPoPBoundTokens(t *testing.T) {
 	}
 	other := newDPoPKey(t)
 	for name, c := range map[string]struct{ scheme, proof string }{
-		"replayed proof":         {"DPoP", good},
-		"as a bearer token":      {"Bearer", ""},
-		"bearer with a proof":    {"Bearer", key.proof(t, "GET", apiURL, tok, nil)},
-		"no proof":               {"DPoP", ""},
-		"another key's proof":    {"DPoP", other.proof(t, "GET", apiURL, tok, nil)},
-		"wrong method":           {"DPoP", key.proof(t, "POST", apiURL, tok, nil)},
-		"wrong URL":              {"DPoP", key.proof(t, "GET", e.Base+"/workspaces/v1/other", tok, nil)},
-		"no ath":                 {"DPoP", key.proof(t, "GET", apiURL, "", nil)},
-		"old iat":                {"DPoP", key.proof(t, "GET", apiURL, tok, func(m map[string]any) { m["iat"] = time.Now().Add(-5 * time.Minute).Unix() })},
-		"iat in the future":      {"DPoP", key.proof(t, "GET", apiURL, tok, func(m map[string]any) { m["iat"] = time.Now().Add(time.Minute).Unix() })},
-		"no jti":                 {"DPoP", key.proof(t, "GET", apiURL, tok, func(m map[string]any) { delete(m, "jti") })},
-		"alg none":               {"DPoP", unsignedJWT(map[string]any{"jti": ids.New(), "htm": "GET", "htu": apiURL, "iat": time.Now().Unix()})},
+		"replayed proof":      {"DPoP", good},
+		"as a bearer token":   {"Bearer", ""},
+		"bearer with a proof": {"Bearer", key.proof(t, "GET", apiURL, tok, nil)},
+		"no proof":            {"DPoP", ""},
+		"another key's proof": {"DPoP", other.proof(t, "GET", apiURL, tok, nil)},
+		"wrong method":        {"DPoP", key.proof(t, "POST", apiURL, tok, nil)},
+		"wrong URL":           {"DPoP", key.proof(t, "GET", e.Base+"/workspaces/v1/other", tok, nil)},
+		"no ath":              {"DPoP", key.proof(t, "GET", apiURL, "", nil)},
+		"old iat":             {"DPoP", key.proof(t, "GET", apiURL, tok, func(m map[string]any) { m["iat"] = time.Now().Add(-5 * time.Minute).Unix() })},
+		"iat in the future":   {"DPoP", key.proof(t, "GET", apiURL, tok, func(m map[string]any) { m["iat"] = time.Now().Add(time.Minute).Unix() })},
+		"no jti":              {"DPoP", key.proof(t, "GET", apiURL, tok, func(m map[string]any) { delete(m, "jti") })},
+		"alg none":            {"DPoP", unsignedJWT(map[string]any{"jti": ids.New(), "htm": "GET", "htu": apiURL, "iat": time.Now().Unix()})},
 	} {
 		r := dpopCall(t, e, c.scheme, tok, c.proof)
 		if r.StatusCode != http.StatusUnauthorized {

@@ -3,8 +3,12 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	jose "github.com/go-jose/go-jose/v4"
 	"go/ast"
 	"go/parser"
 	gotoken "go/token"
@@ -1144,6 +1148,61 @@ func isoRows() []isoRow {
 			return isoAPIReq(http.MethodDelete, credsPath+"/"+w.id(target), c, nil)
 		}})
 
+	// keyhold's credential extensions: secret rotation, private_key_jwt keys, TLS client
+	// authentication. Writes take what a reset takes; reads see what the caller may manage
+	// (an observer manages no other owner's credential: 404, like another workspace's).
+	credView := map[string]string{}
+	for k, v := range credWant {
+		credView[k] = v
+	}
+	credView["O"] = isoRepeat("404", 9)
+	rows = append(rows, isoRow{name: "rotate credential secret", pattern: "POST " + credsPath + "/{id}/rotate", targets: isoCredT, writes: true, want: credWant,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodPost, credsPath+"/"+w.id(target)+"/rotate", c, map[string]any{"overlapSeconds": 60})
+		},
+		check: func(t *testing.T, w *isoWorld, c *isoCaller, target string, _ *http.Response, body []byte) {
+			if m := isoDecode(t, body); m["id"] != w.id(target) || m["clientSecret"] == nil || m["secrets"] == nil {
+				t.Errorf("rotate %s: %s", target, body)
+			}
+		}})
+	rows = append(rows, isoRow{name: "list credential secrets", pattern: "GET " + credsPath + "/{id}/secrets", targets: isoCredT, want: credView,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodGet, credsPath+"/"+w.id(target)+"/secrets", c, nil)
+		}})
+	noPrevious := map[string]string{}
+	for k, v := range credWant {
+		noPrevious[k] = strings.ReplaceAll(v, "200", "404") // a fresh credential has no previous secret
+	}
+	rows = append(rows, isoRow{name: "retire previous secret", pattern: "DELETE " + credsPath + "/{id}/secrets/previous", targets: isoCredT, want: noPrevious,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodDelete, credsPath+"/"+w.id(target)+"/secrets/previous", c, nil)
+		}})
+	isoJWKS := isoTestJWKS()
+	rows = append(rows, isoRow{name: "set credential keys", pattern: "PUT " + credsPath + "/{id}/keys", targets: isoCredT, writes: true, want: credWant,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodPut, credsPath+"/"+w.id(target)+"/keys", c, map[string]any{"jwks": isoJWKS})
+		}})
+	rows = append(rows, isoRow{name: "get credential keys", pattern: "GET " + credsPath + "/{id}/keys", targets: isoCredT, want: credView,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodGet, credsPath+"/"+w.id(target)+"/keys", c, nil)
+		}})
+	rows = append(rows, isoRow{name: "delete credential keys", pattern: "DELETE " + credsPath + "/{id}/keys", targets: isoCredT, writes: true, want: credDel,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodDelete, credsPath+"/"+w.id(target)+"/keys", c, nil)
+		}})
+	rows = append(rows, isoRow{name: "set credential TLS client auth", pattern: "PUT " + credsPath + "/{id}/tls-client-auth", targets: isoCredT, writes: true, want: credWant,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodPut, credsPath+"/"+w.id(target)+"/tls-client-auth", c, map[string]any{"subjectDn": "CN=job"})
+		}})
+	rows = append(rows, isoRow{name: "get credential TLS client auth", pattern: "GET " + credsPath + "/{id}/tls-client-auth", targets: isoCredT, want: credView,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodGet, credsPath+"/"+w.id(target)+"/tls-client-auth", c, nil)
+		}})
+	rows = append(rows, isoRow{name: "delete credential TLS client auth", pattern: "DELETE " + credsPath + "/{id}/tls-client-auth", targets: isoCredT, writes: true, want: credDel,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodDelete, credsPath+"/"+w.id(target)+"/tls-client-auth", c, nil)
+		}})
+
 	// OAuth. An issuer's existence is public (its metadata and keys are served to anyone),
 	// so a refusal at an existing issuer is not compared with one at an unknown issuer;
 	// within one caller, refusals with the same error are compared instead.
@@ -1420,4 +1479,13 @@ func isoRegisteredRoutes(t *testing.T) []string {
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// isoTestJWKS is a key set of one fresh public EC key, as a client would register it.
+func isoTestJWKS() jose.JSONWebKeySet {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &k.PublicKey, KeyID: "iso", Use: "sig"}}}
 }

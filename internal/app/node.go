@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +95,9 @@ type Config struct {
 	// private address, or over plain http: for tests and closed networks only
 	// (--jwks-allow-private-addresses).
 	JWKSAllowPrivate bool
+	// TLSClientCAFile holds the PEM certificates of the CAs whose client certificates
+	// tls_client_auth accepts (--tls-client-ca-file; needs native TLS).
+	TLSClientCAFile string
 	// MetricsListen, when set, is the address /metrics is served on, instead of Listen.
 	MetricsListen string
 	Log           *slog.Logger
@@ -194,6 +198,7 @@ type Node struct {
 	loaded    atomic.Bool
 	loadStart atomic.Int64
 	tls       *tlscert.Reloader
+	clientCAs *x509.CertPool // --tls-client-ca-file (nil: none)
 	// metricsLn is the private metrics listener (nil: /metrics is on ln).
 	metricsLn net.Listener
 	// syncAfterWriteFailures counts writes whose views could not be updated at once.
@@ -272,6 +277,10 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if n.tls, err = n.loadTLS(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if n.clientCAs, err = n.loadClientCAs(); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 
 	"github.com/keyhold/keyhold/internal/tlscert"
@@ -58,6 +60,26 @@ func (n *Node) loadTLS() (*tlscert.Reloader, error) {
 		return nil, nil
 	}
 	return tlscert.New(n.cfg.TLSCertFile, n.cfg.TLSKeyFile, n.cfg.TLSCheckInterval, n.cfg.Log)
+}
+
+// loadClientCAs reads --tls-client-ca-file (nil when not set). It needs native TLS: behind a
+// TLS-terminating proxy keyhold never sees the client's certificate.
+func (n *Node) loadClientCAs() (*x509.CertPool, error) {
+	if n.cfg.TLSClientCAFile == "" {
+		return nil, nil
+	}
+	if n.cfg.TLSCertFile == "" {
+		return nil, fmt.Errorf("--tls-client-ca-file needs --tls-cert-file: client certificates are only seen with native TLS")
+	}
+	pemBytes, err := os.ReadFile(n.cfg.TLSClientCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-client-ca-file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("--tls-client-ca-file %s: no PEM certificate in it", n.cfg.TLSClientCAFile)
+	}
+	return pool, nil
 }
 
 // scheme is the listener's URL scheme.

@@ -31,6 +31,10 @@ type Entry struct {
 	// both empty: the credential authenticates with its secret only.
 	Keys    *jose.JSONWebKeySet
 	KeysURI string
+	// TLSSubjectDN and TLSThumbprints authenticate the client by its TLS certificate
+	// (RFC 8705): a CA-issued certificate with that subject, or one of these self-signed ones.
+	TLSSubjectDN   string
+	TLSThumbprints []string
 }
 
 // Index is the in-memory view of every credential, fed by the change log.
@@ -114,6 +118,7 @@ func entryOf(c *storage.Credential) *Entry {
 		e.Keys, _ = clientauth.ParseKeySet([]byte(c.JWKS))
 	}
 	e.KeysURI = c.JWKSURI
+	e.TLSSubjectDN, e.TLSThumbprints = c.TLSSubjectDN, c.TLSThumbprints
 	if c.TenantID != "" {
 		e.TokenWorkspaceID = c.TenantID
 	}

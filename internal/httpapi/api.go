@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/x509"
 	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/loadshed"
 	"io"
@@ -283,9 +284,9 @@ func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
 	var c *principal.Caller
 	var err error
 	if raw, ok := schemeToken(r, "dpop "); ok {
-		c, err = a.Tokens.AuthenticateDPoP(raw, dpopProof(r), r.Method, a.BaseURL+r.URL.EscapedPath(), a.dpopSeen())
+		c, err = a.Tokens.AuthenticateDPoP(raw, dpopProof(r), r.Method, a.BaseURL+r.URL.EscapedPath(), a.dpopSeen(), peerCert(r))
 	} else if raw, ok := bearer(r); ok {
-		c, err = a.Tokens.Authenticate(raw)
+		c, err = a.Tokens.Authenticate(raw, peerCert(r))
 	} else {
 		a.Metrics.AuthFailed("bearer", "missing")
 		a.noteAuthFailure(r, "missing")
@@ -310,6 +311,14 @@ func schemeToken(r *http.Request, prefix string) (string, bool) {
 		return "", false
 	}
 	return h[len(prefix):], true
+}
+
+// peerCert is the request's TLS client certificate (nil: none).
+func peerCert(r *http.Request) *x509.Certificate {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil
+	}
+	return r.TLS.PeerCertificates[0]
 }
 
 // dpopProof is the request's one DPoP header ("" when there is none or more than one, which

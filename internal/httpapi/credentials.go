@@ -26,6 +26,9 @@ func (a *API) credentialRoutes() {
 	a.route("PUT "+credentialsPath+"/{id}/keys", "glp.workspace.edit", a.putCredentialKeys)
 	a.route("GET "+credentialsPath+"/{id}/keys", "glp.workspace.view", a.getCredentialKeys)
 	a.route("DELETE "+credentialsPath+"/{id}/keys", "glp.workspace.edit", a.deleteCredentialKeys)
+	a.route("PUT "+credentialsPath+"/{id}/tls-client-auth", "glp.workspace.edit", a.putCredentialTLS)
+	a.route("GET "+credentialsPath+"/{id}/tls-client-auth", "glp.workspace.view", a.getCredentialTLS)
+	a.route("DELETE "+credentialsPath+"/{id}/tls-client-auth", "glp.workspace.edit", a.deleteCredentialTLS)
 }
 
 type resourceRef struct {
@@ -313,6 +316,61 @@ func (a *API) getCredentialKeys(w http.ResponseWriter, r *http.Request, c *princ
 
 func (a *API) deleteCredentialKeys(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	if err := a.Credentials.RemoveKeys(r.Context(), c, r.PathValue("id")); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// TLS client authentication (RFC 8705; keyhold's extension).
+
+type tlsAuthBody struct {
+	SubjectDN              string   `json:"subjectDn"`
+	SelfSignedCertificates []string `json:"selfSignedCertificates"`
+}
+
+type tlsAuthJSON struct {
+	SubjectDN              *string  `json:"subjectDn"`
+	CertificateThumbprints []string `json:"certificateThumbprints"`
+}
+
+func tlsAuthOut(c *storage.Credential) tlsAuthJSON {
+	out := tlsAuthJSON{CertificateThumbprints: c.TLSThumbprints}
+	if out.CertificateThumbprints == nil {
+		out.CertificateThumbprints = []string{}
+	}
+	if c.TLSSubjectDN != "" {
+		out.SubjectDN = &c.TLSSubjectDN
+	}
+	return out
+}
+
+func (a *API) putCredentialTLS(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body tlsAuthBody
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	cred, err := a.Credentials.SetTLS(r.Context(), c, r.PathValue("id"),
+		credential.TLSInput{SubjectDN: body.SubjectDN, SelfSigned: body.SelfSignedCertificates})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tlsAuthOut(cred))
+}
+
+func (a *API) getCredentialTLS(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	cred, err := a.Credentials.Keys(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tlsAuthOut(cred))
+}
+
+func (a *API) deleteCredentialTLS(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	if err := a.Credentials.RemoveTLS(r.Context(), c, r.PathValue("id")); err != nil {
 		a.writeError(w, r, err)
 		return
 	}

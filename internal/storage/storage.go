@@ -92,6 +92,11 @@ type Credential struct {
 	// holds the public keys of private_key_jwt client assertions.
 	JWKS    string
 	JWKSURI string
+	// TLSSubjectDN (tls_client_auth) and TLSThumbprints (self_signed_tls_client_auth:
+	// base64url SHA-256 of the certificates) let the client authenticate with a TLS client
+	// certificate.
+	TLSSubjectDN   string
+	TLSThumbprints []string
 }
 
 // SigningKey is a token signing key. The newest key whose RetireAt is zero signs; retired
@@ -243,6 +248,9 @@ type Credentials interface {
 	RetirePreviousSecret(ctx context.Context, id string, at time.Time) (*Credential, error)
 	// SetCredentialKeys replaces the credential's private_key_jwt keys (both "": none).
 	SetCredentialKeys(ctx context.Context, id, jwks, jwksURI string, at time.Time) (*Credential, error)
+	// SetCredentialTLS replaces the credential's TLS client authentication settings (""
+	// and nil: none).
+	SetCredentialTLS(ctx context.Context, id, subjectDN string, thumbprints []string, at time.Time) (*Credential, error)
 	// UseAssertionID records that clientID used a client assertion with jti, valid until
 	// expires. It fails with ErrConflict when that jti was recorded before and has not
 	// expired at now: a replay. It is one statement, outside the serialised write path.

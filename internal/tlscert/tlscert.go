@@ -63,9 +63,11 @@ func New(certFile, keyFile string, checkEvery time.Duration, log *slog.Logger) (
 	return r, nil
 }
 
-// Config is a server TLS configuration serving r's certificate, TLS 1.2 at least.
+// Config is a server TLS configuration serving r's certificate, TLS 1.2 at least. It asks
+// clients for a certificate without requiring or verifying one: mutual-TLS client
+// authentication (RFC 8705) decides per credential what a certificate proves.
 func (r *Reloader) Config() *tls.Config {
-	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate}
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate, ClientAuth: tls.RequestClientCert}
 }
 
 // Certificate is the certificate served now.

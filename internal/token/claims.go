@@ -47,6 +47,9 @@ type Claims struct {
 type Confirmation struct {
 	// JKT is the SHA-256 thumbprint of the DPoP key the token is bound to.
 	JKT string `json:"jkt,omitempty"`
+	// X5T is the SHA-256 thumbprint of the TLS client certificate the token is bound to
+	// (RFC 8705 §3.1, x5t#S256).
+	X5T string `json:"x5t#S256,omitempty"`
 }
 
 // Issuer knows keyhold's public URLs and mints tokens.

@@ -1,8 +1,11 @@
 package token
 
 import (
+	"crypto/subtle"
+	"crypto/x509"
 	"errors"
 	"github.com/keyhold/keyhold/internal/clientauth"
+	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/dpop"
 	"net/http"
 	"time"
@@ -59,7 +62,9 @@ func introspection(c *Claims) map[string]any {
 	}
 	if c.Cnf != nil {
 		out["cnf"] = c.Cnf
-		out["token_type"] = "DPoP"
+		if c.Cnf.JKT != "" {
+			out["token_type"] = "DPoP"
+		}
 	}
 	return out
 }
@@ -188,6 +193,9 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	iss := s.Issuer.IssuerURL(ws)
 	authMethods := []string{"client_secret_basic", "client_secret_post", "private_key_jwt"}
+	if s.MTLS {
+		authMethods = append(authMethods, "tls_client_auth", "self_signed_tls_client_auth")
+	}
 	assertionAlgs := clientauth.AlgorithmNames()
 	grants := []string{GrantClientCredentials}
 	if s.Exchange {
@@ -214,6 +222,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		"introspection_endpoint_auth_signing_alg_values_supported": assertionAlgs,
 		"revocation_endpoint_auth_signing_alg_values_supported":    assertionAlgs,
 		"dpop_signing_alg_values_supported":                        dpop.AlgorithmNames(),
+		"tls_client_certificate_bound_access_tokens":               s.MTLS,
 		"id_token_signing_alg_values_supported":                    algs,
 		"subject_types_supported":                                  []string{"public"},
 		// No response_types_supported and no scopes_supported: keyhold has no authorization
@@ -276,22 +285,40 @@ func (s *Server) budgetError(err error) *oauthError {
 var ErrNoCaller = errors.New("no bearer token")
 
 // Authenticate verifies a bearer token for the JSON APIs.
-func (s *Server) Authenticate(raw string) (*principal.Caller, error) {
+func (s *Server) Authenticate(raw string, peer *x509.Certificate) (*principal.Caller, error) {
 	if raw == "" {
 		return nil, ErrNoCaller
 	}
 	caller, c, err := s.Verifier.Verify(raw)
-	if err == nil && c.Cnf != nil {
-		// RFC 9449 §7.1: a bound token is only good with a proof of its key.
+	if err != nil {
+		return nil, err
+	}
+	if c.Cnf != nil && c.Cnf.JKT != "" {
+		// RFC 9449 §7.1: a DPoP-bound token is only good with a proof of its key.
 		return nil, invalid("the token is DPoP-bound: present it with the DPoP scheme and a proof")
 	}
-	return caller, err
+	if err := certBound(c, peer); err != nil {
+		return nil, err
+	}
+	return caller, nil
+}
+
+// certBound checks a certificate-bound token (RFC 8705 §3) against the TLS client
+// certificate of the request (nil: none).
+func certBound(c *Claims, peer *x509.Certificate) error {
+	if c.Cnf == nil || c.Cnf.X5T == "" {
+		return nil
+	}
+	if peer == nil || subtle.ConstantTimeCompare([]byte(credential.CertThumbprint(peer.Raw)), []byte(c.Cnf.X5T)) != 1 {
+		return invalid("the token is bound to a TLS client certificate this request does not present")
+	}
+	return nil
 }
 
 // AuthenticateDPoP verifies a DPoP-bound access token presented with the DPoP scheme and its
 // proof for this request (method, url: the public URL the client called). seen refuses
 // replayed proofs (per node).
-func (s *Server) AuthenticateDPoP(raw, proof, method, url string, seen *dpop.Cache) (*principal.Caller, error) {
+func (s *Server) AuthenticateDPoP(raw, proof, method, url string, seen *dpop.Cache, peer *x509.Certificate) (*principal.Caller, error) {
 	if raw == "" {
 		return nil, ErrNoCaller
 	}
@@ -309,6 +336,9 @@ func (s *Server) AuthenticateDPoP(raw, proof, method, url string, seen *dpop.Cac
 	}
 	if p.JKT != c.Cnf.JKT {
 		return nil, invalid("the DPoP proof is signed by another key than the token's")
+	}
+	if err := certBound(c, peer); err != nil {
+		return nil, err
 	}
 	if !seen.Use(p, now) {
 		return nil, invalid("the DPoP proof was used before")

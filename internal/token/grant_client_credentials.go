@@ -29,6 +29,9 @@ func (s *Server) clientCredentials(r *http.Request, f *form, ws string) (*tokenR
 		Generation:    e.Generation,
 		ProvisionID:   e.ProvisionID,
 	}
+	if f.certThumb != "" {
+		c.Cnf = &Confirmation{X5T: f.certThumb}
+	}
 	if len(r.Header.Values("DPoP")) > 0 {
 		if oe := s.bindDPoP(r, ws, c); oe != nil {
 			return nil, oe
@@ -62,6 +65,9 @@ func (s *Server) bindDPoP(r *http.Request, ws string, c *Claims) *oauthError {
 		return &oauthError{status: http.StatusServiceUnavailable, code: errUnavailable,
 			description: "DPoP proofs cannot be checked for replay right now", retryAfter: 1}
 	}
-	c.Cnf = &Confirmation{JKT: p.JKT}
+	if c.Cnf == nil {
+		c.Cnf = &Confirmation{}
+	}
+	c.Cnf.JKT = p.JKT
 	return nil
 }

@@ -87,6 +87,9 @@ type form struct {
 	basic        bool
 	// assertion is a private_key_jwt client assertion (parsed, not verified); nil otherwise.
 	assertion *clientauth.Parsed
+	// certThumb is the thumbprint of the TLS client certificate the client authenticated
+	// with (mutual TLS); its token is bound to it.
+	certThumb string
 	// w is the request's response writer, where the request id is (read only on failures).
 	w http.ResponseWriter
 	// room holds the params of an ordinary request, saving their slice an allocation.

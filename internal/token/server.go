@@ -2,6 +2,8 @@ package token
 
 import (
 	"context"
+	"crypto/subtle"
+	"crypto/x509"
 	"errors"
 	"github.com/keyhold/keyhold/internal/clientauth"
 	"log/slog"
@@ -60,6 +62,11 @@ type Server struct {
 	// JWKSFetcher fetches the key sets of credentials that register a jwks_uri for
 	// private_key_jwt (nil: such credentials cannot authenticate with assertions).
 	JWKSFetcher *clientauth.Fetcher
+	// MTLS: keyhold serves TLS and asks clients for certificates (RFC 8705 methods are
+	// offered); ClientCAs verifies the certificates of tls_client_auth (nil: that method
+	// is not available, self_signed_tls_client_auth still is).
+	MTLS      bool
+	ClientCAs *x509.CertPool
 }
 
 // IssuerPrefix is the path of every workspace issuer, followed by the workspace id.
@@ -133,6 +140,9 @@ func (s *Server) authenticateClientFor(r *http.Request, f *form, ws string, issu
 	if f.assertion != nil {
 		return s.authenticateAssertion(r, f, ws, issuerOK)
 	}
+	if f.clientSecret == "" && !f.basic && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		return s.authenticateTLS(r, f, ws, issuerOK)
+	}
 	e, ok := s.Creds.Authenticate(f.clientID, f.clientSecret)
 	if !ok {
 		// The credential may have been created, or its secret reset, on another node or by the
@@ -203,6 +213,59 @@ func (s *Server) authenticateAssertion(r *http.Request, f *form, ws string, issu
 		return credential.Entry{}, &oauthError{status: http.StatusServiceUnavailable, code: errUnavailable,
 			description: "client assertions cannot be checked for replay right now", retryAfter: 1}
 	}
+	return e, nil
+}
+
+// FailTLSCertificate: the TLS client certificate is not one the credential registered.
+const FailTLSCertificate = "tls_certificate"
+
+// authenticateTLS is mutual-TLS client authentication (RFC 8705 §2): the certificate the
+// client presented in the handshake is one of the self-signed certificates the credential
+// registered (compared by SHA-256 thumbprint), or a certificate for client authentication
+// that chains to --tls-client-ca-file and carries the subject DN the credential registered.
+// The token is then bound to the certificate (f.certThumb).
+func (s *Server) authenticateTLS(r *http.Request, f *form, ws string, issuerOK func(credential.Entry) bool) (credential.Entry, *oauthError) {
+	refuse := func(reason string) (credential.Entry, *oauthError) {
+		s.AddrFailures.Fail(ratelimit.Source(r))
+		s.clientFailed(r, f, ws, reason)
+		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
+			description: "client authentication failed"}
+	}
+	e, ok := s.Creds.Get(f.clientID)
+	if !ok || (e.TLSSubjectDN == "" && len(e.TLSThumbprints) == 0) {
+		if err := s.Sync(r.Context()); err == nil {
+			e, ok = s.Creds.Get(f.clientID)
+		}
+	}
+	if !ok {
+		return refuse(credential.FailUnknown)
+	}
+	leaf, now := r.TLS.PeerCertificates[0], s.Issuer.Now()
+	thumb := credential.CertThumbprint(leaf.Raw)
+	matched := false
+	if !now.Before(leaf.NotBefore) && !now.After(leaf.NotAfter) {
+		for _, t := range e.TLSThumbprints {
+			if subtle.ConstantTimeCompare([]byte(t), []byte(thumb)) == 1 {
+				matched = true
+			}
+		}
+	}
+	if !matched && e.TLSSubjectDN != "" && s.ClientCAs != nil {
+		inter := x509.NewCertPool()
+		for _, c := range r.TLS.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := leaf.Verify(x509.VerifyOptions{Roots: s.ClientCAs, Intermediates: inter, CurrentTime: now,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+		matched = err == nil && leaf.Subject.String() == e.TLSSubjectDN
+	}
+	if !matched {
+		return refuse(FailTLSCertificate)
+	}
+	if !issuerOK(e) {
+		return refuse(FailWrongIssuer)
+	}
+	f.certThumb = thumb
 	return e, nil
 }
 

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -10,13 +11,13 @@ import (
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at, jwks, jwks_uri`
+const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at, jwks, jwks_uri, tls_subject_dn, tls_thumbprints`
 
 func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, error) {
 	var c storage.Credential
 	err := r.Scan(&c.ID, &c.WorkspaceID, nullable{&c.TenantID}, nullable{&c.ProvisionID}, &c.OwnerID, &c.Name,
 		&c.SecretHash, &c.Generation, timeField{&c.CreatedAt}, timeField{&c.UpdatedAt}, timeField{&c.SecretCreatedAt},
-		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt}, &c.JWKS, &c.JWKSURI)
+		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt}, &c.JWKS, &c.JWKSURI, &c.TLSSubjectDN, spaceList{&c.TLSThumbprints})
 	if len(c.PrevSecretHash) == 0 {
 		c.PrevSecretHash, c.PrevSecretExpiresAt = nil, time.Time{}
 	}
@@ -48,9 +49,10 @@ func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential, max
 		if maxPerOwner > 0 && n >= maxPerOwner {
 			return storage.ErrLimit
 		}
-		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.WorkspaceID, nullIfEmpty(c.TenantID), nullIfEmpty(c.ProvisionID), c.OwnerID, c.Name,
-			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt, c.SecretCreatedAt, c.PrevSecretHash, c.PrevSecretExpiresAt, c.JWKS, c.JWKSURI); err != nil {
+			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt, c.SecretCreatedAt, c.PrevSecretHash, c.PrevSecretExpiresAt, c.JWKS, c.JWKSURI,
+			c.TLSSubjectDN, strings.Join(c.TLSThumbprints, " ")); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindCredential, c.ID)
@@ -134,6 +136,32 @@ func (s *Store) SetCredentialKeys(ctx context.Context, id, jwks, jwksURI string,
 		return mustAffect(s.exec(ctx, `UPDATE credentials SET jwks = ?, jwks_uri = ?, updated_at = ? WHERE id = ?`,
 			jwks, jwksURI, at, id))
 	})
+}
+
+// SetCredentialTLS replaces a credential's TLS client authentication settings.
+func (s *Store) SetCredentialTLS(ctx context.Context, id, subjectDN string, thumbprints []string, at time.Time) (*storage.Credential, error) {
+	return s.updateCredential(ctx, id, func(s *Store) error {
+		return mustAffect(s.exec(ctx, `UPDATE credentials SET tls_subject_dn = ?, tls_thumbprints = ?, updated_at = ? WHERE id = ?`,
+			subjectDN, strings.Join(thumbprints, " "), at, id))
+	})
+}
+
+// spaceList scans a space-separated column into a list ("" is none).
+type spaceList struct{ l *[]string }
+
+func (s spaceList) Scan(src any) error {
+	var v string
+	switch x := src.(type) {
+	case string:
+		v = x
+	case []byte:
+		v = string(x)
+	case nil:
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T as a list", src)
+	}
+	*s.l = strings.Fields(v)
+	return nil
 }
 
 // assertionPruneEvery: one use in this many also deletes the expired rows, which keeps the

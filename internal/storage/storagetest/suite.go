@@ -249,6 +249,16 @@ func testCredentialKeys(t *testing.T, s storage.Store) {
 	}
 	_, err = s.SetCredentialKeys(ctx, ids.New(), "", "", now)
 	mustIs(t, err, storage.ErrNotFound)
+	got, err = s.SetCredentialTLS(ctx, c.ID, "CN=job", []string{"t1", "t2"}, now)
+	mustNil(t, err)
+	if again, _ := s.GetCredential(ctx, c.ID); again.TLSSubjectDN != "CN=job" || len(again.TLSThumbprints) != 2 || again.TLSThumbprints[1] != "t2" || got.TLSSubjectDN != "CN=job" {
+		t.Fatalf("SetCredentialTLS = %+v", again)
+	}
+	got, err = s.SetCredentialTLS(ctx, c.ID, "", nil, now)
+	mustNil(t, err)
+	if got.TLSSubjectDN != "" || len(got.TLSThumbprints) != 0 {
+		t.Fatalf("SetCredentialTLS cleared = %+v", got)
+	}
 
 	// A jti is used once until it expires; other clients' jtis are their own.
 	exp := now.Add(time.Minute)
