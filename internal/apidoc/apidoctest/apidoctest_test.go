@@ -39,6 +39,10 @@ func TestOpenAPIValidationHasTeeth(t *testing.T) {
 		{"missing required field", "GET", one, "", 200, strings.Replace(group, `"name":"Engineering",`, "", 1) + `}`, false},
 		{"wrong type", "GET", one, "", 200, strings.Replace(group, `"generation":1`, `"generation":"1"`, 1) + `}`, false},
 		{"undocumented status", "GET", one, "", 418, `{}`, false},
+		{"value other than the const", "GET", one, "", 200, strings.Replace(group, `"type":"identity/user-group"`, `"type":"identity/user"`, 1) + `}`, false},
+		{"null where the type allows it", "GET", "/workspaces/v1/credentials/01a24903-195f-78b0-88e4-a72dce5e52e7/keys", "", 200, `{"jwks":null,"jwksUri":null}`, true},
+		{"a number where the type allows string or null", "GET", "/workspaces/v1/credentials/01a24903-195f-78b0-88e4-a72dce5e52e7/keys", "", 200, `{"jwks":null,"jwksUri":5}`, false},
+		{"null where the type does not allow it", "GET", one, "", 200, strings.Replace(group, `"name":"Engineering"`, `"name":null`, 1) + `}`, false},
 		{"error without debugId", "GET", one, "", 404, `{"httpStatusCode":404,"errorCode":"E","message":"m"}`, false},
 		{"undocumented path answered", "GET", "/identity/v1/nothing", "", 200, `{}`, false},
 		{"undocumented path refused", "GET", "/identity/v1/nothing", "", 404, `{}`, true},
@@ -64,5 +68,21 @@ func TestOpenAPIValidationHasTeeth(t *testing.T) {
 				t.Error("accepted")
 			}
 		})
+	}
+}
+
+// BenchmarkCheck measures what the check adds to each exchange of the API test suite.
+func BenchmarkCheck(b *testing.B) {
+	doc, err := apidoctest.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", "http://keyhold.test/identity/v1/user-groups/01a24903-195f-78b0-88e4-a72dce5e52e7", nil)
+	h := http.Header{"Content-Type": {"application/json"}}
+	body := []byte(group + `}`)
+	for b.Loop() {
+		if err := doc.Check(req, nil, 200, h, body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
