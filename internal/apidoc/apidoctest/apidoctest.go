@@ -84,6 +84,9 @@ func templateRegexp(path string) *regexp.Regexp {
 // Template finds the documented path template a request path falls under ("" when none),
 // the most specific first. One trailing slash is ignored, as keyhold ignores it.
 func (d *Doc) Template(method, path string) (string, *openapi3.Operation) {
+	if item := d.T.Paths.Value(path); item != nil && item.GetOperation(method) != nil {
+		return path, item.GetOperation(method) // a path documented with its slash (/console/)
+	}
 	if len(path) > 1 && strings.HasSuffix(path, "/") {
 		path = path[:len(path)-1]
 	}
@@ -128,7 +131,7 @@ func (d *Doc) Check(req *http.Request, reqBody []byte, status int, header http.H
 		return fmt.Errorf("%s %s answered %d but the document does not describe it", req.Method, req.URL.Path, status)
 	}
 	r := req.Clone(context.Background())
-	if len(escaped) > 1 && strings.HasSuffix(escaped, "/") {
+	if len(escaped) > 1 && strings.HasSuffix(escaped, "/") && !strings.HasSuffix(path, "/") {
 		escaped = escaped[:len(escaped)-1]
 		r.URL.Path, r.URL.RawPath = strings.TrimSuffix(r.URL.Path, "/"), ""
 	}
