@@ -44,7 +44,7 @@ AUTHZEN_BATCH=${AUTHZEN_BATCH:-10}
 # ----------------------------------------------------------------------------------------
 # Scenario registry. Order here is the default run order and the table order.
 # ----------------------------------------------------------------------------------------
-ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange keyhold_authzen keyhold_authzen_batch keyhold_authzen_latency)
+ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange keyhold_authzen keyhold_authzen_batch keyhold_authzen_latency keyhold_authzen_condition keyhold_authzen_condition_latency)
 declare -A SCENARIO_LABEL=(
 	[minsigner]="a. minimal signer: POST /token (${MINSIGNER_ALG}, no auth, no storage)"
 	[keyhold_token]="b. keyhold: POST tokenUrl (client_credentials, client_secret_post)"
@@ -53,10 +53,13 @@ declare -A SCENARIO_LABEL=(
 	[keyhold_authzen]="e. keyhold: POST /access/v1/evaluation (AuthZEN, 1 decision per request, IAM data set)"
 	[keyhold_authzen_batch]="f. keyhold: POST /access/v1/evaluations (AuthZEN, ${AUTHZEN_BATCH} decisions per request, IAM data set)"
 	[keyhold_authzen_latency]="g. keyhold: POST /access/v1/evaluation as e, with few connections (latency without a queue)"
+	[keyhold_authzen_condition]="h. keyhold: POST /access/v1/evaluation allowed only by a conditional assignment (CEL over request properties and stored attributes)"
+	[keyhold_authzen_condition_latency]="i. keyhold: h with few connections (latency without a queue)"
 )
 # Connections of a scenario when CONNS_<scenario> is not set (otherwise CONNS).
 declare -A SCENARIO_CONNS=(
 	[keyhold_authzen_latency]=2
+	[keyhold_authzen_condition_latency]=2
 )
 # Scenarios that need keyhold running. keyhold is started before any scenario runs, so the
 # minimal signer can sign with keyhold's issuer and workspace id (same token size).
@@ -67,6 +70,8 @@ declare -A SCENARIO_NEEDS_KEYHOLD=(
 	[keyhold_authzen]=1
 	[keyhold_authzen_batch]=1
 	[keyhold_authzen_latency]=1
+	[keyhold_authzen_condition]=1
+	[keyhold_authzen_condition_latency]=1
 )
 read -r -a SELECTED <<<"${SCENARIOS:-${ALL_SCENARIOS[*]}}"
 
@@ -523,6 +528,56 @@ scenario_keyhold_authzen_batch() {
 scenario_keyhold_authzen_latency() {
 	run_authzen keyhold_authzen_latency /access/v1/evaluation 0
 	NOTES+=("g: ${RPS[keyhold_authzen_latency]} evaluations/s with ${CONNS_OF[keyhold_authzen_latency]} connections, p50 ${P50[keyhold_authzen_latency]} ms, p99 ${P99[keyhold_authzen_latency]} ms")
+}
+
+# h, i. A decision that only a conditional assignment allows: a user of the bootstrap
+# workspace holds the workspace observer role there under the condition that the resource's
+# ownerID is the user's stored email; every request names that user and a resource owned by
+# it, so every decision evaluates the compiled CEL program (the IAM data set is loaded too,
+# so the engine is as large as in e). Made through keyhold's API, once per run.
+COND_BODY=
+COND_TOKEN=
+setup_condition() {
+	[[ -n $COND_BODY ]] && return 0
+	local token code user hex email=cond-bench@example.test
+	load_iam_data
+	token=$(authzen_token)
+	hex=${TOKEN_URL%/token}
+	hex=${hex##*/}
+	code=$(curl -sS --max-time 10 -o "$TMP/cond-user.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' -d "{\"email\":\"$email\"}" "$KEYHOLD_BASE/identity/v1/users") || true
+	[[ $code == 201 || $code == 200 ]] || die "conditions: inviting a user answered ${code:-nothing}: $(head -c 500 "$TMP/cond-user.json")"
+	user=$("$JSONFIELD" id <"$TMP/cond-user.json")
+	code=$(curl -sS --max-time 10 -o "$TMP/cond-assign.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+		-H 'Content-Type: application/json' \
+		-d "{\"subject\":\"user:$user\",\"role\":\"grn:glp/providers/authorization/roles/glp.workspace-observer\",\"scope\":[\"grn:glp/workspaces/$hex\"],\"condition\":\"resource.properties.ownerID == subject.attributes.email\"}" \
+		"$KEYHOLD_BASE/authorization/v2alpha2/role-assignments") || true
+	[[ $code == 201 || $code == 200 ]] || die "conditions: the conditional assignment answered ${code:-nothing}: $(head -c 500 "$TMP/cond-assign.json")"
+	COND_BODY="{\"subject\":{\"type\":\"user\",\"id\":\"$user\"},\"action\":{\"name\":\"glp.workspace.view\"},\"resource\":{\"type\":\"workspace\",\"id\":\"grn:glp/workspaces/$hex\",\"properties\":{\"ownerID\":\"$email\"}}}"
+	COND_TOKEN=$token
+	# Preflight: allowed with the owner, denied with another owner (the condition decides).
+	for want in true false; do
+		local body=$COND_BODY
+		[[ $want == false ]] && body=${COND_BODY/$email\"\}\}\}/someone-else@example.test\"\}\}\}}
+		code=$(curl -sS --max-time 10 -o "$TMP/cond-preflight.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+			-H 'Content-Type: application/json' -d "$body" "$KEYHOLD_BASE/access/v1/evaluation") || true
+		[[ $code == 200 ]] && grep -q "\"decision\":$want" "$TMP/cond-preflight.json" ||
+			die "conditions: preflight (want $want) answered ${code:-nothing}: $(head -c 500 "$TMP/cond-preflight.json")"
+	done
+}
+
+scenario_keyhold_authzen_condition() {
+	setup_condition
+	run_wrk keyhold_authzen_condition "$KEYHOLD_BASE/access/v1/evaluation" "$BENCH_DIR/wrk/authzen_body.lua" \
+		"TOKEN=$COND_TOKEN" "BODY=$COND_BODY"
+	NOTES+=("h: ${RPS[keyhold_authzen_condition]} evaluations/s through a conditional assignment, p99 ${P99[keyhold_authzen_condition]} ms")
+}
+
+scenario_keyhold_authzen_condition_latency() {
+	setup_condition
+	run_wrk keyhold_authzen_condition_latency "$KEYHOLD_BASE/access/v1/evaluation" "$BENCH_DIR/wrk/authzen_body.lua" \
+		"TOKEN=$COND_TOKEN" "BODY=$COND_BODY"
+	NOTES+=("i: ${RPS[keyhold_authzen_condition_latency]} evaluations/s with ${CONNS_OF[keyhold_authzen_condition_latency]} connections through a conditional assignment, p50 ${P50[keyhold_authzen_condition_latency]} ms, p99 ${P99[keyhold_authzen_condition_latency]} ms")
 }
 
 # ----------------------------------------------------------------------------------------
