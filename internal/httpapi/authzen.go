@@ -87,12 +87,11 @@ type azDecision struct {
 
 // azRequest reads the body of an AuthZEN request, the PDP it was sent to and the explanation
 // switch; a failure is written and reported as ok false.
-func (a *API) azRequest(w http.ResponseWriter, r *http.Request) (azObject, pdp, bool, bool) {
-	var raw json.RawMessage
-	err := decodeOpenJSON(w, r, &raw)
-	var body azObject
+func (a *API) azRequest(w http.ResponseWriter, r *http.Request) (azBody, pdp, bool, bool) {
+	raw, err := readOpenBody(w, r)
+	var body azBody
 	if err == nil {
-		body, err = decodeObject(raw, "body")
+		body, err = decodeMembers(raw, field("body"))
 	}
 	var p pdp
 	if err == nil {
@@ -104,7 +103,7 @@ func (a *API) azRequest(w http.ResponseWriter, r *http.Request) (azObject, pdp, 
 	}
 	if err != nil {
 		a.writeError(w, r, err)
-		return nil, pdp{}, false, false
+		return azBody{}, pdp{}, false, false
 	}
 	return body, p, explain, true
 }
@@ -114,7 +113,7 @@ func (a *API) evaluation(w http.ResponseWriter, r *http.Request, c *principal.Ca
 	if !ok {
 		return
 	}
-	q, err := parseEvaluation(body, "", true)
+	q, err := parseEvaluation(body.azMembers, "", true)
 	q.explain = explain
 	a.single(w, r, c, p, q, err)
 }
@@ -153,7 +152,7 @@ func (a *API) evaluations(w http.ResponseWriter, r *http.Request, c *principal.C
 	if !ok {
 		return
 	}
-	plan, err := planEvaluations(body)
+	plan, err := planEvaluations(&body)
 	if err != nil {
 		a.writeError(w, r, err)
 		return
@@ -373,20 +372,20 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 	if !ok {
 		return
 	}
-	q, err := parseEvaluation(body, "", false)
+	q, err := parseEvaluation(body.azMembers, "", false)
 	q.explain = explain
 	var res resolved
 	var page pageReq
 	if err == nil {
 		var pg *azPage
-		if raw, ok := body["page"]; ok && !isNull(raw) {
+		if raw := body.page; raw != nil && !isNull(raw) {
 			pg = &azPage{}
 			if json.Unmarshal(raw, pg) != nil {
 				err = apperr.Field("page", "must be an object")
 			}
 		}
 		if err == nil {
-			page, err = parsePage(pg, "action", [2]azObject{q.subject, q.resource})
+			page, err = parsePage(pg, "action", [2]json.RawMessage{q.subject.raw, q.resource.raw})
 		}
 	}
 	if err == nil {

@@ -2,9 +2,9 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,20 +13,20 @@ import (
 )
 
 // decodeDecisionRequest runs a body of POST /access/v1/evaluations through what the
-// handler does before it resolves, authorizes and decides: decodeOpenJSON, decodeObject,
+// handler does before it resolves, authorizes and decides: readOpenBody, decodeMembers,
 // then planEvaluations.
 func decodeDecisionRequest(data []byte) (evaluationPlan, error) {
 	r := httptest.NewRequest(http.MethodPost, authzenEvaluations, bytes.NewReader(data))
 	r.Header.Set("Content-Type", "application/json")
-	var raw json.RawMessage
-	if err := decodeOpenJSON(httptest.NewRecorder(), r, &raw); err != nil {
-		return evaluationPlan{}, err
-	}
-	body, err := decodeObject(raw, "body")
+	raw, err := readOpenBody(httptest.NewRecorder(), r)
 	if err != nil {
 		return evaluationPlan{}, err
 	}
-	return planEvaluations(body)
+	body, err := decodeMembers(raw, field("body"))
+	if err != nil {
+		return evaluationPlan{}, err
+	}
+	return planEvaluations(&body)
 }
 
 const wsHex = "0192f3a45b6c7d8e9fab00000000000a"
@@ -86,8 +86,36 @@ var authzenCases = []struct {
 	{"fuzz: an unknown member in an evaluation", `{"options":{},"evaluations":[{"":{},"x":{"":1}}]}`, false, map[int]bool{0: true}},
 	{"fuzz: unknown members nested deep", `{"":` + strings.Repeat(`{"":`, 40) + `1` + strings.Repeat(`}`, 40) + `}`, false, map[int]bool{0: true}},
 	{"fuzz: null evaluations in options mode", `{"options":{},"evaluations":[null,null]}`, false, map[int]bool{0: true, 1: true}},
+	{"an escaped member name is that member", `{"subj\u0065ct":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},
+		"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"}}`, false, nil},
+	{"an escaped duplicate", `{"subject":{"type":"user","id":"x"},"subj\u0065ct":{"type":"user","id":"y"}}`, true, nil},
+	{"a duplicate among many members", `{` + manyMembers(20) + `,"k7":0}`, true, nil},
+	{"many distinct members", `{` + manyMembers(40) + `}`, false, map[int]bool{0: true}},
+	{"a duplicate member in context", `{"subject":{"type":"user","id":"x"},"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"},
+		"context":{"a":1,"a":2}}`, false, map[int]bool{0: true}},
+	{"a duplicate deeper in context is the PEP's", `{"subject":{"type":"user","id":"x"},"action":{"name":"a"},"resource":{"type":"t","id":"grn:glp"},
+		"context":{"a":{"b":1,"b":2}}}`, false, nil},
+	{"context not an object", `{"subject":{"type":"user","id":"x"},"action":{"name":"a"},"resource":{"type":"t","id":"1"},"context":[]}`, false, map[int]bool{0: true}},
+	{"a bad default fails only the items that use it", `{"subject":{"type":7},"action":{"name":"a"},"evaluations":[
+		{"resource":{"type":"t","id":"1"}},{"subject":{"type":"user","id":"x"},"resource":{"type":"t","id":"1"}}]}`, false, map[int]bool{0: true}},
+	{"too many evaluations", `{"evaluations":[` + strings.Repeat(`{},`, maxEvaluations) + `{}]}`, true, nil},
+	{"as many evaluations as allowed", `{"subject":{"type":"user","id":"x"},"action":{"name":"a"},"resource":{"type":"t","id":"1"},"evaluations":[` +
+		strings.Repeat(`{},`, maxEvaluations-1) + `{}]}`, false, nil},
+	{"options not an object", `{"options":[],"evaluations":[{}]}`, true, nil},
+	{"a duplicate member in options", `{"options":{"evaluations_semantic":"execute_all","evaluations_semantic":"deny_on_first_deny"}}`, true, nil},
+	{"white space everywhere", " \n{ \"subject\" : { \"type\" : \"user\" , \"id\" : \"x\" } ,\t\"action\":{\"name\":\"a\"} , " +
+		"\"resource\" : {\"type\":\"t\",\"id\":\"1\" , \"properties\" : { \"grn\" : \"grn:glp\" } } } \n", false, nil},
 	{"a long action name", `{"subject":{"type":"user","id":"00000000-0000-4000-8000-000000000001"},"action":{"name":"` +
 		strings.Repeat("a", 129) + `"},"resource":{"type":"t","id":"grn:glp"}}`, false, map[int]bool{0: true}},
+}
+
+// manyMembers is n distinct members k0..k(n-1), unknown to keyhold.
+func manyMembers(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = `"k` + strconv.Itoa(i) + `":` + strconv.Itoa(i)
+	}
+	return strings.Join(parts, ",")
 }
 
 func TestDecodeDecisionRequests(t *testing.T) {
@@ -148,11 +176,42 @@ func FuzzDecodeDecisionRequest(f *testing.F) {
 			if q.action == "" || len(q.action) > maxActionNameLen {
 				t.Fatalf("%q: action %q", data, q.action)
 			}
-			if q.grnField != "" {
+			if q.grnMember != "" {
 				if g, err := grn.Parse(q.grn.String()); err != nil || !g.Equal(q.grn) {
 					t.Fatalf("%q: resource %q does not round-trip: %v", data, q.grn.String(), err)
 				}
 			}
 		}
 	})
+}
+
+// TestRequestPropertiesAsSent checks what conditions read of a decoded evaluation: the
+// properties and the context as sent, raw, and the properties of pre-1.0 drafts at the
+// entity's top level.
+func TestRequestPropertiesAsSent(t *testing.T) {
+	plan, err := decodeDecisionRequest([]byte(`{"subject":{"type":"identity","id":"rick@the-citadel.com","properties":{"email":"rick@the-citadel.com","n":1,"n":2}},
+		"action":{"name":"can_update_todo","properties":{"method":"PUT"}},"context":{"time":"2026-01-01T00:00:00Z"},
+		"evaluations":[{"resource":{"type":"todo","id":"7","ownerID":"morty@the-citadel.com"}},
+		{"resource":{"type":"todo","id":"8","properties":{"ownerID":"rick@the-citadel.com"}},"context":null}]}`))
+	if err != nil || plan.errs[0] != nil || plan.errs[1] != nil {
+		t.Fatal(err, plan.errs)
+	}
+	q0, q1 := &plan.queries[0], &plan.queries[1]
+	checks := []struct{ got, want string }{
+		{string(q0.subject.Properties()), `{"email":"rick@the-citadel.com","n":1,"n":2}`},
+		{string(q1.subject.Property("email")), `"rick@the-citadel.com"`},
+		{string(q0.subject.Property("n")), `2`}, // the last, as encoding/json reads it
+		{string(q0.actionEnt.Property("method")), `"PUT"`},
+		{string(q0.resource.Property("ownerID")), `"morty@the-citadel.com"`},
+		{string(q0.resource.Properties()), ``},
+		{string(q1.resource.Property("ownerID")), `"rick@the-citadel.com"`},
+		{string(q0.resource.Property("id")), ``},
+		{string(q0.Context()), `{"time":"2026-01-01T00:00:00Z"}`},
+		{string(q1.Context()), ``},
+	}
+	for i, c := range checks {
+		if c.got != c.want {
+			t.Errorf("check %d: %s, want %s", i, c.got, c.want)
+		}
+	}
 }

@@ -74,10 +74,10 @@ const (
 // GRN so that the caller's right to ask is still checked; a bare type that several
 // providers declare is a 400.
 func (a *API) resolveResource(c *principal.Caller, p pdp, q *evalQuery) (resolved, error) {
-	if q.grnField != "" {
+	if q.grnMember != "" {
 		g := q.grn
 		if p.workspace != "" && !ids.IsHexOf(g.Workspace, p.workspace) {
-			return resolved{}, apperr.Field(q.grnField, "must name a resource of this PDP's workspace")
+			return resolved{}, apperr.Field(q.grnField(), "must name a resource of this PDP's workspace")
 		}
 		out := resolved{resource: g, provider: g.Provider}
 		if len(g.Path) > 0 {

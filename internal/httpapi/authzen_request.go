@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -12,79 +11,106 @@ import (
 	"github.com/keyhold/keyhold/internal/principal"
 )
 
-// azObject is a JSON object of an AuthZEN request (the request itself, subject, resource,
-// action, context, options, an item of evaluations), held member by member so that only
-// exact member names count and members keyhold does not know are ignored, as AuthZEN 1.0
-// requires of receivers (§ JSON Serialization). nil is an absent object.
-type azObject map[string]json.RawMessage
-
-// object reads member name as an object; absent or null is nil.
-func (o azObject) object(name, field string) (azObject, error) {
-	raw, ok := o[name]
-	if !ok || isNull(raw) {
-		return nil, nil
-	}
-	return decodeObject(raw, field)
+// azEntity is a subject, resource or action of an AuthZEN request as sent: the members
+// keyhold reads, as raw JSON values sliced out of the body (nil when absent), and the whole
+// object, whose other members (pre-1.0 drafts put properties there) are read only on demand.
+// The zero azEntity is an absent object.
+type azEntity struct {
+	raw                  json.RawMessage // the object; nil when absent or null
+	typ, id, name, props json.RawMessage
 }
 
-// decodeObject decodes raw, one valid JSON value, as an object; a member given twice is
-// refused (encoding/json would keep the last, where another reader of the same body, the
-// PEP's, may take the first).
-func decodeObject(raw json.RawMessage, field string) (azObject, error) {
-	var m azObject
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return nil, apperr.Field(field, "must be an object")
+// decodeEntity reads raw (a member's value as sent, nil when absent), which must be an
+// object (or null: absent) with no member given twice; field names it in errors.
+func decodeEntity(raw []byte, field fieldName) (azEntity, error) {
+	obj, err := objectValue(raw, field)
+	if obj == nil || err != nil {
+		return azEntity{}, err
 	}
-	if memberCount(raw) != len(m) {
-		return nil, apperr.Field(field, "has a member more than once")
-	}
-	return m, nil
-}
-
-// memberCount counts the members of the object raw (valid JSON) holds, without allocating.
-func memberCount(raw []byte) int {
-	n := 0
-	for i := skipSpace(raw, skipSpace(raw, 0)+1); i < len(raw) && raw[i] != '}'; n++ {
-		i = skipSpace(raw, skipSpace(raw, skipString(raw, i))+1) // past the key and the colon
-		if i = skipSpace(raw, skipValue(raw, i)); i < len(raw) && raw[i] == ',' {
-			i = skipSpace(raw, i+1)
+	e := azEntity{raw: obj}
+	it := members(obj, field)
+	for {
+		key, v, ok, err := it.next()
+		if err != nil || !ok {
+			return e, err
+		}
+		switch string(key) {
+		case "type":
+			e.typ = v
+		case "id":
+			e.id = v
+		case "name":
+			e.name = v
+		case "properties":
+			e.props = v
 		}
 	}
-	return n
 }
 
-// str reads member name as a string: "" when absent or null.
-func (o azObject) str(name, field string) (string, error) {
-	raw, ok := o[name]
-	if !ok || isNull(raw) {
-		return "", nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", apperr.Field(field, "must be a string")
-	}
-	return s, nil
-}
-
-// property returns property name of an entity: from its properties object, or else from its
-// top level, where drafts before AuthZEN 1.0 (e.g. 1.0-00, which the interop's early decision
-// files use) put properties ({"type": "todo", "id": "1", "ownerID": "..."}). nil when absent.
-func (o azObject) property(name string) json.RawMessage {
-	if raw, ok := o["properties"]; ok && len(raw) > 0 && raw[0] == '{' {
-		var props azObject
-		if json.Unmarshal(raw, &props) == nil {
-			if v, ok := props[name]; ok {
-				return v
-			}
-		}
-	}
-	if name == "type" || name == "id" || name == "name" || name == "properties" {
+// Properties is the entity's properties member as sent: a JSON object, or nil when it is
+// absent, null or not an object (which keyhold ignores). Conditions read it.
+func (e *azEntity) Properties() json.RawMessage {
+	if len(e.props) == 0 || e.props[0] != '{' {
 		return nil
 	}
-	return o[name]
+	return e.props
 }
 
-func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+// Property returns property name of the entity as sent: from its properties object, or else
+// from its top level, where drafts before AuthZEN 1.0 (e.g. 1.0-00, which the interop's early
+// decision files use) put properties ({"type": "todo", "id": "1", "ownerID": "..."}). nil
+// when absent.
+func (e *azEntity) Property(name string) json.RawMessage {
+	if v := lookup(e.Properties(), name); v != nil {
+		return v
+	}
+	switch name {
+	case "type", "id", "name", "properties":
+		return nil
+	}
+	return lookup(e.raw, name)
+}
+
+// azMembers are the members of an evaluation (the request's top level, or an item of
+// evaluations) as sent: raw values, nil when absent.
+type azMembers struct {
+	subject, action, resource, context []byte
+}
+
+// azBody is the top level of an AuthZEN request as sent: raw values, nil when absent.
+type azBody struct {
+	azMembers
+	evaluations, options, page []byte
+}
+
+// decodeMembers reads the members of the object obj keyhold knows, in one pass; any other
+// member is skipped, a member given twice is refused.
+func decodeMembers(obj []byte, field fieldName) (azBody, error) {
+	var b azBody
+	it := members(obj, field)
+	for {
+		key, v, ok, err := it.next()
+		if err != nil || !ok {
+			return b, err
+		}
+		switch string(key) {
+		case "subject":
+			b.subject = v
+		case "action":
+			b.action = v
+		case "resource":
+			b.resource = v
+		case "context":
+			b.context = v
+		case "evaluations":
+			b.evaluations = v
+		case "options":
+			b.options = v
+		case "page":
+			b.page = v
+		}
+	}
+}
 
 // Limits of decision requests.
 const (
@@ -123,114 +149,167 @@ type evalQuery struct {
 	resType     string
 	resID       string
 	grn         grn.GRN // the resource's GRN when id (or properties.grn) gives one
-	grnField    string  // the member the GRN came from ("" when none)
+	grnMember   string  // the member of resource the GRN came from ("id", "properties.grn"; "" when none)
+	field       string  // the prefix of the evaluation's members in errors ("evaluations[2].")
 	explain     bool
-	// The objects as sent, for conditions over their properties.
-	subject, resource, actionObj, context azObject
+	// The request's subject, resource and action objects and its context as sent, raw JSON
+	// parsed only by what reads them: conditions over their properties read
+	// subject.Properties(), resource.Property(name), Context() and so on.
+	subject, resource, actionEnt azEntity
+	context                      json.RawMessage
 }
+
+// grnField names the member the resource's GRN came from.
+func (q *evalQuery) grnField() string { return q.field + "resource." + q.grnMember }
+
+// Context is the evaluation's context as sent: a JSON object with no member given twice at
+// its top level, or nil when absent or null.
+func (q *evalQuery) Context() json.RawMessage { return q.context }
 
 // parseEvaluation checks one evaluation; field prefixes the names of bad members (e.g.
 // "evaluations[2].").
-func parseEvaluation(e azObject, field string, needAction bool) (evalQuery, error) {
-	var q evalQuery
-	var err error
-	if q.subject, err = e.object("subject", field+"subject"); err != nil {
-		return q, err
-	}
-	if q.subjectType, q.subjectID, err = parseSubject(q.subject, field+"subject"); err != nil {
-		return q, err
-	}
-	if needAction {
-		if q.actionObj, err = e.object("action", field+"action"); err != nil {
-			return q, err
+func parseEvaluation(m azMembers, field string, needAction bool) (evalQuery, error) {
+	q := evalQuery{field: field}
+	for i := range evalParts {
+		part := &evalParts[i]
+		if !needAction && part.name == "action" {
+			continue
 		}
-		if q.action, err = parseAction(q.actionObj, field+"action"); err != nil {
+		if err := part.set(&q, part.member(&m), fieldName{field, part.name, ""}); err != nil {
 			return q, err
 		}
 	}
-	if q.resource, err = e.object("resource", field+"resource"); err != nil {
-		return q, err
-	}
-	if err = parseResource(&q, field+"resource"); err != nil {
-		return q, err
-	}
-	q.context, err = e.object("context", field+"context")
-	return q, err
+	return q, nil
 }
 
-// required reads a required, non-empty string member of at most max bytes.
-func required(o azObject, name, field string, max int) (string, error) {
-	s, err := o.str(name, field+"."+name)
+// evalParts are the parts of an evaluation, in the order they are checked: how each is read
+// from the members and copied from a parsed default (the request's top level, for an item of
+// evaluations that leaves the member out).
+var evalParts = [...]struct {
+	name   string
+	member func(*azMembers) []byte
+	set    func(q *evalQuery, raw []byte, field fieldName) error
+	copy   func(dst, src *evalQuery)
+}{
+	{"subject", func(m *azMembers) []byte { return m.subject }, (*evalQuery).setSubject,
+		func(d, s *evalQuery) {
+			d.subjectType, d.subjectID, d.subject = s.subjectType, s.subjectID, s.subject
+		}},
+	{"action", func(m *azMembers) []byte { return m.action }, (*evalQuery).setAction,
+		func(d, s *evalQuery) { d.action, d.actionEnt = s.action, s.actionEnt }},
+	{"resource", func(m *azMembers) []byte { return m.resource }, (*evalQuery).setResource,
+		func(d, s *evalQuery) {
+			d.resType, d.resID, d.grn, d.grnMember, d.resource = s.resType, s.resID, s.grn, s.grnMember, s.resource
+		}},
+	{"context", func(m *azMembers) []byte { return m.context }, (*evalQuery).setContext,
+		func(d, s *evalQuery) { d.context = s.context }},
+}
+
+func (q *evalQuery) setSubject(raw []byte, field fieldName) error {
+	var err error
+	if q.subject, err = decodeEntity(raw, field); err != nil {
+		return err
+	}
+	q.subjectType, q.subjectID, err = parseSubject(&q.subject, field)
+	return err
+}
+
+func (q *evalQuery) setAction(raw []byte, field fieldName) error {
+	var err error
+	if q.actionEnt, err = decodeEntity(raw, field); err != nil {
+		return err
+	}
+	q.action, err = parseAction(&q.actionEnt, field)
+	return err
+}
+
+func (q *evalQuery) setResource(raw []byte, field fieldName) error {
+	var err error
+	if q.resource, err = decodeEntity(raw, field); err != nil {
+		return err
+	}
+	return parseResource(q, field)
+}
+
+func (q *evalQuery) setContext(raw []byte, field fieldName) error {
+	var err error
+	q.context, err = checkedObject(raw, field)
+	return err
+}
+
+// required reads a required, non-empty string member (raw as sent) of at most max bytes.
+func required(raw []byte, field fieldName, max int) (string, error) {
+	s, err := stringValue(raw, field)
 	switch {
 	case err != nil:
 		return "", err
 	case s == "":
-		return "", apperr.Field(field+"."+name, "is required")
+		return "", apperr.Field(field.String(), "is required")
 	case len(s) > max:
-		return "", apperr.Field(field+"."+name, "must be at most %d bytes", max)
+		return "", apperr.Field(field.String(), "must be at most %d bytes", max)
 	}
 	return s, nil
 }
 
-func parseSubject(s azObject, field string) (string, string, error) {
-	if s == nil {
-		return "", "", apperr.Field(field, "is required")
+func parseSubject(s *azEntity, field fieldName) (string, string, error) {
+	if s.raw == nil {
+		return "", "", apperr.Field(field.String(), "is required")
 	}
-	typ, err := required(s, "type", field, maxActionNameLen)
+	typ, err := required(s.typ, field.with("type"), maxActionNameLen)
 	if err != nil {
 		return "", "", err
 	}
-	id, err := required(s, "id", field, maxBodyBytes)
+	id, err := required(s.id, field.with("id"), maxBodyBytes)
 	if err != nil {
 		return "", "", err
 	}
 	kind, ok := subjectTypes[typ]
 	if !ok {
-		return "", "", apperr.Field(field+".type", "must be user (or identity), user-group, api-client or token")
+		return "", "", apperr.Field(field.with("type").String(), "must be user (or identity), user-group, api-client or token")
 	}
 	if kind != subjectTypeToken && len(id) > maxIDLen {
-		return "", "", apperr.Field(field+".id", "must be at most %d bytes", maxIDLen)
+		return "", "", apperr.Field(field.with("id").String(), "must be at most %d bytes", maxIDLen)
 	}
 	return kind, id, nil
 }
 
-func parseAction(a azObject, field string) (string, error) {
-	if a == nil {
-		return "", apperr.Field(field, "is required")
+func parseAction(a *azEntity, field fieldName) (string, error) {
+	if a.raw == nil {
+		return "", apperr.Field(field.String(), "is required")
 	}
-	return required(a, "name", field, maxActionNameLen)
+	return required(a.name, field.with("name"), maxActionNameLen)
 }
 
 // parseResource reads the resource's type and id, and its GRN when the id is one or
-// properties.grn gives one.
-func parseResource(q *evalQuery, field string) error {
-	r := q.resource
-	if r == nil {
-		return apperr.Field(field, "is required")
+// properties.grn gives one; field names the resource.
+func parseResource(q *evalQuery, field fieldName) error {
+	r := &q.resource
+	if r.raw == nil {
+		return apperr.Field(field.String(), "is required")
 	}
 	var err error
-	if q.resType, err = required(r, "type", field, maxActionNameLen); err != nil {
+	if q.resType, err = required(r.typ, field.with("type"), maxActionNameLen); err != nil {
 		return err
 	}
-	if q.resID, err = required(r, "id", field, maxIDLen); err != nil {
+	if q.resID, err = required(r.id, field.with("id"), maxIDLen); err != nil {
 		return err
 	}
 	text := q.resID
-	q.grnField = field + ".id"
+	q.grnMember = "id"
 	if !strings.HasPrefix(text, "grn:") {
-		raw := q.resource.property("grn")
+		raw := r.Property("grn")
 		if raw == nil {
-			q.grnField = ""
+			q.grnMember = ""
 			return nil
 		}
-		q.grnField = field + ".properties.grn"
-		if err := json.Unmarshal(raw, &text); err != nil {
-			return apperr.Field(q.grnField, "must be a string")
+		q.grnMember = "properties.grn"
+		if text, err = stringValue(raw, field.with(q.grnMember)); err != nil || isNull(raw) {
+			return apperr.Field(field.with(q.grnMember).String(), "must be a string")
 		}
 	}
 	g, err := grn.Parse(text)
 	if err != nil {
-		return apperr.Field(q.grnField, "%s", err.Error())
+		return apperr.Field(field.with(q.grnMember).String(), "%s", err.Error())
 	}
 	q.grn = g
 	return nil
@@ -253,9 +332,14 @@ func explainFlag(r *http.Request) (bool, error) {
 	return on, nil
 }
 
-// batchSemantic reads options.evaluations_semantic (execute_all by default).
-func batchSemantic(opts azObject) (string, error) {
-	s, err := opts.str("evaluations_semantic", "options.evaluations_semantic")
+// batchSemantic reads options.evaluations_semantic (execute_all by default) from the
+// options member as sent.
+func batchSemantic(raw []byte) (string, error) {
+	opts, err := checkedObject(raw, field("options"))
+	if err != nil {
+		return "", err
+	}
+	s, err := stringValue(lookup(opts, "evaluations_semantic"), field("options").with("evaluations_semantic"))
 	switch {
 	case err != nil:
 		return "", err
@@ -279,49 +363,92 @@ type evaluationPlan struct {
 
 // planEvaluations checks an evaluations request. An error is a fault of the whole request
 // (a bad semantic, too many evaluations); a fault of one evaluation is in errs.
-func planEvaluations(body azObject) (evaluationPlan, error) {
-	var items []json.RawMessage
-	if raw, ok := body["evaluations"]; ok && !isNull(raw) {
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return evaluationPlan{}, apperr.Field("evaluations", "must be an array")
-		}
-	}
-	opts, err := body.object("options", "options")
+func planEvaluations(body *azBody) (evaluationPlan, error) {
+	items, err := arrayItems(body.evaluations, "evaluations", maxEvaluations)
 	if err != nil {
 		return evaluationPlan{}, err
 	}
-	semantic, err := batchSemantic(opts)
+	semantic, err := batchSemantic(body.options)
 	if err != nil {
 		return evaluationPlan{}, err
 	}
 	if len(items) == 0 {
-		q, err := parseEvaluation(body, "", true)
+		q, err := parseEvaluation(body.azMembers, "", true)
 		return evaluationPlan{single: true, queries: []evalQuery{q}, errs: []error{err}}, nil
 	}
 	if len(items) > maxEvaluations {
 		return evaluationPlan{}, apperr.Field("evaluations", "must list at most %d evaluations", maxEvaluations)
 	}
 	p := evaluationPlan{semantic: semantic, queries: make([]evalQuery, len(items)), errs: make([]error, len(items))}
+	def := batchDefaults{members: body.azMembers}
 	for i, raw := range items {
-		field := "evaluations[" + strconv.Itoa(i) + "]"
-		item, err := decodeObject(raw, field)
+		prefix := "evaluations[" + strconv.Itoa(i) + "]."
+		item := fieldName{name: prefix[:len(prefix)-1]}
+		var members azBody
+		obj, err := objectValue(raw, item)
+		if err == nil && obj == nil {
+			err = apperr.Field(item.String(), "must be an object")
+		}
+		if err == nil {
+			members, err = decodeMembers(obj, item)
+		}
 		if err != nil {
 			p.errs[i] = err
 			continue
 		}
-		p.queries[i], p.errs[i] = parseEvaluation(withDefaults(item, body), field+".", true)
+		p.queries[i], p.errs[i] = def.parse(&members.azMembers, prefix)
 	}
 	return p, nil
 }
 
-// withDefaults fills the members an evaluation leaves out from the request's top level.
-func withDefaults(item, def azObject) azObject {
-	for _, k := range [...]string{"subject", "action", "resource", "context"} {
-		if _, ok := item[k]; !ok {
-			if v, ok := def[k]; ok {
-				item[k] = v
-			}
+// arrayItems returns the elements of raw (a value as sent; nil or null: none), which must be
+// an array; past max elements it stops, returning max+1 of them.
+func arrayItems(raw []byte, field string, max int) ([][]byte, error) {
+	switch {
+	case raw == nil || isNull(raw):
+		return nil, nil
+	case raw[0] != '[':
+		return nil, apperr.Field(field, "must be an array")
+	}
+	items := make([][]byte, 0, 16)
+	for i := skipSpace(raw, 1); raw[i] != ']' && len(items) <= max; {
+		end := skipValue(raw, i)
+		items = append(items, raw[i:end])
+		if i = skipSpace(raw, end); raw[i] == ',' {
+			i = skipSpace(raw, i+1)
 		}
 	}
-	return item
+	return items, nil
+}
+
+// batchDefaults are the members of a batch's top level, which fill the members an item
+// leaves out. Each is parsed once, on first use, and copied into the items that use it.
+type batchDefaults struct {
+	members azMembers
+	parsed  [len(evalParts)]bool
+	errs    [len(evalParts)]error
+	q       evalQuery
+}
+
+// parse checks one item of a batch; field is its prefix ("evaluations[2].").
+func (d *batchDefaults) parse(item *azMembers, field string) (evalQuery, error) {
+	q := evalQuery{field: field}
+	for i := range evalParts {
+		part := &evalParts[i]
+		raw := part.member(item)
+		if raw == nil {
+			if !d.parsed[i] {
+				d.parsed[i], d.errs[i] = true, part.set(&d.q, part.member(&d.members), fieldName{name: part.name})
+			}
+			if d.errs[i] == nil {
+				part.copy(&q, &d.q)
+				continue
+			}
+			raw = part.member(&d.members) // parsed again to name the item's member in the error
+		}
+		if err := part.set(&q, raw, fieldName{field, part.name, ""}); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
 }

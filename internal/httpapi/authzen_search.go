@@ -22,9 +22,9 @@ const (
 // about may carry an id, which is ignored, as the specification says; action search ignores
 // action.
 type azSearch struct {
-	Subject  *azEntity                  `json:"subject"`
-	Action   *azAction                  `json:"action"`
-	Resource *azEntity                  `json:"resource"`
+	Subject  *azSearchEntity            `json:"subject"`
+	Action   *azSearchAction            `json:"action"`
+	Resource *azSearchEntity            `json:"resource"`
 	Context  map[string]json.RawMessage `json:"context"`
 	Page     *azPage                    `json:"page"`
 }
@@ -47,7 +47,7 @@ type azTypedID struct {
 }
 
 // searchedSubjectType reads the type of the subjects a subject search asks for.
-func searchedSubjectType(s *azEntity) (string, error) {
+func searchedSubjectType(s *azSearchEntity) (string, error) {
 	switch {
 	case s == nil:
 		return "", apperr.Field("subject", "is required")
@@ -258,7 +258,7 @@ func parseResourceSearch(body *azSearch, c *principal.Caller) (evalQuery, grn.GR
 }
 
 // searchedResourceType reads "<provider>/<type>" from a resource search's resource.type.
-func searchedResourceType(res *azEntity) (string, error) {
+func searchedResourceType(res *azSearchEntity) (string, error) {
 	switch {
 	case res == nil:
 		return "", apperr.Field("resource", "is required")

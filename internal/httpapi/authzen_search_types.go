@@ -10,39 +10,32 @@ import (
 )
 
 // The subject and resource search requests (authzen_search.go) are decoded into these
-// structs; the evaluation endpoints and action search read azObject instead.
-type azEntity struct {
+// structs; the evaluation endpoints and action search read azBody instead.
+type azSearchEntity struct {
 	Type       *string                    `json:"type"`
 	ID         *string                    `json:"id"`
 	Properties map[string]json.RawMessage `json:"properties"`
 }
 
-type azAction struct {
+type azSearchAction struct {
 	Name       *string                    `json:"name"`
 	Properties map[string]json.RawMessage `json:"properties"`
 }
 
-// asObject is e as an azObject, for the evaluation parsers.
-func (e *azEntity) asObject() azObject {
-	if e == nil {
-		return nil
-	}
-	o := azObject{}
-	if e.Type != nil {
-		o["type"], _ = json.Marshal(*e.Type)
-	}
-	if e.ID != nil {
-		o["id"], _ = json.Marshal(*e.ID)
-	}
-	if e.Properties != nil {
-		o["properties"], _ = json.Marshal(e.Properties)
-	}
-	return o
+// entity is v (a search's entity or action) as the evaluation parsers read it.
+func entity(v any) azEntity {
+	raw, _ := json.Marshal(v) // structs of strings and raw JSON always marshal
+	e, _ := decodeEntity(raw, fieldName{})
+	return e
 }
 
 // subjectOf reads a search's subject as an evaluation's.
-func subjectOf(s *azEntity, field string) (string, string, error) {
-	return parseSubject(s.asObject(), field)
+func subjectOf(s *azSearchEntity, field string) (string, string, error) {
+	if s == nil {
+		return "", "", apperr.Field(field, "is required")
+	}
+	e := entity(s)
+	return parseSubject(&e, fieldName{name: field})
 }
 
 // asObject is a as an azObject, for conditions.
@@ -61,24 +54,24 @@ func (a *azAction) asObject() azObject {
 }
 
 // actionName reads a search's action name.
-func actionName(a *azAction, field string) (string, error) {
+func actionName(a *azSearchAction, field string) (string, error) {
 	if a == nil {
 		return "", apperr.Field(field, "is required")
 	}
-	o := azObject{}
-	if a.Name != nil {
-		o["name"], _ = json.Marshal(*a.Name)
-	}
-	return parseAction(o, field)
+	e := entity(a)
+	return parseAction(&e, fieldName{name: field})
 }
 
 // resourceGRN reads a search's resource, which must be a GRN (in id or properties.grn).
-func resourceGRN(r *azEntity, field string) (grn.GRN, error) {
-	q := evalQuery{resource: r.asObject()}
-	if err := parseResource(&q, field); err != nil {
+func resourceGRN(r *azSearchEntity, field string) (grn.GRN, error) {
+	if r == nil {
+		return grn.GRN{}, apperr.Field(field, "is required")
+	}
+	q := evalQuery{resource: entity(r)}
+	if err := parseResource(&q, fieldName{name: field}); err != nil {
 		return grn.GRN{}, err
 	}
-	if q.grnField == "" {
+	if q.grnMember == "" {
 		return grn.GRN{}, apperr.Field(field+".id", "must be a GRN, or properties.grn must give one")
 	}
 	return q.grn, nil

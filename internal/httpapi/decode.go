@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 )
@@ -22,52 +21,39 @@ const maxBodyBytes = 64 << 10
 
 // decodeJSON reads exactly one JSON object into dst: bounded size, valid UTF-8, no unknown
 // fields, no trailing data. Each failure is a 4xx naming what is wrong.
+// Protocols whose receivers must ignore members they do not know (AuthZEN) read their body
+// with readOpenBody (authzen_json.go) instead, which checks everything else alike.
 func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	return decodeInto(w, r, dst, true)
-}
-
-// decodeOpenJSON is decodeJSON for protocols whose receivers must ignore members they do not
-// know (AuthZEN): unknown members are skipped, everything else is checked alike.
-func decodeOpenJSON(w http.ResponseWriter, r *http.Request, dst any) error {
-	return decodeInto(w, r, dst, false)
-}
-
-func decodeInto(w http.ResponseWriter, r *http.Request, dst any, strict bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return &apperr.Error{Kind: apperr.UnsupportedMediaType, Message: "the request body must be application/json"}
-		}
-	}
-	body, err := readBody(http.MaxBytesReader(w, r.Body, maxBodyBytes), r.ContentLength)
+	body, err := readChecked(w, r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apperr.Error{Kind: apperr.PayloadTooLarge, Message: fmt.Sprintf("the request body exceeds %d bytes", maxBodyBytes)}
-		}
-		return apperr.New(apperr.BadRequest, "the request body could not be read")
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return apperr.Field("body", "a JSON object is required")
-	}
-	if !utf8.Valid(body) {
-		return apperr.Field("body", "must be valid UTF-8")
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if strict {
-		dec.DisallowUnknownFields()
-	}
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.Field("body", "must contain exactly one JSON object")
 	}
-	if strict {
-		if err := exactFields(body, reflect.TypeOf(dst)); err != nil {
-			return err
-		}
+	if err := exactFields(body, reflect.TypeOf(dst)); err != nil {
+		return err
 	}
 	return noLoneSurrogates(body)
+}
+
+// checkMediaType refuses a request whose Content-Type is given and is not JSON.
+func checkMediaType(r *http.Request) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return &apperr.Error{Kind: apperr.UnsupportedMediaType, Message: "the request body must be application/json"}
+		}
+	}
+	return nil
+}
+
+func bodyTooLarge() error {
+	return &apperr.Error{Kind: apperr.PayloadTooLarge, Message: fmt.Sprintf("the request body exceeds %d bytes", maxBodyBytes)}
 }
 
 // noLoneSurrogates refuses a string holding an escaped UTF-16 surrogate that is not half of

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -19,7 +18,7 @@ const benchEvaluation = `{"subject":{"type":"user","id":"00000000-0000-4000-8000
 	wsHex + `/regions/default/providers/svc/servers/1"},"context":{"explain":false}}`
 
 // benchAuthZEN measures what an AuthZEN handler does with a body before it resolves and
-// decides: decodeOpenJSON, decodeObject and planEvaluations.
+// decides: readOpenBody, decodeMembers and planEvaluations.
 func benchAuthZEN(b *testing.B, body string) {
 	r := httptest.NewRequest(http.MethodPost, authzenEvaluation, nil)
 	r.Header.Set("Content-Type", "application/json")
@@ -30,15 +29,15 @@ func benchAuthZEN(b *testing.B, body string) {
 	for b.Loop() {
 		rb.Reset([]byte(body))
 		r.Body, r.ContentLength = rb, int64(len(body))
-		var raw json.RawMessage
-		if err := decodeOpenJSON(w, r, &raw); err != nil {
-			b.Fatal(err)
-		}
-		obj, err := decodeObject(raw, "body")
+		raw, err := readOpenBody(w, r)
 		if err != nil {
 			b.Fatal(err)
 		}
-		plan, err := planEvaluations(obj)
+		body, err := decodeMembers(raw, field("body"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		plan, err := planEvaluations(&body)
 		if err != nil || plan.errs[0] != nil {
 			b.Fatal(err, plan.errs[0])
 		}
