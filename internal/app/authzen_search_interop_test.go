@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,16 +16,16 @@ import (
 //   - a manager can view any record, and edit any record in their department.
 //
 // sadSetup builds it through keyhold's own API, in keyhold's model: a provider "sad" with
-// the resource type "record" and the permissions sad.record.{view,edit,delete}; a scope
-// group per department holding its records; the owner role on each owned record, the viewer
-// role on the user's department, and for managers the viewer role on record/* and the editor
-// role on their department. The tables below are written from the scenario's expected
-// results (who, what and which actions), one line per case.
+// the resource type "record" and the permissions sad.record.{view,edit,delete}; users whose
+// identity provider subject (external id) is the scenario's name ("alice"); a scope group per
+// department holding its records; the owner role on each owned record, the viewer role on the
+// user's department, and for managers the viewer role on record/* and the editor role on
+// their department. The tables below are written from the scenario's expected results (who,
+// what and which actions), one line per case.
 //
-// The scenario's requests name users ("alice"), records ("101") and actions ("view") in the
-// PEP's vocabulary. Until that vocabulary is served (issue 11 item 2), sadRequest translates
-// them to keyhold's (user ids, GRNs, full permission names): the one place to change when it
-// is; everything else (the setup, the tables, the comparison) stays.
+// The requests are the scenario's, unmodified: users by name ("alice"), records by type and
+// id ("record", "101"), actions by name ("view"); and so are the answers compared: results
+// {"type": "user", "id": "alice"}, {"type": "record", "id": "101"}, {"name": "view"}.
 
 type sadCase struct{ a, b, want string }
 
@@ -275,6 +276,7 @@ func sadSetup(t *testing.T) *sadWorld {
 	editor := w.customRole(t, w.admin, "Record editor", "sad.record.edit")
 	for _, u := range sadUsers {
 		id := w.member(t, w.admin, u.name+"@search.test")
+		setExternalID(t, w.e, id, u.name)
 		w.userID[u.name], w.name[id] = id, u.name
 	}
 	dept := map[string]string{} // department -> scope group GRN
@@ -304,58 +306,77 @@ func sadSetup(t *testing.T) *sadWorld {
 	return w
 }
 
-// sadRequest is a scenario request in keyhold's vocabulary (see above).
-func (w *sadWorld) sadRequest(kind string, c sadCase) map[string]any {
+// sadRequest is a scenario request, as the scenario sends it.
+func sadRequest(kind string, c sadCase) map[string]any {
 	switch kind {
 	case "subject":
-		return map[string]any{"subject": map[string]string{"type": "user"}, "action": map[string]string{"name": "sad.record." + c.b},
-			"resource": map[string]string{"type": "sad/record", "id": w.record(c.a)}}
+		return map[string]any{"resource": map[string]string{"type": "record", "id": c.a},
+			"action": map[string]string{"name": c.b}, "subject": map[string]string{"type": "user"}}
 	case "resource":
-		return map[string]any{"subject": map[string]string{"type": "user", "id": w.userID[c.a]},
-			"action": map[string]string{"name": "sad.record." + c.b}, "resource": map[string]string{"type": "sad/record"}}
+		return map[string]any{"subject": map[string]string{"type": "user", "id": c.a},
+			"action": map[string]string{"name": c.b}, "resource": map[string]string{"type": "record"}}
 	}
-	return map[string]any{"subject": map[string]string{"type": "user", "id": w.userID[c.a]},
-		"resource": map[string]string{"type": "sad/record", "id": w.record(c.b)}}
+	return map[string]any{"subject": map[string]string{"type": "user", "id": c.a},
+		"resource": map[string]string{"type": "record", "id": c.b}}
 }
 
-// sadAnswer reads a search's results back into the scenario's vocabulary, sorted.
-func (w *sadWorld) sadAnswer(kind string, r searchResult) []string {
-	var out []string
-	for _, x := range r.Results {
+// sadExpected is the scenario's expected results of a case, as it writes them.
+func sadExpected(kind string, c sadCase) []map[string]string {
+	out := []map[string]string{}
+	for _, x := range strings.Fields(c.want) {
 		switch kind {
 		case "subject":
-			out = append(out, w.name[x.ID])
+			out = append(out, map[string]string{"type": "user", "id": x})
 		case "resource":
-			out = append(out, strings.TrimPrefix(x.ID, w.record("")))
+			out = append(out, map[string]string{"type": "record", "id": x})
 		default:
-			out = append(out, strings.TrimPrefix(x.Name, "sad.record."))
+			out = append(out, map[string]string{"name": x})
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 
+// sameResults compares result lists as sets (the scenario does not fix an order).
+func sameResults(got, want []map[string]string) bool {
+	key := func(m map[string]string) string { raw, _ := json.Marshal(m); return string(raw) }
+	a, b := make([]string, len(got)), make([]string, len(want))
+	for i := range got {
+		a[i] = key(got[i])
+	}
+	for i := range want {
+		b[i] = key(want[i])
+	}
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
 // TestInteropSearchScenario runs every case of the scenario's subject, resource and action
-// searches (60 + 18 + 120) and requires each answer to be the expected set.
+// searches (60 + 18 + 120), as the scenario's runner sends them, against the root PDP (the
+// token's workspace) and the workspace's PDP, and requires each answer to be the expected
+// set, as the scenario writes it.
 func TestInteropSearchScenario(t *testing.T) {
 	w := sadSetup(t)
-	dw := &decisionWorld{iamWorld: w.iamWorld}
-	pass, total := 0, 0
-	for _, run := range []struct {
-		kind  string
-		cases []sadCase
-	}{{"subject", sadWho}, {"resource", sadWhat}, {"action", sadActions}} {
-		for _, c := range run.cases {
-			total++
-			got := w.sadAnswer(run.kind, dw.search(t, run.kind, w.admin, w.sadRequest(run.kind, c), http.StatusOK))
-			want := strings.Fields(c.want)
-			slices.Sort(want)
-			if slices.Equal(got, want) {
+	for _, pdp := range []string{"", "/authzen/workspaces/" + w.ws} {
+		pass, total := 0, 0
+		for _, run := range []struct {
+			kind  string
+			cases []sadCase
+		}{{"subject", sadWho}, {"resource", sadWhat}, {"action", sadActions}} {
+			for _, c := range run.cases {
+				total++
+				raw := w.call(t, http.MethodPost, pdp+"/access/v1/search/"+run.kind, w.admin, sadRequest(run.kind, c), http.StatusOK)
+				var got struct{ Results []map[string]string }
+				if err := json.Unmarshal(raw, &got); err != nil {
+					t.Fatalf("%s: %v", raw, err)
+				}
+				if want := sadExpected(run.kind, c); !sameResults(got.Results, want) {
+					t.Errorf("%s%s search %s %s: got %v, want %v", pdp, run.kind, c.a, c.b, got.Results, want)
+					continue
+				}
 				pass++
-				continue
 			}
-			t.Errorf("%s search %s %s: got %v, want %v", run.kind, c.a, c.b, got, want)
 		}
+		t.Logf("search scenario at %q: %d of %d cases pass", pdp, pass, total)
 	}
-	t.Logf("search scenario: %d of %d cases pass", pass, total)
 }

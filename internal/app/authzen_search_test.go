@@ -219,7 +219,7 @@ func TestSearchAcrossWorkspaces(t *testing.T) {
 	// Bad requests name the member.
 	for field, body := range map[string]map[string]any{
 		"subject.type":  {"subject": map[string]string{"id": "x"}, "action": map[string]string{"name": permView}, "resource": map[string]string{"type": "svc/servers", "id": res(w.ws, "servers/1")}},
-		"resource.type": resourceSearch(user(w.whole), permView, "servers"),
+		"resource.type": resourceSearch(user(w.whole), permView, "svc/servers/x"),
 		"action":        {"subject": user(w.whole), "resource": map[string]string{"type": "svc/servers"}},
 	} {
 		kind := "resource"

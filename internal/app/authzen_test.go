@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/keyhold/keyhold/internal/rbac"
@@ -255,5 +256,42 @@ func TestEffectivePermissions(t *testing.T) {
 		"action": map[string]string{"name": "svc.nope"}, "resource": map[string]string{"type": "t", "id": res(w.ws, "servers/1")}}, http.StatusOK)
 	if results, _ := object(t, raw)["results"].([]any); len(results) != 3 {
 		t.Fatalf("action search with an action member: %s", raw)
+	}
+}
+
+// TestAuthZENMetadataAnswers fetches the metadata of the root PDP, a workspace's and a
+// provider's, and requires each to list exactly the five endpoints under its
+// policy_decision_point, and each URL to answer its kind of request (401 without a token; with
+// one, the answer the PDP's vocabulary gives).
+func TestAuthZENMetadataAnswers(t *testing.T) {
+	w := newDecisionWorld(t)
+	view := map[string]string{"name": "view"}
+	server := map[string]string{"type": "servers", "id": "1"}
+	bodies := map[string]struct {
+		body map[string]any
+		want string // a fragment of the answer
+	}{
+		"access_evaluation_endpoint":  {map[string]any{"subject": user(w.direct), "action": view, "resource": server}, `"decision":true`},
+		"access_evaluations_endpoint": {map[string]any{"subject": user(w.direct), "action": view, "evaluations": []any{map[string]any{"resource": server}}}, `"evaluations":[{"decision":true}]`},
+		"search_subject_endpoint":     {map[string]any{"subject": map[string]string{"type": "user"}, "action": view, "resource": server}, w.direct},
+		"search_resource_endpoint":    {map[string]any{"subject": user(w.direct), "action": view, "resource": map[string]string{"type": "servers"}}, `{"type":"servers","id":"1"}`},
+		"search_action_endpoint":      {map[string]any{"subject": user(w.direct), "resource": server}, `{"name":"view"}`},
+	}
+	for _, pdp := range []string{"", "/authzen/workspaces/" + w.ws, "/authzen/workspaces/" + w.ws + "/providers/svc"} {
+		md := object(t, w.call(t, http.MethodGet, "/.well-known/authzen-configuration"+pdp, "", nil, http.StatusOK))
+		if md["policy_decision_point"] != w.e.Base+pdp || len(md) != len(bodies)+1 {
+			t.Fatalf("%q: metadata %v", pdp, md)
+		}
+		for param, c := range bodies {
+			url, _ := md[param].(string)
+			path, ok := strings.CutPrefix(url, w.e.Base+pdp+"/")
+			if !ok {
+				t.Fatalf("%q: %s = %q is not under the PDP", pdp, param, url)
+			}
+			w.call(t, http.MethodPost, pdp+"/"+path, "", c.body, http.StatusUnauthorized)
+			if raw := w.call(t, http.MethodPost, pdp+"/"+path, w.admin, c.body, http.StatusOK); !strings.Contains(string(raw), c.want) {
+				t.Errorf("%s: %s lacks %s", url, raw, c.want)
+			}
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -32,23 +31,19 @@ func (a *API) authzenRoutes() {
 		a.authedRoute("POST "+prefix+authzenEvaluation, a.evaluation)
 		a.authedRoute("POST "+prefix+authzenEvaluations, a.evaluations)
 		a.authedRoute("POST "+prefix+authzenSearchAction, a.searchAction)
+		a.authedRoute("POST "+prefix+authzenSearchSubject, a.searchSubject)
+		a.authedRoute("POST "+prefix+authzenSearchResource, a.searchResource)
 	}
-	// Subject and resource search answer in the asking token's workspace: the root PDP's.
-	a.authedRoute("POST "+authzenSearchSubject, a.searchSubject)
-	a.authedRoute("POST "+authzenSearchResource, a.searchResource)
 }
 
 // authzenEndpoints are the endpoints every PDP serves, by their metadata parameter (AuthZEN
 // 1.0 §9.1), relative to the PDP's URL.
-var authzenEndpoints = []struct {
-	param, path string
-	rootOnly    bool // served by the root PDP only
-}{
-	{"access_evaluation_endpoint", authzenEvaluation, false},
-	{"access_evaluations_endpoint", authzenEvaluations, false},
-	{"search_subject_endpoint", authzenSearchSubject, true},
-	{"search_resource_endpoint", authzenSearchResource, true},
-	{"search_action_endpoint", authzenSearchAction, false},
+var authzenEndpoints = []struct{ param, path string }{
+	{"access_evaluation_endpoint", authzenEvaluation},
+	{"access_evaluations_endpoint", authzenEvaluations},
+	{"search_subject_endpoint", authzenSearchSubject},
+	{"search_resource_endpoint", authzenSearchResource},
+	{"search_action_endpoint", authzenSearchAction},
 }
 
 // authzenMetadata is the PDP metadata document (AuthZEN 1.0 §9) of the PDP whose path
@@ -69,9 +64,7 @@ func (a *API) authzenMetadata(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := map[string]any{"policy_decision_point": base}
 	for _, e := range authzenEndpoints {
-		if !e.rootOnly || p.workspace == "" {
-			doc[e.param] = base + e.path
-		}
+		doc[e.param] = base + e.path
 	}
 	writeJSON(w, http.StatusOK, doc)
 }
@@ -365,8 +358,9 @@ func unmetConditions(list []rbac.ConditionResult) []map[string]any {
 }
 
 // searchAction answers the effective permissions of a subject on a resource (AuthZEN's
-// action search): permission names in order, paged like the other searches. An action member
-// in the request is ignored, as every member a search does not read.
+// action search): permission names in order, paged like the other searches, by short name
+// when the resource was given as (type, id) (authzen_search_types.go). An action member in
+// the request is ignored, as every member a search does not read.
 func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	body, p, explain, ok := a.azRequest(w, r)
 	if !ok {
@@ -377,16 +371,7 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 	var res resolved
 	var page pageReq
 	if err == nil {
-		var pg *azPage
-		if raw := body.page; raw != nil && !isNull(raw) {
-			pg = &azPage{}
-			if json.Unmarshal(raw, pg) != nil {
-				err = apperr.Field("page", "must be an object")
-			}
-		}
-		if err == nil {
-			page, err = parsePage(pg, "action", [2]json.RawMessage{q.subject.raw, q.resource.raw})
-		}
+		page, err = searchPage("action", p, &body)
 	}
 	if err == nil {
 		res, err = a.resolveResource(c, p, &q)
@@ -415,23 +400,27 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 		names[i], byName[grants[i].Permission] = grants[i].Permission, &grants[i]
 	}
 	found, next := pageOf(page, names, func(string) bool { return true })
+	short := q.grnMember == ""
 	results := make([]any, 0, len(found))
 	for _, name := range found {
-		results = append(results, actionResult(byName[name], q.explain))
+		results = append(results, actionResult(byName[name], actionAnswer(name, res.provider, res.typ, short), q.explain))
 	}
 	writeJSON(w, http.StatusOK, azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results})
 }
 
-// actionResult is one permission of an action search: its name, and properties when it is
-// deprecated or explained.
-func actionResult(g *rbac.Grant, explain bool) map[string]any {
-	item := map[string]any{"name": g.Permission}
+// actionResult is one permission of an action search: its name as answered, and properties
+// when it is deprecated or explained (with the permission's full name).
+func actionResult(g *rbac.Grant, name string, explain bool) map[string]any {
+	item := map[string]any{"name": name}
 	props := map[string]any{}
 	if g.Deprecated {
 		props["releaseStage"] = rbac.StageDeprecated
 	}
 	if explain {
 		props["reason"] = explanation(&g.Decision)
+		if name != g.Permission {
+			props["permission"] = g.Permission
+		}
 	}
 	if len(props) > 0 {
 		item["properties"] = props

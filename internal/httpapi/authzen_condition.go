@@ -38,17 +38,15 @@ func (f *conditionFacts) ConditionVars() *rbac.Vars {
 // conditionInput decodes the request's subject, resource, action and context objects as
 // sent (nil when absent). This is the one place that knows how evalQuery holds them.
 func (q *evalQuery) conditionInput() (subject, resource, action, context map[string]any) {
-	return jsonObject(q.subject), jsonObject(q.resource), jsonObject(q.actionObj), jsonObject(q.context)
+	return jsonObject(q.subject.raw), jsonObject(q.resource.raw), jsonObject(q.actionEnt.raw), jsonObject(q.context)
 }
 
-// jsonObject decodes every member of o (members that do not decode are left out).
-func jsonObject(o azObject) map[string]any {
-	out := make(map[string]any, len(o))
-	for k, raw := range o {
-		var v any
-		if json.Unmarshal(raw, &v) == nil {
-			out[k] = v
-		}
+// jsonObject decodes the object raw, as sent (a member given twice: the last, as
+// encoding/json reads it); nil or not an object: an empty map.
+func jsonObject(raw json.RawMessage) map[string]any {
+	out := map[string]any{}
+	if len(raw) > 0 && raw[0] == '{' {
+		_ = json.Unmarshal(raw, &out) // raw is valid JSON: the body was checked whole
 	}
 	return out
 }
@@ -56,7 +54,7 @@ func jsonObject(o azObject) map[string]any {
 // entityVars is an entity of the request (decoded) as conditions see it: its named members
 // (type and id, or name) and its properties, which are the members of its properties object
 // and, where that object does not set them, the other members of the entity itself (where
-// the drafts before AuthZEN 1.0 put properties; see azObject.property).
+// the drafts before AuthZEN 1.0 put properties; see azEntity.Property).
 func entityVars(o map[string]any, named ...string) map[string]any {
 	out := map[string]any{}
 	props, _ := o["properties"].(map[string]any)

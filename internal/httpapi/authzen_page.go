@@ -29,11 +29,41 @@ const (
 	pageTokenVersion = 1
 )
 
-// azPage is the page member of a search request.
+// azPage is the page member of a search request: its token and limit as sent (other members
+// are ignored).
 type azPage struct {
-	Token      *string                    `json:"token"`
-	Limit      json.RawMessage            `json:"limit"`
-	Properties map[string]json.RawMessage `json:"properties"`
+	Token *string
+	Limit json.RawMessage
+}
+
+// decodePage reads the page member of a search request as sent (nil: absent); a member given
+// twice is refused.
+func decodePage(raw []byte) (*azPage, error) {
+	obj, err := objectValue(raw, field("page"))
+	if obj == nil || err != nil {
+		return nil, err
+	}
+	p := &azPage{}
+	it := members(obj, field("page"))
+	for {
+		key, v, ok, err := it.next()
+		if err != nil || !ok {
+			return p, err
+		}
+		switch string(key) {
+		case "token":
+			if isNull(v) {
+				continue
+			}
+			s, err := stringValue(v, field("page").with("token"))
+			if err != nil {
+				return nil, err
+			}
+			p.Token = &s
+		case "limit":
+			p.Limit = json.RawMessage(v)
+		}
+	}
 }
 
 // pageToken is the decoded token: version, query digest, last key returned.
@@ -50,21 +80,26 @@ type pageReq struct {
 	digest string
 }
 
-// searchDigest identifies a search: its kind and everything of the request but the token.
-func searchDigest(kind string, body any) string {
-	raw, _ := json.Marshal(body) // maps and structs of JSON values always marshal
+// searchDigest identifies a search: its kind and its query (everything of the request but
+// the page token: the caller passes what it read, with the page's limit).
+func searchDigest(kind string, query any) string {
+	raw, _ := json.Marshal(query) // maps and structs of JSON values always marshal
 	sum := sha256.Sum256(append([]byte(kind+"\x00"), raw...))
 	return hex.EncodeToString(sum[:12])
 }
 
-// parsePage validates page against the query's digest. body is the request with its token
-// removed (the caller restores nothing: the token is read first).
-func parsePage(p *azPage, kind string, body any) (pageReq, error) {
+// parsePage validates page (nil: absent) against the digest of the query, which includes
+// the page's limit.
+func parsePage(p *azPage, kind string, query any) (pageReq, error) {
 	var token string
-	if p != nil && p.Token != nil {
-		token, p.Token = *p.Token, nil
+	var limit json.RawMessage
+	if p != nil {
+		limit = p.Limit
+		if p.Token != nil {
+			token = *p.Token
+		}
 	}
-	req := pageReq{limit: defaultPageLimit, digest: searchDigest(kind, body)}
+	req := pageReq{limit: defaultPageLimit, digest: searchDigest(kind, [2]any{query, limit})}
 	if p != nil && p.Limit != nil {
 		var n int64
 		err := json.Unmarshal(p.Limit, &n) // a JSON integer: not a string, a fraction or null

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -17,17 +16,6 @@ const (
 	authzenSearchSubject  = "/access/v1/search/subject"
 	authzenSearchResource = "/access/v1/search/resource"
 )
-
-// azSearch is the body of every search request (AuthZEN 1.0 §8). The member the search is
-// about may carry an id, which is ignored, as the specification says; action search ignores
-// action.
-type azSearch struct {
-	Subject  *azSearchEntity            `json:"subject"`
-	Action   *azSearchAction            `json:"action"`
-	Resource *azSearchEntity            `json:"resource"`
-	Context  map[string]json.RawMessage `json:"context"`
-	Page     *azPage                    `json:"page"`
-}
 
 // azSearchResponse is a search's answer: page first, as the specification recommends.
 type azSearchResponse struct {
@@ -46,48 +34,36 @@ type azTypedID struct {
 	ID   string `json:"id"`
 }
 
-// searchedSubjectType reads the type of the subjects a subject search asks for.
-func searchedSubjectType(s *azSearchEntity) (string, error) {
-	switch {
-	case s == nil:
-		return "", apperr.Field("subject", "is required")
-	case s.Type == nil || *s.Type == "":
-		return "", apperr.Field("subject.type", "is required")
-	}
-	switch *s.Type {
-	case principal.TypeUser, principal.TypeUserGroup, principal.TypeAPIClient:
-		return *s.Type, nil
-	}
-	return "", apperr.Field("subject.type", "must be user, user-group or api-client")
-}
-
 // searchSubject answers who may do an action on a resource: the principals of the type asked
-// for, in principal order, each confirmed by the decision an evaluation would give.
+// for, in principal order, each confirmed by the decision an evaluation would give, named as
+// authzen_search_types.go says.
 func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	var body azSearch
-	if err := decodeJSON(w, r, &body); err != nil {
-		a.writeError(w, r, err)
+	body, p, _, ok := a.azRequest(w, r)
+	if !ok {
 		return
 	}
-	typ, action, resource, page, err := parseSubjectSearch(&body)
+	s, err := parseSubjectSearch(&body, p)
+	var res resolved
 	if err == nil {
-		err = a.mayAsk(c, resource)
+		res, err = a.resolveResource(c, p, &s.q)
+	}
+	if err == nil {
+		err = a.mayAsk(c, res.resource)
 	}
 	if err != nil {
 		a.writeError(w, r, err)
 		return
 	}
-	keys := a.subjectKeys(c, typ, action, resource)
+	var keys []string
+	perm, known := a.Authz.PermissionFor(res.provider, res.typ, s.q.action)
+	if res.deny == "" && known {
+		keys = a.subjectKeys(c, s.kind, perm, res.resource)
+	}
 	var failed error
-	conditional := map[string][]string{}
-	found, next := pageOf(page, keys, func(pr string) bool {
-		d, err := a.decidePrincipal(c, pr, action, resource, &body)
+	found, next := pageOf(s.page, keys, func(pr string) bool {
+		d, err := a.decidePrincipal(c, pr, perm, res.resource)
 		if err != nil && failed == nil {
 			failed = err
-		}
-		if err == nil && !d.Decision && len(d.conditionalOn) > 0 {
-			conditional[pr] = d.conditionalOn
-			return true
 		}
 		return err == nil && d.Decision
 	})
@@ -95,28 +71,12 @@ func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal
 		a.writeError(w, r, failed)
 		return
 	}
+	where := a.resourceWhere(c, res.resource)
 	results := make([]any, 0, len(found))
 	for _, pr := range found {
-		_, id, _ := strings.Cut(pr, ":")
-		results = append(results, searchResult(typ, id, conditional[pr]))
+		results = append(results, azTypedID{Type: s.asked, ID: a.subjectAnswer(pr, where)})
 	}
 	writeJSON(w, http.StatusOK, azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results})
-}
-
-// parseSubjectSearch validates a subject search; the subject's id is ignored.
-func parseSubjectSearch(body *azSearch) (typ, action string, resource grn.GRN, page pageReq, err error) {
-	if typ, err = searchedSubjectType(body.Subject); err != nil {
-		return
-	}
-	if action, err = actionName(body.Action, "action"); err != nil {
-		return
-	}
-	if resource, err = resourceGRN(body.Resource, "resource"); err != nil {
-		return
-	}
-	body.Subject.ID = nil // ignored: not part of the query
-	page, err = parsePage(body.Page, "subject", body)
-	return
 }
 
 // subjectKeys lists, sorted, the principals of type typ that may hold action on resource: the
@@ -141,149 +101,84 @@ func (a *API) subjectKeys(c *principal.Caller, typ, action string, resource grn.
 }
 
 // searchResource answers which resources of a type a subject may do an action on, in the
-// caller's workspace: the single resources keyhold knows of (named by an assignment or a
-// scope group), each confirmed by a decision, in GRN order; and, in context.wildcard_scopes,
-// the wider grants (the whole workspace, a wildcard, a parent resource) that cover every
-// resource of the type under them, known or not.
+// PDP's workspace (the caller's, for the root PDP): the single resources keyhold knows of
+// (named by an assignment or a scope group), each confirmed by a decision, in GRN order, named
+// as authzen_search_types.go says; and, in context.wildcard_scopes (GRNs), the wider grants
+// (the whole workspace, a wildcard, a parent resource) that cover every resource of the type
+// under them, known or not.
 func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	var body azSearch
-	if err := decodeJSON(w, r, &body); err != nil {
-		a.writeError(w, r, err)
+	body, p, _, ok := a.azRequest(w, r)
+	if !ok {
 		return
 	}
-	q, ws, rtype, page, err := parseResourceSearch(&body, c)
+	s, err := parseResourceSearch(&body, p)
+	var ws grn.GRN
+	if err == nil {
+		ws, err = pdpWorkspace(c, p)
+	}
 	if err == nil {
 		err = a.mayAsk(c, ws)
 	}
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	principals, where, deny, err := a.subject(c, &q, ws)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	var cands, wide []string
-	if deny == "" {
-		cands, wide = a.Authz.ResourceCandidates(where, principals, q.action, rtype)
-	}
-	q.subject, q.actionObj, q.context = body.Subject.asObject(), body.Action.asObject(), body.Context
-	facts := &conditionFacts{a: a, q: &q, user: attributesUser(principals)}
-	conditional := map[string][]string{}
-	decide := func(text string) (rbac.Decision, bool) {
-		g, err := grn.Parse(text)
-		if err != nil {
-			return rbac.Decision{}, false
+	var keys []string
+	if err == nil {
+		if keys = a.Authz.ResourceTypes(p.provider, s.rtype); len(keys) > 1 {
+			err = apperr.Field("resource.type", "names a resource type of several providers (%s): send <provider>/<type> or use a provider's PDP", strings.Join(keys, ", "))
 		}
-		q.resource = azObject{}
-		q.resource["type"], _ = json.Marshal(rtype)
-		q.resource["id"], _ = json.Marshal(text)
-		return a.Authz.DecideWith(where, principals, q.action, g, &rbac.Facts{Source: facts}), true
+	}
+	var principals []string
+	var where rbac.Where
+	var deny string
+	if err == nil {
+		principals, where, deny, err = a.subject(c, &s.q, ws)
+	}
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	var perm, provider, typ string
+	var cands, wide []string
+	if len(keys) == 1 {
+		provider, typ, _ = strings.Cut(keys[0], "/")
+		var known bool
+		if perm, known = a.Authz.PermissionFor(provider, typ, s.q.action); known && deny == "" {
+			cands, wide = a.Authz.ResourceCandidates(where, principals, perm, keys[0])
+		}
 	}
 	allowed := func(text string) bool {
-		d, ok := decide(text)
-		if ok && !d.Allowed {
-			if on := missingConditions(d.Unmet); len(on) > 0 {
-				conditional[text] = on
-				return true
-			}
-		}
-		return ok && d.Allowed
+		g, err := grn.Parse(text)
+		return err == nil && a.Authz.Decide(where, principals, perm, g).Allowed
 	}
-	found, next := pageOf(page, cands, allowed)
+	found, next := pageOf(s.page, cands, allowed)
+	bare := !strings.Contains(s.rtype, "/")
 	results := make([]any, 0, len(found))
 	for _, text := range found {
-		results = append(results, searchResult(*body.Resource.Type, text, conditional[text]))
+		id := text
+		if bare {
+			id = resourceAnswer(text, ws, provider, typ)
+		}
+		results = append(results, azTypedID{Type: s.rtype, ID: id})
 	}
 	out := azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results}
-	strict := func(text string) bool { d, ok := decide(text); return ok && d.Allowed }
-	loose := func(text string) bool { return allowed(text) && !strict(text) }
-	if scopes := confirmedWide(wide, rtype, ws, strict); len(scopes) > 0 {
-		out.Context = map[string]any{"wildcard_scopes": scopes}
-	}
-	if scopes := confirmedWide(wide, rtype, ws, loose); len(scopes) > 0 {
-		if out.Context == nil {
-			out.Context = map[string]any{}
+	if len(keys) == 1 {
+		if scopes := confirmedWide(wide, keys[0], ws, allowed); len(scopes) > 0 {
+			out.Context = map[string]any{"wildcard_scopes": scopes}
 		}
-		out.Context["conditional_wildcard_scopes"] = scopes
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// searchResult is one result of a subject or resource search: {type, id}, and for a result
-// that only conditions this search could not evaluate would allow (a property the request
-// does not carry), properties {conditional: true, conditions: [...]}.
-func searchResult(typ, id string, conditions []string) any {
-	if len(conditions) == 0 {
-		return azTypedID{Type: typ, ID: id}
+// pdpWorkspace is the GRN of the workspace a PDP answers for: its own, or for the root PDP
+// the caller's.
+func pdpWorkspace(c *principal.Caller, p pdp) (grn.GRN, error) {
+	ws := p.workspace
+	if ws == "" {
+		ws = c.WorkspaceID
 	}
-	return map[string]any{"type": typ, "id": id, "properties": map[string]any{"conditional": true, "conditions": conditions}}
-}
-
-// missingConditions lists, once each, the conditions that failed for want of a property.
-func missingConditions(unmet []rbac.ConditionResult) []string {
-	var out []string
-	for _, u := range unmet {
-		if u.Missing && !slices.Contains(out, u.Condition) {
-			out = append(out, u.Condition)
-		}
-	}
-	return out
-}
-
-// parseResourceSearch validates a resource search. The resource's type is a resource type
-// "<provider>/<type>"; its id is ignored. The search covers the caller's workspace, whose GRN
-// stands as the query's resource (for the caller's right to ask, and where assignments count).
-func parseResourceSearch(body *azSearch, c *principal.Caller) (evalQuery, grn.GRN, string, pageReq, error) {
-	var q evalQuery
-	var err error
-	if q.subjectType, q.subjectID, err = subjectOf(body.Subject, "subject"); err != nil {
-		return q, grn.GRN{}, "", pageReq{}, err
-	}
-	if q.action, err = actionName(body.Action, "action"); err != nil {
-		return q, grn.GRN{}, "", pageReq{}, err
-	}
-	rtype, err := searchedResourceType(body.Resource)
+	g, err := grn.Workspace(grn.DefaultPlatform, ws)
 	if err != nil {
-		return q, grn.GRN{}, "", pageReq{}, err
+		return grn.GRN{}, apperr.New(apperr.Forbidden, "resource search needs a token of a workspace")
 	}
-	ws, err := grn.Workspace(grn.DefaultPlatform, c.WorkspaceID)
-	if err != nil {
-		return q, grn.GRN{}, "", pageReq{}, apperr.New(apperr.Forbidden, "resource search needs a token of a workspace")
-	}
-	body.Resource.ID = nil // ignored: not part of the query
-	page, err := parsePage(body.Page, "resource", body)
-	return q, ws, rtype, page, err
-}
-
-// searchedResourceType reads "<provider>/<type>" from a resource search's resource.type.
-func searchedResourceType(res *azSearchEntity) (string, error) {
-	switch {
-	case res == nil:
-		return "", apperr.Field("resource", "is required")
-	case res.Type == nil || *res.Type == "":
-		return "", apperr.Field("resource.type", "is required")
-	}
-	provider, typ, ok := strings.Cut(*res.Type, "/")
-	if !ok || !isSegment(provider) || !isSegment(typ) {
-		return "", apperr.Field("resource.type", "must be a resource type <provider>/<type>")
-	}
-	return *res.Type, nil
-}
-
-// isSegment reports whether s is a GRN segment (letters, digits, '-', '_', '.').
-func isSegment(s string) bool {
-	if s == "" || s == "." || s == ".." || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
+	return g, nil
 }
 
 // confirmedWide keeps the wide scopes under which the subject holds the action on every

@@ -6,86 +6,188 @@ import (
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/identity"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/rbac"
 )
 
-// The subject and resource search requests (authzen_search.go) are decoded into these
-// structs; the evaluation endpoints and action search read azBody instead.
-type azSearchEntity struct {
-	Type       *string                    `json:"type"`
-	ID         *string                    `json:"id"`
-	Properties map[string]json.RawMessage `json:"properties"`
+// The search requests are read like evaluations (authzen_request.go), in AuthZEN's vocabulary
+// or keyhold's, and answered in the vocabulary they were asked in:
+//
+//   - subjects: a user is answered by its external id (the identity provider's subject, by
+//     which a PEP knows it) when it has one that names it alone in the workspace, else by its
+//     keyhold id; groups and API clients by their keyhold ids; the type as asked ("identity"
+//     stays "identity");
+//   - resources: asked with a bare type ("record"), by the id the PEP used (the GRN's last
+//     segment with grn.EscapeID undone), or by the GRN when the resource is not one of the
+//     type's (type, id) resources of the workspace (nested under another, another region);
+//     asked with a resource type key ("<provider>/<type>"), by GRN, as before;
+//   - actions: asked about a (type, id) resource, by the permission's short name on the type
+//     ("view" for sad.record.view) when it has one; asked about a GRN, by full name.
+
+// searchKey is what identifies a search query for its page tokens (authzen_page.go): the PDP
+// and the members read, as sent (compacted when marshalled), and the page's limit.
+type searchKey struct {
+	PDP                                [2]string
+	Subject, Action, Resource, Context json.RawMessage
 }
 
-type azSearchAction struct {
-	Name       *string                    `json:"name"`
-	Properties map[string]json.RawMessage `json:"properties"`
+func keyOf(p pdp, body *azBody) searchKey {
+	return searchKey{PDP: [2]string{p.workspace, p.provider}, Subject: body.subject, Action: body.action,
+		Resource: body.resource, Context: body.context}
 }
 
-// entity is v (a search's entity or action) as the evaluation parsers read it.
-func entity(v any) azEntity {
-	raw, _ := json.Marshal(v) // structs of strings and raw JSON always marshal
-	e, _ := decodeEntity(raw, fieldName{})
-	return e
+// searchPage reads the page member of a search and checks its token against the query.
+func searchPage(kind string, p pdp, body *azBody) (pageReq, error) {
+	pg, err := decodePage(body.page)
+	if err != nil {
+		return pageReq{}, err
+	}
+	return parsePage(pg, kind, keyOf(p, body))
 }
 
-// subjectOf reads a search's subject as an evaluation's.
-func subjectOf(s *azSearchEntity, field string) (string, string, error) {
-	if s == nil {
-		return "", "", apperr.Field(field, "is required")
-	}
-	e := entity(s)
-	return parseSubject(&e, fieldName{name: field})
+// subjectSearch is a checked subject search: the type of subjects asked for (keyhold's and as
+// sent), the action and the resource as an evaluation reads them (the subject's id is
+// ignored, as the specification says).
+type subjectSearch struct {
+	q           evalQuery
+	kind, asked string
+	page        pageReq
 }
 
-// asObject is a as an azObject, for conditions.
-func (a *azAction) asObject() azObject {
-	if a == nil {
-		return nil
+func parseSubjectSearch(body *azBody, p pdp) (subjectSearch, error) {
+	var s subjectSearch
+	subj, err := decodeEntity(body.subject, field("subject"))
+	if err != nil {
+		return s, err
 	}
-	o := azObject{}
-	if a.Name != nil {
-		o["name"], _ = json.Marshal(*a.Name)
+	if subj.raw == nil {
+		return s, apperr.Field("subject", "is required")
 	}
-	if a.Properties != nil {
-		o["properties"], _ = json.Marshal(a.Properties)
+	if s.asked, err = required(subj.typ, field("subject").with("type"), maxActionNameLen); err != nil {
+		return s, err
 	}
-	return o
+	if s.kind = subjectTypes[s.asked]; s.kind == "" || s.kind == subjectTypeToken {
+		return s, apperr.Field("subject.type", "must be user (or identity), user-group or api-client")
+	}
+	s.q.subject = subj
+	if err = s.q.setAction(body.action, field("action")); err != nil {
+		return s, err
+	}
+	if err = s.q.setResource(body.resource, field("resource")); err != nil {
+		return s, err
+	}
+	if err = s.q.setContext(body.context, field("context")); err != nil {
+		return s, err
+	}
+	s.page, err = searchPage("subject", p, body)
+	return s, err
 }
 
-// actionName reads a search's action name.
-func actionName(a *azSearchAction, field string) (string, error) {
-	if a == nil {
-		return "", apperr.Field(field, "is required")
-	}
-	e := entity(a)
-	return parseAction(&e, fieldName{name: field})
+// resourceSearch is a checked resource search: the subject and action as an evaluation reads
+// them, and the resource type as sent (its id is ignored).
+type resourceSearch struct {
+	q     evalQuery
+	rtype string
+	page  pageReq
 }
 
-// resourceGRN reads a search's resource, which must be a GRN (in id or properties.grn).
-func resourceGRN(r *azSearchEntity, field string) (grn.GRN, error) {
-	if r == nil {
-		return grn.GRN{}, apperr.Field(field, "is required")
+func parseResourceSearch(body *azBody, p pdp) (resourceSearch, error) {
+	var s resourceSearch
+	if err := s.q.setSubject(body.subject, field("subject")); err != nil {
+		return s, err
 	}
-	q := evalQuery{resource: entity(r)}
-	if err := parseResource(&q, fieldName{name: field}); err != nil {
-		return grn.GRN{}, err
+	if err := s.q.setAction(body.action, field("action")); err != nil {
+		return s, err
 	}
-	if q.grnMember == "" {
-		return grn.GRN{}, apperr.Field(field+".id", "must be a GRN, or properties.grn must give one")
+	res, err := decodeEntity(body.resource, field("resource"))
+	if err != nil {
+		return s, err
 	}
-	return q.grn, nil
+	if res.raw == nil {
+		return s, apperr.Field("resource", "is required")
+	}
+	if s.rtype, err = required(res.typ, field("resource").with("type"), maxActionNameLen); err != nil {
+		return s, err
+	}
+	if provider, typ, ok := strings.Cut(s.rtype, "/"); !ok && !isSegment(provider) || ok && (!isSegment(provider) || !isSegment(typ)) {
+		return s, apperr.Field("resource.type", "must be a resource type: <type> or <provider>/<type>")
+	}
+	s.q.resource = res
+	if err = s.q.setContext(body.context, field("context")); err != nil {
+		return s, err
+	}
+	s.page, err = searchPage("resource", p, body)
+	return s, err
 }
 
-// decidePrincipal decides for a principal ("<type>:<id>") as an evaluation about it would,
-// conditions reading the search request's resource, action and context (body may be nil).
-func (a *API) decidePrincipal(c *principal.Caller, pr, action string, resource grn.GRN, body *azSearch) (azDecision, error) {
+// isSegment reports whether s is a GRN segment (letters, digits, '-', '_', '.').
+func isSegment(s string) bool {
+	if s == "" || s == "." || s == ".." || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// subjectAnswer is the id a subject search answers for principal pr ("<type>:<id>"): the
+// external id of a user of w's workspace when it names that user alone among the users w's
+// assignments count for (so that an evaluation about it finds the same user), else the
+// keyhold id (an MSP's users reaching a tenant are named by keyhold id: their identity
+// provider's subject is not the tenant's to learn).
+func (a *API) subjectAnswer(pr string, w rbac.Where) string {
+	typ, id, _ := strings.Cut(pr, ":")
+	if typ != principal.TypeUser || a.Users == nil {
+		return id
+	}
+	u, ok := a.Users.Get(id)
+	if !ok || u.ExternalID == "" || !u.MemberOf(w.Workspace) { // an MSP's user: not the tenant's to learn
+		return id
+	}
+	if p, res := a.Users.Find(u.ExternalID, w.Workspace, w.MSP); res != identity.Found || p.ID != id {
+		return id
+	}
+	return u.ExternalID
+}
+
+// resourceAnswer is the id a resource search asked with a bare type answers for the GRN text:
+// the id EscapeID made its last segment from, when the GRN is the (type, id) resource of the
+// workspace ws of provider and typ (what an evaluation maps (typ, id) to); else the GRN.
+func resourceAnswer(text string, ws grn.GRN, provider, typ string) string {
+	g, err := grn.Parse(text)
+	if err != nil || g.Workspace != ws.Workspace || g.Region != defaultRegion || g.Provider != provider ||
+		len(g.Path) != 1 || g.Path[0].Type != typ {
+		return text
+	}
+	id, err := grn.UnescapeID(g.Path[0].ID)
+	if err != nil || id == grn.Wildcard || strings.HasPrefix(id, "grn:") { // "grn:..." would be read back as a GRN
+		return text
+	}
+	return id
+}
+
+// actionAnswer is the name an action search answers for permission perm: its short name on
+// the resource type (provider, typ) when asked about a (type, id) resource, else perm.
+func actionAnswer(perm, provider, typ string, short bool) string {
+	if !short || provider == "" || typ == "" {
+		return perm
+	}
+	prefix := provider + "." + typ + "."
+	if name, ok := strings.CutPrefix(perm, prefix); ok && name != "" {
+		return name
+	}
+	return perm
+}
+
+// decidePrincipal decides for a principal ("<type>:<id>") as an evaluation about it would.
+func (a *API) decidePrincipal(c *principal.Caller, pr, action string, resource grn.GRN) (azDecision, error) {
 	typ, id, _ := strings.Cut(pr, ":")
 	q := evalQuery{subjectType: typ, subjectID: id, action: action}
-	if body != nil {
-		q.subject = (&azEntity{Type: &typ, ID: &id}).asObject()
-		q.resource, q.actionObj, q.context = body.Resource.asObject(), body.Action.asObject(), body.Context
-	}
 	res := resolved{resource: resource, provider: resource.Provider}
 	if len(resource.Path) > 0 {
 		res.typ = resource.Path[len(resource.Path)-1].Type
