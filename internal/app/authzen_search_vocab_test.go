@@ -28,7 +28,7 @@ func searchIDs(t *testing.T, w *decisionWorld, path string, body map[string]any)
 
 // TestSearchVocabulary checks that the searches answer in the vocabulary they are asked in:
 // bare resource types give the ids a PEP uses (the GRN encoding undone; a GRN where the
-// resource is not a (type, id) one), (type, id) resources give short action names, users
+// resource is not a (type, id) one) and short action names, users
 // are named by their external id when it names them alone; and that every answer reads
 // back as an evaluation that allows it.
 func TestSearchVocabulary(t *testing.T) {
@@ -110,6 +110,10 @@ func TestSearchVocabulary(t *testing.T) {
 	}
 	if got := names(map[string]string{"type": "servers", "id": "1"}); len(full) == 0 || !slices.Equal(got, trimmed) || slices.Equal(got, full) {
 		t.Errorf("action names %v, full %v", got, full)
+	}
+	// keyhold's type key asks in keyhold's vocabulary: full names (as the CLI's can-i type:id).
+	if got := names(map[string]string{"type": "svc/servers", "id": "1"}); !slices.Equal(got, full) {
+		t.Errorf("action names with a type key %v, want %v", got, full)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/grn"
@@ -359,7 +360,7 @@ func unmetConditions(list []rbac.ConditionResult) []map[string]any {
 
 // searchAction answers the effective permissions of a subject on a resource (AuthZEN's
 // action search): permission names in order, paged like the other searches, by short name
-// when the resource was given as (type, id) (authzen_search_types.go). An action member in
+// when the resource was given as (bare type, id) (authzen_search_types.go). An action member in
 // the request is ignored, as every member a search does not read.
 func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	body, p, explain, ok := a.azRequest(w, r)
@@ -400,7 +401,7 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 		names[i], byName[grants[i].Permission] = grants[i].Permission, &grants[i]
 	}
 	found, next := pageOf(page, names, func(string) bool { return true })
-	short := q.grnMember == ""
+	short := q.grnMember == "" && !strings.Contains(q.resType, "/") // asked in the PEP's vocabulary
 	results := make([]any, 0, len(found))
 	for _, name := range found {
 		results = append(results, actionResult(byName[name], actionAnswer(name, res.provider, res.typ, short), q.explain))

@@ -22,8 +22,9 @@ import (
 //     segment with grn.EscapeID undone), or by the GRN when the resource is not one of the
 //     type's (type, id) resources of the workspace (nested under another, another region);
 //     asked with a resource type key ("<provider>/<type>"), by GRN, as before;
-//   - actions: asked about a (type, id) resource, by the permission's short name on the type
-//     ("view" for sad.record.view) when it has one; asked about a GRN, by full name.
+//   - actions: asked about a resource (bare type, id), by the permission's short name on the
+//     type ("view" for sad.record.view) when it has one; asked about a GRN, or with a resource
+//     type key ("sad/record"), by full name.
 
 // searchKey is what identifies a search query for its page tokens (authzen_page.go): the PDP
 // and the members read, as sent (compacted when marshalled), and the page's limit.
