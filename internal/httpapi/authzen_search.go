@@ -61,7 +61,7 @@ func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal
 	}
 	var failed error
 	found, next := pageOf(s.page, keys, func(pr string) bool {
-		d, err := a.decidePrincipal(c, pr, perm, res.resource)
+		d, err := a.decidePrincipal(c, &s.q, pr, perm, res.resource)
 		if err != nil && failed == nil {
 			failed = err
 		}

@@ -185,10 +185,12 @@ func actionAnswer(perm, provider, typ string, short bool) string {
 	return perm
 }
 
-// decidePrincipal decides for a principal ("<type>:<id>") as an evaluation about it would.
-func (a *API) decidePrincipal(c *principal.Caller, pr, action string, resource grn.GRN) (azDecision, error) {
+// decidePrincipal decides for a principal ("<type>:<id>") as an evaluation about it would,
+// with the search's resource, action and context as sent (base), which conditions read.
+func (a *API) decidePrincipal(c *principal.Caller, base *evalQuery, pr, action string, resource grn.GRN) (azDecision, error) {
 	typ, id, _ := strings.Cut(pr, ":")
-	q := evalQuery{subjectType: typ, subjectID: id, action: action}
+	q := *base
+	q.subjectType, q.subjectID, q.action, q.explain = typ, id, action, false
 	res := resolved{resource: resource, provider: resource.Provider}
 	if len(resource.Path) > 0 {
 		res.typ = resource.Path[len(resource.Path)-1].Type
