@@ -239,6 +239,9 @@ func TestSearchWithConditions(t *testing.T) {
 		u := it.(map[string]any)
 		ids[u["id"].(string)] = u["username"].(string)
 	}
+	for _, u := range interopUsers { // subject search names users by their external id
+		ids[u.sub] = u.email
+	}
 	todo := wsGRN(w.ws) + "/regions/default/providers/todo/todo/t1"
 	search := func(res map[string]any) (allowed, conditional []string) {
 		body := map[string]any{"subject": map[string]any{"type": "user"}, "action": map[string]any{"name": "todo.todo.can_update_todo"},

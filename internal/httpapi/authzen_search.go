@@ -60,10 +60,15 @@ func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal
 		keys = a.subjectKeys(c, s.kind, perm, res.resource)
 	}
 	var failed error
+	conditional := map[string][]string{}
 	found, next := pageOf(s.page, keys, func(pr string) bool {
 		d, err := a.decidePrincipal(c, &s.q, pr, perm, res.resource)
 		if err != nil && failed == nil {
 			failed = err
+		}
+		if err == nil && !d.Decision && len(d.conditionalOn) > 0 {
+			conditional[pr] = d.conditionalOn
+			return true
 		}
 		return err == nil && d.Decision
 	})
@@ -74,7 +79,7 @@ func (a *API) searchSubject(w http.ResponseWriter, r *http.Request, c *principal
 	where := a.resourceWhere(c, res.resource)
 	results := make([]any, 0, len(found))
 	for _, pr := range found {
-		results = append(results, azTypedID{Type: s.asked, ID: a.subjectAnswer(pr, where)})
+		results = append(results, searchResult(s.asked, a.subjectAnswer(pr, where), conditional[pr]))
 	}
 	writeJSON(w, http.StatusOK, azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results})
 }
@@ -144,27 +149,77 @@ func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principa
 			cands, wide = a.Authz.ResourceCandidates(where, principals, perm, keys[0])
 		}
 	}
-	allowed := func(text string) bool {
+	bare := !strings.Contains(s.rtype, "/")
+	answer := func(text string) string {
+		if bare {
+			return resourceAnswer(text, ws, provider, typ)
+		}
+		return text
+	}
+	// Conditions read the request's subject, action and context, and each candidate as the
+	// resource {type, id}, named as the answer names it (what a PEP's evaluation would send).
+	q := s.q
+	facts := &conditionFacts{a: a, q: &q, user: attributesUser(principals)}
+	decide := func(text string) (rbac.Decision, bool) {
 		g, err := grn.Parse(text)
-		return err == nil && a.Authz.Decide(where, principals, perm, g).Allowed
+		if err != nil {
+			return rbac.Decision{}, false
+		}
+		q.resource = typedEntity(s.rtype, answer(text))
+		return a.Authz.DecideWith(where, principals, perm, g, &rbac.Facts{Source: facts}), true
+	}
+	conditional := map[string][]string{}
+	allowed := func(text string) bool {
+		d, ok := decide(text)
+		if ok && !d.Allowed {
+			if on := missingConditions(d.Unmet); len(on) > 0 {
+				conditional[text] = on
+				return true
+			}
+		}
+		return ok && d.Allowed
 	}
 	found, next := pageOf(s.page, cands, allowed)
-	bare := !strings.Contains(s.rtype, "/")
 	results := make([]any, 0, len(found))
 	for _, text := range found {
-		id := text
-		if bare {
-			id = resourceAnswer(text, ws, provider, typ)
-		}
-		results = append(results, azTypedID{Type: s.rtype, ID: id})
+		results = append(results, searchResult(s.rtype, answer(text), conditional[text]))
 	}
 	out := azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results}
 	if len(keys) == 1 {
-		if scopes := confirmedWide(wide, keys[0], ws, allowed); len(scopes) > 0 {
+		strict := func(text string) bool { d, ok := decide(text); return ok && d.Allowed }
+		loose := func(text string) bool { return allowed(text) && !strict(text) }
+		if scopes := confirmedWide(wide, keys[0], ws, strict); len(scopes) > 0 {
 			out.Context = map[string]any{"wildcard_scopes": scopes}
+		}
+		if scopes := confirmedWide(wide, keys[0], ws, loose); len(scopes) > 0 {
+			if out.Context == nil {
+				out.Context = map[string]any{}
+			}
+			out.Context["conditional_wildcard_scopes"] = scopes
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// searchResult is one result of a subject or resource search: {type, id}, and for a result
+// that only conditions this search could not evaluate would allow (a property the request
+// does not carry), properties {conditional: true, conditions: [...]}.
+func searchResult(typ, id string, conditions []string) any {
+	if len(conditions) == 0 {
+		return azTypedID{Type: typ, ID: id}
+	}
+	return map[string]any{"type": typ, "id": id, "properties": map[string]any{"conditional": true, "conditions": conditions}}
+}
+
+// missingConditions lists, once each, the conditions that failed for want of a property.
+func missingConditions(unmet []rbac.ConditionResult) []string {
+	var out []string
+	for _, u := range unmet {
+		if u.Missing && !slices.Contains(out, u.Condition) {
+			out = append(out, u.Condition)
+		}
+	}
+	return out
 }
 
 // pdpWorkspace is the GRN of the workspace a PDP answers for: its own, or for the root PDP

@@ -186,14 +186,23 @@ func actionAnswer(perm, provider, typ string, short bool) string {
 }
 
 // decidePrincipal decides for a principal ("<type>:<id>") as an evaluation about it would,
-// with the search's resource, action and context as sent (base), which conditions read.
+// conditions reading the candidate as the subject and the search's resource, action and
+// context as sent (base).
 func (a *API) decidePrincipal(c *principal.Caller, base *evalQuery, pr, action string, resource grn.GRN) (azDecision, error) {
 	typ, id, _ := strings.Cut(pr, ":")
 	q := *base
 	q.subjectType, q.subjectID, q.action, q.explain = typ, id, action, false
+	q.subject = typedEntity(typ, id) // conditions see the candidate as the subject
 	res := resolved{resource: resource, provider: resource.Provider}
 	if len(resource.Path) > 0 {
 		res.typ = resource.Path[len(resource.Path)-1].Type
 	}
 	return a.decide(c, &q, &res)
+}
+
+// typedEntity is the entity {"type": typ, "id": id}, as a request would send it.
+func typedEntity(typ, id string) azEntity {
+	raw, _ := json.Marshal(azTypedID{Type: typ, ID: id}) // two strings always marshal
+	e, _ := decodeEntity(raw, fieldName{})
+	return e
 }
