@@ -41,6 +41,7 @@ func (a *API) iamRoutes() {
 	a.userAttributeRoutes()
 	a.userGroupRoutes()
 	a.scimRoutes()
+	a.scimUserRoutes()
 	a.authzenRoutes()
 }
 

@@ -141,8 +141,11 @@ func (s *Service) RemoveUser(ctx context.Context, c *principal.Caller, rawID str
 			return err
 		}
 		left, err := tx.CountMemberships(ctx, u.ID)
-		if err != nil || left > 0 {
+		if err != nil {
 			return err
+		}
+		if left > 0 {
+			return releaseControl(ctx, tx, c.WorkspaceID, u.ID, s.now())
 		}
 		creds, err := tx.ListCredentials(ctx, storage.CredentialQuery{OwnerID: u.ID})
 		if err != nil {
@@ -157,6 +160,17 @@ func (s *Service) RemoveUser(ctx context.Context, c *principal.Caller, rawID str
 		return notFoundOr(err, errUserNotFound, "remove user")
 	}
 	return s.synced(ctx)
+}
+
+// releaseControl hands a user that workspace ws controlled (SCIM) back to keyhold's own API
+// when ws lets it go: no workspace controls it any more.
+func releaseControl(ctx context.Context, tx storage.Store, ws, userID string, now time.Time) error {
+	u, err := tx.GetUser(ctx, userID)
+	if err != nil || u.SourceWorkspace != ws {
+		return err
+	}
+	u.Source, u.SourceWorkspace, u.UpdatedAt = storage.SourceLocal, "", now
+	return tx.UpdateUser(ctx, u, 0)
 }
 
 func removeFromWorkspace(ctx context.Context, tx storage.Store, ws, userID string) error {

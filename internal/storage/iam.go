@@ -96,13 +96,26 @@ type AssignmentQuery struct {
 }
 
 // MemberQuery selects the users who are members of a workspace. Filter may use the columns
-// u.id, u.email, u.first_name, u.last_name, u.external_id, u.active, u.last_login,
-// u.created_at and u.updated_at.
+// u.id, u.email, u.first_name, u.last_name, u.display_name, u.country_code, u.external_id,
+// u.active, u.source, u.last_login, u.created_at and u.updated_at. Members come by creation
+// (the default), by display name or by last login (Sort), descending when Desc.
 type MemberQuery struct {
 	WorkspaceID string
 	Filter      Predicate
 	Page        Page
+	Sort        MemberSort
+	Desc        bool
 }
+
+// MemberSort is the order of a MemberQuery.
+type MemberSort int
+
+// Orders of members.
+const (
+	SortCreated MemberSort = iota
+	SortDisplayName
+	SortLastLogin
+)
 
 // Sources of users and user groups: who manages their lifecycle.
 const (

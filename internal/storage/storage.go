@@ -44,18 +44,26 @@ type Workspace struct {
 // as {}; stored compact), at most MaxUserAttributes bytes; text keeps User comparable and
 // immutable when views share it. LastLogin is the last time one of the
 // user's credentials obtained a token (zero: never); it is written by RecordLogins only.
+// DisplayName and CountryCode are SCIM's displayName and GreenLake's countryCode. Source is
+// who manages the user's lifecycle (SourceLocal, SourceSCIM; "" stores as SourceLocal) and
+// SourceWorkspace, for SourceSCIM, the workspace whose provisioning controls its profile and
+// active state.
 type User struct {
-	ID         string
-	Email      string
-	FirstName  string
-	LastName   string
-	ExternalID string
-	Inactive   bool
-	Attributes string
-	LastLogin  time.Time
-	Generation int64
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	ID              string
+	Email           string
+	FirstName       string
+	LastName        string
+	DisplayName     string
+	CountryCode     string
+	ExternalID      string
+	Inactive        bool
+	Source          string
+	SourceWorkspace string
+	Attributes      string
+	LastLogin       time.Time
+	Generation      int64
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
 }
 
 // MaxUserAttributes bounds the size in bytes of a user's Attributes as stored (compact JSON).
@@ -214,7 +222,8 @@ type Users interface {
 	GetUserByEmail(ctx context.Context, email string) (*User, error)
 	// CreateUser (above) fails with ErrConflict when the email is taken, ErrLimit for
 	// attributes over MaxUserAttributes; it sets u.Attributes to the stored text.
-	// UpdateUser replaces a user's email, names, external id, Inactive and attributes, sets
+	// UpdateUser replaces a user's email, names, display name, country code, external id,
+	// Inactive, source, source workspace and attributes, sets
 	// UpdatedAt and increments the generation (written back into u with the stored record).
 	// When ifGeneration is not 0 the user must still be at that generation (ErrStale
 	// otherwise). ErrNotFound for an unknown user, ErrConflict for an email taken, ErrLimit
@@ -227,6 +236,9 @@ type Users interface {
 	RecordLogins(ctx context.Context, logins []Login) error
 	AddMember(ctx context.Context, workspaceID, userID string, at time.Time) error
 	IsMember(ctx context.Context, workspaceID, userID string) (bool, error)
+	// InactiveUsers lists the ids of the users whose Inactive is set (for the credential
+	// view, which refuses their credentials).
+	InactiveUsers(ctx context.Context) ([]string, error)
 }
 
 // Credentials stores API client credentials.

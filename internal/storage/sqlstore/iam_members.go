@@ -14,8 +14,24 @@ func (s *Store) ListMembers(ctx context.Context, q storage.MemberQuery) ([]stora
 		where, args = append(where, "("+q.Filter.SQL+")"), append(args, q.Filter.Args...)
 	}
 	return page(s, ctx, userColsU,
-		"users u JOIN workspace_members m ON m.user_id = u.id", where, args, "u.created_at, u.id", q.Page,
+		"users u JOIN workspace_members m ON m.user_id = u.id", where, args, memberOrder(q), q.Page,
 		func(r *sql.Rows) (storage.User, error) { return scanUser(r) })
+}
+
+// memberOrder is the ORDER BY of a member query: always ending with the id, so that pages
+// never overlap. The display name sorts as SCIM shows it: the email when it is not set.
+func memberOrder(q storage.MemberQuery) string {
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	switch q.Sort {
+	case storage.SortDisplayName:
+		return "LOWER(COALESCE(NULLIF(u.display_name, ''), u.email))" + dir + ", u.id" + dir
+	case storage.SortLastLogin:
+		return "u.last_login" + dir + ", u.id" + dir
+	}
+	return "u.created_at" + dir + ", u.id" + dir
 }
 
 // RemoveMember ends a workspace membership.

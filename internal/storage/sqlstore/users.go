@@ -12,15 +12,16 @@ import (
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const userCols = `id, email, first_name, last_name, external_id, active, attributes, last_login, generation, created_at, updated_at`
+const userCols = `id, email, first_name, last_name, display_name, country_code, external_id, active, source, source_workspace, attributes, last_login, generation, created_at, updated_at`
 
 // userColsU is userCols qualified by the alias u, for joins.
-const userColsU = `u.id, u.email, u.first_name, u.last_name, u.external_id, u.active, u.attributes, u.last_login, u.generation, u.created_at, u.updated_at`
+var userColsU = "u." + strings.ReplaceAll(userCols, ", ", ", u.")
 
 func scanUser(r interface{ Scan(...any) error }) (storage.User, error) {
 	var u storage.User
 	var active bool
-	err := r.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.ExternalID, &active, &u.Attributes,
+	err := r.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.CountryCode, &u.ExternalID, &active,
+		&u.Source, &u.SourceWorkspace, &u.Attributes,
 		timeField{&u.LastLogin}, &u.Generation, timeField{&u.CreatedAt}, timeField{&u.UpdatedAt})
 	u.Inactive = !active
 	return u, err
@@ -54,10 +55,13 @@ func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 		return err
 	}
 	u.Attributes = attrs
+	if u.Source == "" {
+		u.Source = storage.SourceLocal
+	}
 	return s.write(ctx, func(s *Store) error {
-		if _, err := s.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Email, u.FirstName, u.LastName, u.ExternalID, !u.Inactive, attrs, u.LastLogin,
-			u.Generation, u.CreatedAt, u.UpdatedAt); err != nil {
+		if _, err := s.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.FirstName, u.LastName, u.DisplayName, u.CountryCode, u.ExternalID, !u.Inactive,
+			u.Source, u.SourceWorkspace, attrs, u.LastLogin, u.Generation, u.CreatedAt, u.UpdatedAt); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindUser, u.ID)
@@ -70,12 +74,17 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User, ifGeneration in
 	if err != nil {
 		return err
 	}
+	source := u.Source
+	if source == "" {
+		source = storage.SourceLocal
+	}
 	return s.write(ctx, func(s *Store) error {
-		res, err := s.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, external_id = ?,
-			active = ?, attributes = ?, generation = generation + 1, updated_at = ?
+		res, err := s.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, display_name = ?,
+			country_code = ?, external_id = ?, active = ?, source = ?, source_workspace = ?, attributes = ?,
+			generation = generation + 1, updated_at = ?
 			WHERE id = ? AND (? = 0 OR generation = ?)`,
-			u.Email, u.FirstName, u.LastName, u.ExternalID, !u.Inactive, attrs, u.UpdatedAt,
-			u.ID, ifGeneration, ifGeneration)
+			u.Email, u.FirstName, u.LastName, u.DisplayName, u.CountryCode, u.ExternalID, !u.Inactive, source,
+			u.SourceWorkspace, attrs, u.UpdatedAt, u.ID, ifGeneration, ifGeneration)
 		if err != nil {
 			return err
 		}
@@ -112,6 +121,11 @@ func (s *Store) RecordLogins(ctx context.Context, logins []storage.Login) error 
 		}
 		return nil
 	})
+}
+
+// InactiveUsers lists the ids of inactive users; see storage.Users.
+func (s *Store) InactiveUsers(ctx context.Context) ([]string, error) {
+	return s.column(ctx, `SELECT id FROM users WHERE active = ?`, false)
 }
 
 // GetUser reads one user.

@@ -30,6 +30,7 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"Workspaces", testWorkspaces},
 		{"Users", testUsers},
 		{"UserProfile", testUserProfile},
+		{"UserSCIMColumns", testUserSCIMColumns},
 		{"UserLogins", testUserLogins},
 		{"Credentials", testCredentials},
 		{"CredentialRotation", testCredentialRotation},

@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,58 @@ func testUserLogins(t *testing.T, s storage.Store) {
 	mustNil(t, err)
 	if after != seq {
 		t.Errorf("RecordLogins appended to the change log (seq %d -> %d)", seq, after)
+	}
+}
+
+// testUserSCIMColumns: the SCIM columns round-trip through CreateUser and UpdateUser,
+// InactiveUsers lists exactly the inactive users, and members sort by display name and by
+// last login in both directions.
+func testUserSCIMColumns(t *testing.T, s storage.Store) {
+	ctx := context.Background()
+	ws := newWorkspace(t, s, storage.WorkspaceStandard, "")
+	plain := newUser(t, s, ws.ID)
+	if got, err := s.GetUser(ctx, plain.ID); err != nil || got.Source != storage.SourceLocal || got.SourceWorkspace != "" {
+		t.Fatalf("a plain user reads %+v, %v: want source Local and no source workspace", got, err)
+	}
+	id := ids.New()
+	u := &storage.User{ID: id, Email: id + "@example.test", DisplayName: "Zed", CountryCode: "FR",
+		Source: storage.SourceSCIM, SourceWorkspace: ws.ID, Generation: 1, CreatedAt: now, UpdatedAt: now}
+	mustNil(t, s.CreateUser(ctx, u))
+	mustNil(t, s.AddMember(ctx, ws.ID, id, now))
+	got, err := s.GetUser(ctx, id)
+	mustNil(t, err)
+	if !sameUser(got, u) {
+		t.Fatalf("GetUser = %+v, want %+v", got, u)
+	}
+	before, err := s.InactiveUsers(ctx)
+	mustNil(t, err)
+	upd := *got
+	upd.DisplayName, upd.CountryCode, upd.Inactive, upd.Source, upd.SourceWorkspace = "Zoe", "DE", true, "", ""
+	upd.UpdatedAt = now.Add(time.Minute)
+	mustNil(t, s.UpdateUser(ctx, &upd, got.Generation))
+	if upd.DisplayName != "Zoe" || upd.CountryCode != "DE" || !upd.Inactive || upd.Source != storage.SourceLocal || upd.SourceWorkspace != "" {
+		t.Fatalf("UpdateUser wrote back %+v", upd)
+	}
+	after, err := s.InactiveUsers(ctx)
+	mustNil(t, err)
+	if len(after) != len(before)+1 || !slices.Contains(after, id) || slices.Contains(before, id) {
+		t.Fatalf("InactiveUsers %v then %v, want %s added", before, after, id)
+	}
+	mustNil(t, s.RecordLogins(ctx, []storage.Login{{UserID: id, At: now.Add(time.Hour)}}))
+	for _, c := range []struct {
+		sort  storage.MemberSort
+		desc  bool
+		first string
+	}{
+		{storage.SortDisplayName, false, plain.ID}, // its email (hex) sorts before "zoe"
+		{storage.SortDisplayName, true, id},
+		{storage.SortLastLogin, false, plain.ID}, // never before an hour later
+		{storage.SortLastLogin, true, id},
+	} {
+		list, total, err := s.ListMembers(ctx, storage.MemberQuery{WorkspaceID: ws.ID, Sort: c.sort, Desc: c.desc, Page: storage.Page{Limit: 1}})
+		mustNil(t, err)
+		if total < 2 || len(list) != 1 || list[0].ID != c.first {
+			t.Errorf("sort %d desc %v: %d of %d, first %v, want %s", c.sort, c.desc, len(list), total, list, c.first)
+		}
 	}
 }
