@@ -22,7 +22,10 @@ type Entry struct {
 	OwnerID          string
 	ProvisionID      string
 	Generation       int64
-	hash             []byte
+	// OwnerInactive: the owner is deactivated (SCIM active false); the credential must
+	// neither obtain tokens nor have its tokens honoured while it is set.
+	OwnerInactive bool
+	hash          []byte
 	// prevHash, when set, is the secret a rotation replaced; it authenticates until
 	// prevExpires.
 	prevHash    []byte
@@ -209,8 +212,8 @@ func (x *Index) replaced(id string, old, next *Entry) {
 	}
 }
 
-// Kinds implements changefeed.Handler.
-func (x *Index) Kinds() []string { return []string{storage.KindCredential} }
+// Kinds implements changefeed.Handler: credentials, and users for their active state.
+func (x *Index) Kinds() []string { return []string{storage.KindCredential, storage.KindUser} }
 
 // Load implements changefeed.Handler.
 func (x *Index) Load(ctx context.Context, s storage.Store) error {
@@ -218,9 +221,19 @@ func (x *Index) Load(ctx context.Context, s storage.Store) error {
 	if err != nil {
 		return err
 	}
+	off, err := s.InactiveUsers(ctx)
+	if err != nil {
+		return err
+	}
+	inactive := make(map[string]struct{}, len(off))
+	for _, u := range off {
+		inactive[u] = struct{}{}
+	}
 	m := make(map[string]*Entry, len(all))
 	for i := range all {
-		m[all[i].ID] = entryOf(&all[i])
+		e := entryOf(&all[i])
+		_, e.OwnerInactive = inactive[e.OwnerID]
+		m[all[i].ID] = e
 	}
 	owned := map[string]map[string]struct{}{}
 	x.mu.Lock()
@@ -237,7 +250,20 @@ func (x *Index) Load(ctx context.Context, s storage.Store) error {
 
 // Apply implements changefeed.Handler.
 func (x *Index) Apply(ctx context.Context, s storage.Store, c storage.Change) error {
+	if c.Kind == storage.KindUser {
+		return x.applyUser(ctx, s, c.Key)
+	}
 	cred, err := s.GetCredential(ctx, c.Key)
+	inactive := false
+	if err == nil && cred.OwnerID != "" {
+		owner, uerr := s.GetUser(ctx, cred.OwnerID)
+		switch {
+		case uerr == nil:
+			inactive = owner.Inactive
+		case !errors.Is(uerr, storage.ErrNotFound):
+			return uerr
+		}
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	switch {
@@ -249,9 +275,38 @@ func (x *Index) Apply(ctx context.Context, s storage.Store, c storage.Change) er
 		return err
 	default:
 		next := entryOf(cred)
+		next.OwnerInactive = inactive
 		x.replaced(c.Key, x.entries[c.Key], next)
 		x.setOwner(c.Key, x.entries[c.Key], next)
 		x.entries[c.Key] = next
+	}
+	return nil
+}
+
+// applyUser follows a user's active state onto the credentials it owns. A user owning no
+// credential is not read: its state is read when a credential of its appears.
+func (x *Index) applyUser(ctx context.Context, s storage.Store, id string) error {
+	x.mu.RLock()
+	n := len(x.owned[id])
+	x.mu.RUnlock()
+	inactive := false
+	if n > 0 {
+		u, err := s.GetUser(ctx, id)
+		switch {
+		case err == nil:
+			inactive = u.Inactive
+		case !errors.Is(err, storage.ErrNotFound):
+			return err
+		}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for cid := range x.owned[id] {
+		if e := x.entries[cid]; e != nil && e.OwnerInactive != inactive {
+			next := *e // entries are replaced, never changed in place
+			next.OwnerInactive = inactive
+			x.entries[cid] = &next
+		}
 	}
 	return nil
 }

@@ -210,7 +210,7 @@ func TestIndexApplyAndLoad(t *testing.T) {
 	if _, ok := e.index.Get(e.id); ok {
 		t.Fatal("present after Load of a store without it")
 	}
-	if kinds := e.index.Kinds(); len(kinds) != 1 || kinds[0] != storage.KindCredential {
+	if kinds := e.index.Kinds(); len(kinds) != 2 || kinds[0] != storage.KindCredential || kinds[1] != storage.KindUser {
 		t.Fatalf("Kinds = %v", kinds)
 	}
 }
@@ -371,5 +371,70 @@ func BenchmarkAuthenticateRotating(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestIndexOwnerInactive: a user's deactivation and reactivation reach the credentials it
+// owns through the user's change, a credential appearing for an inactive owner carries it,
+// and a reload keeps it.
+func TestIndexOwnerInactive(t *testing.T) {
+	e := newIndexEnv(t)
+	ctx := e.ctx
+	setActive := func(active bool) {
+		t.Helper()
+		u, err := e.store.GetUser(ctx, e.u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Inactive = !active
+		if err := e.store.UpdateUser(ctx, u, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.index.Apply(ctx, e.store, storage.Change{Kind: storage.KindUser, Key: e.u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inactive := func(id string) bool {
+		t.Helper()
+		got, ok := e.index.Get(id)
+		if !ok {
+			t.Fatalf("credential %s unknown", id)
+		}
+		return got.OwnerInactive
+	}
+	if inactive(e.id) {
+		t.Fatal("an active owner's credential reads inactive")
+	}
+	setActive(false)
+	if !inactive(e.id) {
+		t.Fatal("deactivation did not reach the owner's credential")
+	}
+	if _, ok := e.index.Authenticate(e.id, e.secret); !ok {
+		t.Fatal("Authenticate must still match the secret: the token service refuses on OwnerInactive")
+	}
+	id2 := ids.New()
+	_, hash := NewSecret()
+	if err := e.store.CreateCredential(ctx, &storage.Credential{ID: id2, WorkspaceID: e.ws, OwnerID: e.u, Name: "two",
+		SecretHash: hash, Generation: 1, CreatedAt: t0, UpdatedAt: t0}, DefaultMaxPerOwner); err != nil {
+		t.Fatal(err)
+	}
+	e.apply(t, id2)
+	if !inactive(id2) {
+		t.Fatal("a credential made for an inactive owner reads active")
+	}
+	fresh := NewIndex()
+	if err := fresh.Load(ctx, e.store); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := fresh.Get(e.id); !got.OwnerInactive {
+		t.Fatal("Load lost the owner's deactivation")
+	}
+	setActive(true)
+	if inactive(e.id) || inactive(id2) {
+		t.Fatal("reactivation did not reach the owner's credentials")
+	}
+	// A user change for a user owning nothing is applied without effect.
+	if err := e.index.Apply(ctx, e.store, storage.Change{Kind: storage.KindUser, Key: ids.New()}); err != nil {
+		t.Fatal(err)
 	}
 }

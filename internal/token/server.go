@@ -158,6 +158,13 @@ func (s *Server) authenticateClientFor(r *http.Request, f *form, ws string, issu
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication failed", basic: f.basic}
 	}
+	if e.OwnerInactive {
+		// The right secret of a deactivated user's credential: refused like any failure (the
+		// client learns nothing more), not counted against the source (nothing is guessed).
+		s.clientFailed(r, f, ws, FailOwnerInactive)
+		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
+			description: "client authentication failed", basic: f.basic}
+	}
 	return e, nil
 }
 
@@ -275,6 +282,8 @@ const (
 	FailMissing     = "missing"      // no client id
 	FailMalformed   = "malformed"    // a Basic header that is not one, or a client id that is no id
 	FailWrongIssuer = "wrong_issuer" // the right secret, sent to another workspace's issuer
+	// FailOwnerInactive: the right secret of a credential whose owner is deactivated.
+	FailOwnerInactive = "owner_inactive"
 )
 
 // why classifies a failed authentication (ok: the secret matched, the issuer did not).

@@ -209,7 +209,7 @@ func (v *Verifier) VerifyIfCached(raw string) (caller *principal.Caller, c *Clai
 }
 
 // live checks what can change after issuance: expiry, revocation, the credential's existence
-// and generation, the workspace's existence, and for a caller acting in a tenant from its MSP,
+// and generation, its owner being active, the workspace's existence, and for a caller acting in a tenant from its MSP,
 // that the tenant still belongs to the MSP and (for exchanged tokens) that an MSP assignment
 // still reaches it. ws is the canonical id of c's workspace.
 // mayRead allows a sync of the views when the credential is unknown (see credential).
@@ -229,6 +229,9 @@ func (v *Verifier) live(c *Claims, ws string, mayRead bool) (*principal.Caller, 
 	e, ok := v.credential(clientID, c.Generation, mayRead)
 	if !ok || e.Generation != c.Generation {
 		return nil, invalid("token's credential was reset or deleted")
+	}
+	if e.OwnerInactive {
+		return nil, invalid("token's credential belongs to a deactivated user")
 	}
 	if e.TokenWorkspaceID != home {
 		return nil, invalid("token's credential belongs to another workspace")

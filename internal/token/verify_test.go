@@ -574,6 +574,34 @@ func TestVerifyLiveChecks(t *testing.T) {
 		}
 	})
 
+	t.Run("owner deactivated", func(t *testing.T) {
+		// The owner's state alone refuses the tokens (their generation unchanged): the
+		// verifier reads OwnerInactive, which the user's change sets and clears.
+		e := newTokenEnv(t, jose.ES256)
+		cached, _ := e.mint(t)
+		if _, _, err := e.v.Verify(cached); err != nil {
+			t.Fatal(err)
+		}
+		setActive := func(active bool) {
+			u, err := e.store.GetUser(ctx, e.user)
+			tmust(t, err)
+			u.Inactive = !active
+			tmust(t, e.store.UpdateUser(ctx, u, 0))
+			tmust(t, e.creds.Apply(ctx, e.store, storage.Change{Kind: storage.KindUser, Key: e.user}))
+		}
+		setActive(false)
+		assertInvalid(t, e.v, cached)
+		uncached, _ := e.mint(t)
+		assertInvalid(t, e.v, uncached)
+		if _, _, cached, err := e.v.VerifyIfCached(cached); !cached || err == nil {
+			t.Fatalf("VerifyIfCached of a deactivated owner's token: cached %v, err %v", cached, err)
+		}
+		setActive(true)
+		if _, _, err := e.v.Verify(cached); err != nil {
+			t.Fatalf("without a generation change, reactivation restores the token: %v", err)
+		}
+	})
+
 	t.Run("credential deleted", func(t *testing.T) {
 		e := newTokenEnv(t, jose.ES256)
 		cached, _ := e.mint(t)
