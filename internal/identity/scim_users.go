@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/keyhold/keyhold/internal/apperr"
@@ -501,7 +502,7 @@ func (s *Service) PatchSCIMUser(ctx context.Context, c *principal.Caller, id str
 			return err
 		}
 		if deactivate {
-			return endCredentialTokens(ctx, tx, u.ID)
+			return endCredentialTokens(ctx, tx, u.ID, next.UpdatedAt)
 		}
 		return nil
 	})
@@ -518,15 +519,16 @@ func (s *Service) PatchSCIMUser(ctx context.Context, c *principal.Caller, id str
 	return &next, s.synced(ctx)
 }
 
-// endCredentialTokens moves every credential of the user to its next generation, secret
-// kept: tokens issued before are refused from then on, as after a reset.
-func endCredentialTokens(ctx context.Context, tx storage.Store, userID string) error {
+// endCredentialTokens moves every credential of the user to its next generation, secrets
+// (and a rotation's overlap) kept: tokens issued before are refused from then on, as after
+// a reset.
+func endCredentialTokens(ctx context.Context, tx storage.Store, userID string, at time.Time) error {
 	creds, err := tx.ListCredentials(ctx, storage.CredentialQuery{OwnerID: userID})
 	if err != nil {
 		return err
 	}
 	for _, cr := range creds {
-		if _, err := tx.ResetCredential(ctx, cr.ID, cr.SecretHash, cr.UpdatedAt); err != nil {
+		if _, err := tx.EndCredentialTokens(ctx, cr.ID, at); err != nil {
 			return err
 		}
 	}

@@ -251,6 +251,10 @@ type Credentials interface {
 	// ResetCredential replaces the secret hash, forgets any previous secret and increments
 	// the generation.
 	ResetCredential(ctx context.Context, id string, secretHash []byte, at time.Time) (*Credential, error)
+	// EndCredentialTokens increments the generation (ending every token issued before) and
+	// keeps the secrets and their dates: a deactivated owner's credentials. ErrNotFound for
+	// an unknown credential.
+	EndCredentialTokens(ctx context.Context, id string, at time.Time) (*Credential, error)
 	// RotateCredentialSecret makes secretHash the current secret and keeps the current one as
 	// the previous secret until prevExpires; the generation (and so every token) is kept. It
 	// fails with ErrConflict when a previous secret is still valid at at.

@@ -99,6 +99,13 @@ func (s *Store) ResetCredential(ctx context.Context, id string, secretHash []byt
 	})
 }
 
+// EndCredentialTokens moves a credential to its next generation, secrets kept.
+func (s *Store) EndCredentialTokens(ctx context.Context, id string, at time.Time) (*storage.Credential, error) {
+	return s.updateCredential(ctx, id, func(s *Store) error {
+		return mustAffect(s.exec(ctx, `UPDATE credentials SET generation = generation + 1, updated_at = ? WHERE id = ?`, at, id))
+	})
+}
+
 // RotateCredentialSecret keeps the current secret as the previous one until prevExpires and
 // stores the new one; the generation stays.
 func (s *Store) RotateCredentialSecret(ctx context.Context, id string, secretHash []byte, at, prevExpires time.Time) (*storage.Credential, error) {

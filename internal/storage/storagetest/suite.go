@@ -180,6 +180,21 @@ func testCredentials(t *testing.T, s storage.Store) {
 	}
 	_, err = s.ResetCredential(ctx, ids.New(), []byte("x"), later)
 	mustIs(t, err, storage.ErrNotFound)
+	// EndCredentialTokens: the next generation, the secret and its date kept, one change.
+	seq, err := s.LatestSeq(ctx)
+	mustNil(t, err)
+	evenLater := later.Add(time.Minute)
+	ended, err := s.EndCredentialTokens(ctx, c.ID, evenLater)
+	mustNil(t, err)
+	if ended.Generation != 3 || string(ended.SecretHash) != "new" || !ended.UpdatedAt.Equal(evenLater) ||
+		!ended.SecretCreatedAt.Equal(reset.SecretCreatedAt) {
+		t.Fatalf("EndCredentialTokens = %+v after %+v", ended, reset)
+	}
+	if changes, err := s.ChangesSince(ctx, seq, 10); err != nil || len(changes) != 1 || changes[0].Kind != storage.KindCredential {
+		t.Fatalf("EndCredentialTokens logged %+v, %v", changes, err)
+	}
+	_, err = s.EndCredentialTokens(ctx, ids.New(), later)
+	mustIs(t, err, storage.ErrNotFound)
 	mustNil(t, s.DeleteCredential(ctx, c.ID))
 	mustIs(t, s.DeleteCredential(ctx, c.ID), storage.ErrNotFound)
 	_, err = s.GetCredential(ctx, c.ID)
