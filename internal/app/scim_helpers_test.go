@@ -36,7 +36,13 @@ type scimWorld struct {
 
 func newSCIMWorld(t *testing.T) *scimWorld {
 	t.Helper()
-	e := apptest.Start(t, app.Config{})
+	return newSCIMWorldWith(t, app.Config{})
+}
+
+// newSCIMWorldWith is newSCIMWorld on a node of configuration cfg (PostgreSQL, say).
+func newSCIMWorldWith(t *testing.T, cfg app.Config) *scimWorld {
+	t.Helper()
+	e := apptest.Start(t, cfg)
 	o := e.CreateWorkspace(t, "Other Corp", storage.WorkspaceStandard, "other-admin@example.test")
 	return &scimWorld{e: e, ws: e.Admin.WorkspaceID, other: o.WorkspaceID, admin: e.AdminToken(t),
 		otherAdmin: e.Token(t, o.WorkspaceID, o.ClientID, o.ClientSecret)}

@@ -12,8 +12,9 @@ import (
 // grants a role, deactivate it (its token and its credential are refused at once),
 // reactivate it (its credential works again, its old token stays dead), take it out of the
 // group, delete it (a retried delete answers 404).
-func TestSCIMProvisioningScenario(t *testing.T) {
-	w := newSCIMWorld(t)
+func TestSCIMProvisioningScenario(t *testing.T) { testSCIMProvisioning(t, newSCIMWorld(t)) }
+
+func testSCIMProvisioning(t *testing.T, w *scimWorld) {
 	e := w.e
 	const email = "jane.doe@example.test"
 

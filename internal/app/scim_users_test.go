@@ -8,8 +8,10 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/keyhold/keyhold/internal/app"
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage/postgres/pgtest"
 )
 
 const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -37,8 +39,18 @@ func userNames(m map[string]any) []string {
 // TestSCIMUsers is RFC 7643/7644 behaviour of SCIM users: create, read, filters, paging and
 // sorting, PATCH in its forms (path, value path, no path, extensions), ETags and If-Match,
 // and the error format with its scimType.
-func TestSCIMUsers(t *testing.T) {
-	w := newSCIMWorld(t)
+func TestSCIMUsers(t *testing.T) { testSCIMUsers(t, newSCIMWorld(t)) }
+
+// TestSCIMUsersPostgres runs the same on PostgreSQL (filters, sorting and paging compile to
+// its SQL too) with the provisioning scenario.
+func TestSCIMUsersPostgres(t *testing.T) {
+	cfg := app.Config{Database: pgtest.Database(t)}
+	t.Run("conformance", func(t *testing.T) { testSCIMUsers(t, newSCIMWorldWith(t, cfg)) })
+	cfg = app.Config{Database: pgtest.Database(t)}
+	t.Run("provisioning", func(t *testing.T) { testSCIMProvisioning(t, newSCIMWorldWith(t, cfg)) })
+}
+
+func testSCIMUsers(t *testing.T, w *scimWorld) {
 	ada := w.call(t, "POST", scimUsers, w.admin, newUser("Ada@Example.test", "Ada", "Lovelace", true), http.StatusCreated)
 	id := ada["id"].(string)
 	ext := ada[userExt].(map[string]any)
