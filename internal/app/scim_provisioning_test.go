@@ -2,7 +2,11 @@ package app_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
 
 	"github.com/keyhold/keyhold/internal/rbac"
 )
@@ -45,6 +49,16 @@ func testSCIMProvisioning(t *testing.T, w *scimWorld) {
 		"subject": "user-group:" + gid, "role": predefined(rbac.RoleWorkspaceObserver), "scope": []string{wsGRN(w.ws)}}, http.StatusCreated))
 	cred := createCred(t, e, w.admin, map[string]string{"credentialName": "jane", "ownerId": id})
 	tok := e.Token(t, w.ws, cred.ClientID, cred.ClientSecret)
+	// The credential authenticates with a signed assertion too (private_key_jwt).
+	key := newPKJKey(t, jose.ES256)
+	if resp, raw := putKeys(t, e, w.admin, cred.ID, map[string]any{"jwks": jwksOf(key)}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("put keys: %d %s", resp.StatusCode, raw)
+	}
+	tokenURL := e.TokenURL(w.ws)
+	assertion := func() url.Values {
+		return assertionForm(key.assertion(t, pkjClaims(cred.ClientID, tokenURL, time.Now())))
+	}
+	postFormOK(t, e, tokenURL, assertion())
 	w.scimErr(t, "GET", scimUsers, tok, nil, http.StatusForbidden, "")
 	add := patch(op("add", "members", refs(id)))
 	w.call(t, "PATCH", scimGroups+"/"+gid, w.admin, add, http.StatusOK)
@@ -61,6 +75,8 @@ func testSCIMProvisioning(t *testing.T, w *scimWorld) {
 	if status, code := credTokenStatus(t, e, w.ws, cred.ClientID, cred.ClientSecret); status != http.StatusUnauthorized || code != "invalid_client" {
 		t.Fatalf("token for a deactivated user's credential: %d %s", status, code)
 	}
+	resp, raw := e.PostForm(t, tokenURL, assertion())
+	wantInvalidClient(t, resp, raw, "a deactivated user's credential with private_key_jwt")
 	got := w.call(t, "GET", scimUsers+"/"+id, w.admin, nil, http.StatusOK)
 	if got["active"] != false || got["displayName"] != "Janet Doe" || got["externalId"] != "00u1abcd" {
 		t.Fatalf("deactivated user: %v", got)
@@ -75,6 +91,7 @@ func testSCIMProvisioning(t *testing.T, w *scimWorld) {
 	w.call(t, "PATCH", scimUsers+"/"+id, w.admin, patch(op("replace", "", map[string]any{"active": true})), http.StatusOK)
 	w.scimErr(t, "GET", scimUsers, tok, nil, http.StatusUnauthorized, "")
 	fresh := e.Token(t, w.ws, cred.ClientID, cred.ClientSecret)
+	postFormOK(t, e, tokenURL, assertion())
 	w.call(t, "GET", scimUsers, fresh, nil, http.StatusOK)
 
 	// Out of the group: the role goes with it.

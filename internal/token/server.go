@@ -138,10 +138,10 @@ func (s *Server) authenticateClientFor(r *http.Request, f *form, ws string, issu
 			description: "client authentication is required", basic: f.basic}
 	}
 	if f.assertion != nil {
-		return s.authenticateAssertion(r, f, ws, issuerOK)
+		return s.ownerActive(r, f, ws)(s.authenticateAssertion(r, f, ws, issuerOK))
 	}
 	if f.clientSecret == "" && !f.basic && r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
-		return s.authenticateTLS(r, f, ws, issuerOK)
+		return s.ownerActive(r, f, ws)(s.authenticateTLS(r, f, ws, issuerOK))
 	}
 	e, ok := s.Creds.Authenticate(f.clientID, f.clientSecret)
 	if !ok {
@@ -158,14 +158,21 @@ func (s *Server) authenticateClientFor(r *http.Request, f *form, ws string, issu
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication failed", basic: f.basic}
 	}
-	if e.OwnerInactive {
-		// The right secret of a deactivated user's credential: refused like any failure (the
-		// client learns nothing more), not counted against the source (nothing is guessed).
+	return s.ownerActive(r, f, ws)(e, nil)
+}
+
+// ownerActive refuses a client that authenticated (by whatever method) but whose owner is
+// deactivated: refused like any failure (the client learns nothing more), not counted
+// against the source (nothing is guessed).
+func (s *Server) ownerActive(r *http.Request, f *form, ws string) func(credential.Entry, *oauthError) (credential.Entry, *oauthError) {
+	return func(e credential.Entry, oe *oauthError) (credential.Entry, *oauthError) {
+		if oe != nil || !e.OwnerInactive {
+			return e, oe
+		}
 		s.clientFailed(r, f, ws, FailOwnerInactive)
 		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
 			description: "client authentication failed", basic: f.basic}
 	}
-	return e, nil
 }
 
 // authenticateAssertion is client authentication by private_key_jwt: the assertion's
