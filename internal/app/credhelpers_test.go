@@ -35,6 +35,9 @@ type credResp struct {
 		ResourceURI string `json:"resourceUri"`
 		TenantName  string `json:"tenantName"`
 	} `json:"associatedTenant"`
+	AssociatedServiceManagerProvision *struct {
+		ResourceURI string `json:"resourceUri"`
+	} `json:"associatedServiceManagerProvision"`
 }
 
 type credList struct {

@@ -5,15 +5,19 @@ package app_test
 // operation is in one.
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
 
 	"github.com/keyhold/keyhold/internal/app"
 	"github.com/keyhold/keyhold/internal/app/apptest"
@@ -229,4 +233,65 @@ const knownRegion = "us-west"
 func knownServiceManager(t *testing.T, e *apptest.Env, tok string) string {
 	t.Helper()
 	return ids.New()
+}
+
+// TestProvisionReferenceAsGiven: a credential's provision reference comes back as the client
+// wrote it (v1beta1 stays v1beta1, a 32-hex id stays 32 hex) in the create answer, the list
+// and the reset answer, and every answer validates against credentials.json.
+func TestProvisionReferenceAsGiven(t *testing.T) {
+	doc := loadCredentialsDoc(t)
+	e := apptest.Start(t, app.Config{})
+	tok := e.AdminToken(t)
+	const provs = "/service-catalog/v1/service-manager-provisions"
+	prov := oamCreate(t, e, tok, provs, map[string]string{"serviceManagerId": knownServiceManager(t, e, tok), "region": knownRegion})
+	validate := func(method, op, path string, resp *http.Response, body []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.Base+path, nil)
+		in := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: openapiRoute(t, doc, method, op)},
+			Status:                 resp.StatusCode, Header: resp.Header, Body: io.NopCloser(bytes.NewReader(body)), Options: openapiOptions(),
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+			t.Errorf("%s %s: %v\n%s", method, path, err, body)
+		}
+	}
+	for i, ref := range []string{
+		"/service-catalog/v1beta1/service-manager-provisions/" + prov,
+		"/service-catalog/v1beta1/service-manager-provisions/" + ids.Hex(prov),
+		provs + "/" + prov,
+	} {
+		body := map[string]any{"credentialName": fmt.Sprintf("as given %d", i),
+			"associatedServiceManagerProvision": map[string]string{"resourceUri": ref}}
+		resp, raw := e.Do(t, http.MethodPost, credsPath, tok, body)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create with %s: %d %s", ref, resp.StatusCode, raw)
+		}
+		validate(http.MethodPost, "/workspaces/v1/credentials", credsPath, resp, raw)
+		var created struct {
+			ID                                string
+			AssociatedServiceManagerProvision struct{ ResourceURI string }
+		}
+		_ = json.Unmarshal(raw, &created)
+		if got := created.AssociatedServiceManagerProvision.ResourceURI; got != ref {
+			t.Errorf("create answered the reference %q, want %q as given", got, ref)
+		}
+		list, listRaw := listCreds(t, e, tok, "")
+		found := false
+		for _, c := range list.Items {
+			if c.ID == created.ID {
+				found = true
+				if c.AssociatedServiceManagerProvision == nil || c.AssociatedServiceManagerProvision.ResourceURI != ref {
+					t.Errorf("the list serves %+v, want %q", c.AssociatedServiceManagerProvision, ref)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("credential %s not listed: %s", created.ID, listRaw)
+		}
+		resp, raw = e.Do(t, http.MethodPost, credsPath+"/"+created.ID+"/reset", tok, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"resourceUri":"`+ref+`"`) {
+			t.Errorf("reset: %d %s, want the reference %q", resp.StatusCode, raw, ref)
+		}
+		validate(http.MethodPost, "/workspaces/v1/credentials/{credentialId}/reset", credsPath+"/"+created.ID+"/reset", resp, raw)
+	}
 }

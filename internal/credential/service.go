@@ -143,6 +143,8 @@ func (s *Service) validateCreate(ctx context.Context, c *principal.Caller, in Cr
 		if cred.ProvisionID, err = s.provision(ctx, c, in.AssociatedServiceManagerProvision); err != nil {
 			return nil, err
 		}
+		// Served back as given (v1beta1 stays v1beta1): clients compare what they sent.
+		cred.ProvisionURI = in.AssociatedServiceManagerProvision
 	}
 	return cred, nil
 }

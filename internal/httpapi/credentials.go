@@ -63,8 +63,10 @@ func (a *API) credentialOut(c *storage.Credential, secret string) credentialJSON
 		}
 		out.AssociatedTenant = ref
 	}
-	if c.ProvisionID != "" {
-		out.AssociatedServiceManagerProvision = &resourceRef{ResourceURI: "/service-catalog/v1/service-manager-provisions/" + c.ProvisionID}
+	if c.ProvisionURI != "" {
+		out.AssociatedServiceManagerProvision = &resourceRef{ResourceURI: c.ProvisionURI}
+	} else if c.ProvisionID != "" {
+		out.AssociatedServiceManagerProvision = &resourceRef{ResourceURI: provisionsPath + "/" + c.ProvisionID}
 	}
 	return out
 }

@@ -61,9 +61,12 @@ type User struct {
 	SourceWorkspace string
 	Attributes      string
 	LastLogin       time.Time
-	Generation      int64
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// Preferences: IdleTimeout (seconds) and Language; 0 and "" are "not set".
+	IdleTimeout int
+	Language    string
+	Generation  int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // MaxUserAttributes bounds the size in bytes of a user's Attributes as stored (compact JSON).
@@ -83,12 +86,15 @@ type Credential struct {
 	WorkspaceID string
 	TenantID    string
 	ProvisionID string
-	OwnerID     string
-	Name        string
-	SecretHash  []byte
-	Generation  int64
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// ProvisionURI is the provision reference as the client gave it ("" : none given, or
+	// made before keyhold kept it); it names ProvisionID.
+	ProvisionURI string
+	OwnerID      string
+	Name         string
+	SecretHash   []byte
+	Generation   int64
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 	// SecretCreatedAt is when the current secret was made (zero: with the credential or at
 	// its last reset before rotation existed).
 	SecretCreatedAt time.Time
@@ -223,7 +229,7 @@ type Users interface {
 	// CreateUser (above) fails with ErrConflict when the email is taken, ErrLimit for
 	// attributes over MaxUserAttributes; it sets u.Attributes to the stored text.
 	// UpdateUser replaces a user's email, names, display name, country code, external id,
-	// Inactive, source, source workspace and attributes, sets
+	// Inactive, source, source workspace, attributes and preferences, sets
 	// UpdatedAt and increments the generation (written back into u with the stored record).
 	// When ifGeneration is not 0 the user must still be at that generation (ErrStale
 	// otherwise). ErrNotFound for an unknown user, ErrConflict for an email taken, ErrLimit

@@ -11,11 +11,11 @@ import (
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const credentialCols = `id, workspace_id, tenant_id, provision_id, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at, jwks, jwks_uri, tls_subject_dn, tls_thumbprints`
+const credentialCols = `id, workspace_id, tenant_id, provision_id, provision_uri, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at, jwks, jwks_uri, tls_subject_dn, tls_thumbprints`
 
 func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, error) {
 	var c storage.Credential
-	err := r.Scan(&c.ID, &c.WorkspaceID, nullable{&c.TenantID}, nullable{&c.ProvisionID}, &c.OwnerID, &c.Name,
+	err := r.Scan(&c.ID, &c.WorkspaceID, nullable{&c.TenantID}, nullable{&c.ProvisionID}, &c.ProvisionURI, &c.OwnerID, &c.Name,
 		&c.SecretHash, &c.Generation, timeField{&c.CreatedAt}, timeField{&c.UpdatedAt}, timeField{&c.SecretCreatedAt},
 		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt}, &c.JWKS, &c.JWKSURI, &c.TLSSubjectDN, spaceList{&c.TLSThumbprints})
 	if len(c.PrevSecretHash) == 0 {
@@ -49,8 +49,8 @@ func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential, max
 		if maxPerOwner > 0 && n >= maxPerOwner {
 			return storage.ErrLimit
 		}
-		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.WorkspaceID, nullIfEmpty(c.TenantID), nullIfEmpty(c.ProvisionID), c.OwnerID, c.Name,
+		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.WorkspaceID, nullIfEmpty(c.TenantID), nullIfEmpty(c.ProvisionID), c.ProvisionURI, c.OwnerID, c.Name,
 			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt, c.SecretCreatedAt, c.PrevSecretHash, c.PrevSecretExpiresAt, c.JWKS, c.JWKSURI,
 			c.TLSSubjectDN, strings.Join(c.TLSThumbprints, " ")); err != nil {
 			return err

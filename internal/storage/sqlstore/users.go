@@ -12,7 +12,7 @@ import (
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const userCols = `id, email, first_name, last_name, display_name, country_code, external_id, active, source, source_workspace, attributes, last_login, generation, created_at, updated_at`
+const userCols = `id, email, first_name, last_name, display_name, country_code, external_id, active, source, source_workspace, attributes, last_login, idle_timeout, language, generation, created_at, updated_at`
 
 // userColsU is userCols qualified by the alias u, for joins.
 var userColsU = "u." + strings.ReplaceAll(userCols, ", ", ", u.")
@@ -22,7 +22,7 @@ func scanUser(r interface{ Scan(...any) error }) (storage.User, error) {
 	var active bool
 	err := r.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.DisplayName, &u.CountryCode, &u.ExternalID, &active,
 		&u.Source, &u.SourceWorkspace, &u.Attributes,
-		timeField{&u.LastLogin}, &u.Generation, timeField{&u.CreatedAt}, timeField{&u.UpdatedAt})
+		timeField{&u.LastLogin}, &u.IdleTimeout, &u.Language, &u.Generation, timeField{&u.CreatedAt}, timeField{&u.UpdatedAt})
 	u.Inactive = !active
 	return u, err
 }
@@ -59,9 +59,9 @@ func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 		u.Source = storage.SourceLocal
 	}
 	return s.write(ctx, func(s *Store) error {
-		if _, err := s.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := s.exec(ctx, `INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Email, u.FirstName, u.LastName, u.DisplayName, u.CountryCode, u.ExternalID, !u.Inactive,
-			u.Source, u.SourceWorkspace, attrs, u.LastLogin, u.Generation, u.CreatedAt, u.UpdatedAt); err != nil {
+			u.Source, u.SourceWorkspace, attrs, u.LastLogin, u.IdleTimeout, u.Language, u.Generation, u.CreatedAt, u.UpdatedAt); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindUser, u.ID)
@@ -81,10 +81,10 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User, ifGeneration in
 	return s.write(ctx, func(s *Store) error {
 		res, err := s.exec(ctx, `UPDATE users SET email = ?, first_name = ?, last_name = ?, display_name = ?,
 			country_code = ?, external_id = ?, active = ?, source = ?, source_workspace = ?, attributes = ?,
-			generation = generation + 1, updated_at = ?
+			idle_timeout = ?, language = ?, generation = generation + 1, updated_at = ?
 			WHERE id = ? AND (? = 0 OR generation = ?)`,
 			u.Email, u.FirstName, u.LastName, u.DisplayName, u.CountryCode, u.ExternalID, !u.Inactive, source,
-			u.SourceWorkspace, attrs, u.UpdatedAt, u.ID, ifGeneration, ifGeneration)
+			u.SourceWorkspace, attrs, u.IdleTimeout, u.Language, u.UpdatedAt, u.ID, ifGeneration, ifGeneration)
 		if err != nil {
 			return err
 		}

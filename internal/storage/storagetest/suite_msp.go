@@ -107,6 +107,18 @@ func testProvisions(t *testing.T, s storage.Store) {
 	if total != 1 || len(list) != 1 {
 		t.Fatalf("ListProvisions = %+v", list)
 	}
+	// A credential keeps the provision reference as its client wrote it.
+	u := newUser(t, s, ws.ID)
+	ref := "/service-catalog/v1beta1/service-manager-provisions/" + p.ID
+	cred := &storage.Credential{ID: ids.New(), WorkspaceID: ws.ID, ProvisionID: p.ID, ProvisionURI: ref, OwnerID: u.ID,
+		Name: "provisioned", SecretHash: []byte{1}, Generation: 1, CreatedAt: now, UpdatedAt: now}
+	mustNil(t, s.CreateCredential(ctx, cred, 0))
+	gotCred, err := s.GetCredential(ctx, cred.ID)
+	mustNil(t, err)
+	if gotCred.ProvisionID != p.ID || gotCred.ProvisionURI != ref {
+		t.Fatalf("GetCredential = %+v, want provision %s given as %s", gotCred, p.ID, ref)
+	}
+	mustNil(t, s.DeleteCredential(ctx, cred.ID))
 	mustNil(t, s.DeleteProvision(ctx, p.ID))
 	mustIs(t, s.DeleteProvision(ctx, p.ID), storage.ErrNotFound)
 }

@@ -21,14 +21,15 @@ func testUserProfile(t *testing.T, s storage.Store) {
 	plain := newUser(t, s, ws.ID)
 	got, err := s.GetUser(ctx, plain.ID)
 	mustNil(t, err)
-	if got.Inactive || string(got.Attributes) != "{}" || !got.LastLogin.IsZero() || got.FirstName != "" || got.ExternalID != "" {
+	if got.Inactive || string(got.Attributes) != "{}" || !got.LastLogin.IsZero() || got.FirstName != "" || got.ExternalID != "" ||
+		got.IdleTimeout != 0 || got.Language != "" {
 		t.Fatalf("a user created without a profile reads %+v: want active, {} attributes, no login", got)
 	}
 
 	id := ids.New()
 	full := &storage.User{ID: id, Email: id + "@example.test", FirstName: "Ada", LastName: "Lovelace",
 		ExternalID: "okta-00u1", Inactive: true, Attributes: (`{ "dept": "R&D", "level": 3 }`),
-		Generation: 1, CreatedAt: now, UpdatedAt: now}
+		IdleTimeout: 900, Language: "fr", Generation: 1, CreatedAt: now, UpdatedAt: now}
 	mustNil(t, s.CreateUser(ctx, full))
 	if full.Attributes != `{"dept":"R&D","level":3}` {
 		t.Fatalf("CreateUser wrote back attributes %s, want them compact", full.Attributes)
@@ -48,8 +49,9 @@ func testUserProfile(t *testing.T, s storage.Store) {
 	upd := *got
 	upd.FirstName, upd.LastName, upd.ExternalID, upd.Inactive = "Augusta", "King", "okta-00u2", false
 	upd.Attributes, upd.UpdatedAt = (`{"dept":"Math"}`), later
+	upd.IdleTimeout, upd.Language = 3600, "de"
 	mustNil(t, s.UpdateUser(ctx, &upd, got.Generation))
-	if upd.Generation != got.Generation+1 || upd.FirstName != "Augusta" || upd.Inactive ||
+	if upd.Generation != got.Generation+1 || upd.FirstName != "Augusta" || upd.Inactive || upd.IdleTimeout != 3600 || upd.Language != "de" ||
 		string(upd.Attributes) != `{"dept":"Math"}` || !upd.UpdatedAt.Equal(later) || !upd.CreatedAt.Equal(now) {
 		t.Fatalf("UpdateUser wrote back %+v", upd)
 	}
