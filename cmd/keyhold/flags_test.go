@@ -17,6 +17,10 @@ import (
 // flag or a KEYHOLD_* variable alike, with a message naming the flag and the range.
 func TestServeRefusesOutOfRangeValues(t *testing.T) {
 	dir := t.TempDir()
+	badCatalog := filepath.Join(t.TempDir(), "catalog.yaml")
+	if err := os.WriteFile(badCatalog, []byte("regions:\n  - {id: lab-1, name: Lab}\nserviceManagers:\n  - {id: nope, name: X, regions: [lab-1]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		env  []string
@@ -34,6 +38,8 @@ func TestServeRefusesOutOfRangeValues(t *testing.T) {
 		{nil, []string{"KEYHOLD_TOKEN_CACHE_SIZE=-1"}, "--token-cache-size -1: must be between 1 and 100000000"},
 		{[]string{"--shed-delay", "500us"}, nil, "--shed-delay 500µs: must be between 1ms and 1s (0s: never shed by delay)"},
 		{nil, []string{"KEYHOLD_SHED_DELAY=2s"}, "--shed-delay 2s: must be between 1ms and 1s"},
+		{[]string{"--service-catalog", badCatalog}, nil, `--service-catalog: service catalogue ` + badCatalog + `: serviceManagers[0].id: "nope" is not a UUID`},
+		{nil, []string{"KEYHOLD_SERVICE_CATALOG=" + badCatalog + ".txt"}, "--service-catalog: service catalogue " + badCatalog + ".txt: the file name must end in .json, .yaml or .yml"},
 	} {
 		args := append([]string{"serve", "--listen", "127.0.0.1:0"}, c.args...)
 		r := runBinary(t, dir, c.env, args...)

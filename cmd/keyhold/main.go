@@ -17,6 +17,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/keyhold/keyhold/internal/app"
+	"github.com/keyhold/keyhold/internal/catalog"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/storage/sqlite"
@@ -80,6 +81,7 @@ type serveCmd struct {
 	MaxConnsPerAddr  int           `help:"Connections one source address (IPv6: one /64) may hold; trusted proxies have no share. 0: an eighth of --max-connections, at least 32." default:"0" env:"KEYHOLD_MAX_CONNECTIONS_PER_ADDRESS" name:"max-connections-per-address"`
 	MaxInFlight      int           `help:"Requests served at once (operations endpoints excepted); more are answered 503 with Retry-After. 0: 64 per CPU (GOMAXPROCS)." default:"0" env:"KEYHOLD_MAX_IN_FLIGHT"`
 	ShedDelay        time.Duration `help:"Queueing delay (the 99th percentile of the Go scheduler's waits for a CPU, two 50 ms samples in a row) above which a busy node refuses a growing share of requests with 503 and Retry-After, so that the admitted ones keep their latency (1ms to 1s; 0s: never)." default:"10ms" env:"KEYHOLD_SHED_DELAY"`
+	ServiceCatalog   string        `help:"Service catalogue to serve and check provisions against: a JSON (.json) or YAML (.yaml, .yml) file of regions and service managers (see docs/configuration.md). Default: the built-in catalogue." env:"KEYHOLD_SERVICE_CATALOG" type:"path"`
 }
 
 // config is the node configuration the flags give.
@@ -90,7 +92,8 @@ func (c *serveCmd) config() app.Config {
 		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize,
 		MaxInFlight: c.MaxInFlight, ShedDelay: c.ShedDelay, MaxConnections: c.MaxConnections, MaxConnectionsPerAddress: c.MaxConnsPerAddr,
 		TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, AllowInsecureHTTP: c.AllowInsecure, MetricsListen: c.MetricsListen,
-		JWKSAllowPrivate: c.JWKSAllowPrivate, TLSClientCAFile: c.TLSClientCAFile}
+		JWKSAllowPrivate: c.JWKSAllowPrivate, TLSClientCAFile: c.TLSClientCAFile,
+		ServiceCatalogFile: c.ServiceCatalog}
 }
 
 // Validate refuses out-of-range values and unusable URLs before anything starts (kong calls
@@ -105,6 +108,11 @@ func (c *serveCmd) Validate() error {
 	cfg := c.config()
 	if err := app.CheckSettings(&cfg); err != nil {
 		return err
+	}
+	if c.ServiceCatalog != "" {
+		if _, err := catalog.LoadFile(c.ServiceCatalog); err != nil {
+			return fmt.Errorf("--service-catalog: %w", err)
+		}
 	}
 	_, err := app.CheckBaseURL(c.BaseURL, c.Listen)
 	return err

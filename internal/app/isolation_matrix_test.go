@@ -648,7 +648,7 @@ func newIsoWorld(t *testing.T) *isoWorld {
 		{"T2a", exchange("T2a", b.token)}, {"T2b", exchange("T2b", b.token)},
 	} {
 		pr := w.fixtureJSON(http.MethodPost, "/service-catalog/v1/service-manager-provisions", p.tok,
-			map[string]string{"serviceManagerId": ids.New(), "region": "us-west"}, 201)
+			map[string]string{"serviceManagerId": isoServiceManagers[0], "region": "us-west"}, 201)
 		addRes("P."+p.ws, p.ws, pr["id"].(string))
 	}
 
@@ -993,6 +993,8 @@ func isoRows() []isoRow {
 			return isoAPIReq(http.MethodDelete, memberPath(w, target), c, nil)
 		}})
 
+	rows = append(rows, isoCatalogRows()...)
+
 	// Service-manager provisions, under both prefixes: a workspace's own only (an MSP does
 	// not see its tenants' either).
 	provTargets := append([]string{"-"}, isoProvT...)
@@ -1009,7 +1011,7 @@ func isoRows() []isoRow {
 		provDel[k] = strings.ReplaceAll(v, "200", "204")
 	}
 	provDel["O"] = isoRepeat("403", 8)
-	for _, base := range []string{"/service-catalog/v1/service-manager-provisions", "/service-catalog/v1beta1/service-manager-provisions"} {
+	for i, base := range []string{"/service-catalog/v1/service-manager-provisions", "/service-catalog/v1beta1/service-manager-provisions"} {
 		rows = append(rows, isoRow{name: "list provisions (unfiltered, then filter id eq target) " + base, pattern: "GET " + base,
 			targets: provTargets, want: isoSame(isoCallers, isoRepeat("200", 9)),
 			req: func(w *isoWorld, c *isoCaller, target string) isoReq {
@@ -1029,7 +1031,7 @@ func isoRows() []isoRow {
 		rows = append(rows, isoRow{name: "create provision " + base, pattern: "POST " + base, targets: []string{"-"}, writes: true,
 			want: map[string]string{"A": "201", "O": "403", "X": "201", "TA": "201", "SA": "201", "B": "201"},
 			req: func(w *isoWorld, c *isoCaller, _ string) isoReq {
-				return isoAPIReq(http.MethodPost, base, c, map[string]string{"serviceManagerId": ids.New(), "region": "eu-central"})
+				return isoAPIReq(http.MethodPost, base, c, map[string]string{"serviceManagerId": isoManagerFor(c.key, i), "region": "eu-central"})
 			},
 			check: func(t *testing.T, w *isoWorld, c *isoCaller, _ string, _ *http.Response, body []byte) {
 				m := isoDecode(t, body)

@@ -254,8 +254,8 @@ func TestDedicatedPlatformHasNoExchange(t *testing.T) {
 func TestProvisionsAndCredentialClaims(t *testing.T) {
 	e := apptest.Start(t, app.Config{})
 	tok := e.AdminToken(t)
-	sm := ids.New()
-	resp, body := e.Do(t, http.MethodPost, "/service-catalog/v1/service-manager-provisions", tok, map[string]string{"serviceManagerId": sm, "region": "us-west"})
+	sm := knownServiceManager(t, e, tok)
+	resp, body := e.Do(t, http.MethodPost, "/service-catalog/v1/service-manager-provisions", tok, map[string]string{"serviceManagerId": sm, "region": knownRegion})
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("create provision: %d %s", resp.StatusCode, body)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/keyhold/keyhold/internal/audit"
+	"github.com/keyhold/keyhold/internal/catalog"
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/connlimit"
 	"github.com/keyhold/keyhold/internal/credential"
@@ -100,7 +101,11 @@ type Config struct {
 	TLSClientCAFile string
 	// MetricsListen, when set, is the address /metrics is served on, instead of Listen.
 	MetricsListen string
-	Log           *slog.Logger
+	// ServiceCatalogFile, when set, is the service catalogue (JSON or YAML, package catalog)
+	// loaded at start instead of the built-in one; ServiceCatalog, when set, is used as is.
+	ServiceCatalogFile string
+	ServiceCatalog     *catalog.Catalog
+	Log                *slog.Logger
 	// AccessLog, when set, receives the access-log lines directly (see httpapi.API.AccessLog):
 	// Log's destination, when Log is a JSON handler writing there.
 	AccessLog io.Writer
@@ -173,6 +178,22 @@ func (c *Config) defaults() {
 	}
 }
 
+// loadCatalog loads the service catalogue: the file given, else the built-in one.
+func (c *Config) loadCatalog() error {
+	switch {
+	case c.ServiceCatalog != nil:
+	case c.ServiceCatalogFile != "":
+		cat, err := catalog.LoadFile(c.ServiceCatalogFile)
+		if err != nil {
+			return fmt.Errorf("--service-catalog: %w", err)
+		}
+		c.ServiceCatalog = cat
+	default:
+		c.ServiceCatalog = catalog.Default()
+	}
+	return nil
+}
+
 // DefaultMaxInFlight is the default bound on requests served at once: 64 per CPU keyhold
 // may use (GOMAXPROCS). Token issuance and decisions are CPU-bound, so more in flight only
 // lengthens every request's wait; 64 per CPU leaves room for requests waiting on the store.
@@ -241,6 +262,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("platform %q: expected cloud or dedicated", cfg.Platform)
 	}
 	checkRetention(&cfg)
+	if err := cfg.loadCatalog(); err != nil {
+		return nil, err
+	}
 	proxies, err := ratelimit.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err

@@ -137,9 +137,9 @@ func TestMSPResponsesMatchGreenLakeOpenAPI(t *testing.T) {
 	group := oamCreate(t, e, tok, "/workspaces/v1beta1/groups", map[string]string{"name": "Validated Group", "description": "d", "groupType": "TenantGroup"})
 	member := oamCreate(t, e, tok, "/workspaces/v1beta1/groups/"+group+"/group-workspaces", map[string]string{"workspaceId": tenant})
 	doomedGroup := oamCreate(t, e, tok, "/workspaces/v1beta1/groups", map[string]string{"name": "Doomed Group", "groupType": "TenantGroup"})
-	sm := ids.New()
+	sm, sm2, sm3 := isoServiceManagers[0], isoServiceManagers[1], isoServiceManagers[2]
 	prov := oamCreate(t, e, tok, "/service-catalog/v1/service-manager-provisions", map[string]string{"serviceManagerId": sm, "region": "us-west"})
-	doomedProv := oamCreate(t, e, tok, "/service-catalog/v1/service-manager-provisions", map[string]string{"serviceManagerId": ids.New(), "region": "eu-west"})
+	doomedProv := oamCreate(t, e, tok, "/service-catalog/v1/service-manager-provisions", map[string]string{"serviceManagerId": sm2, "region": "eu-central"})
 
 	const (
 		wsOne   = "/workspaces/v1/workspaces/{workspaceId}"
@@ -217,9 +217,11 @@ func TestMSPResponsesMatchGreenLakeOpenAPI(t *testing.T) {
 		{"list provisions, filtered", P, provs, "GET", provs + f("serviceManagerId eq '"+sm+"' and region eq 'us-west'"), tok, nil, 200},
 		{"list provisions, bad filter", P, provs, "GET", provs + f("region gt 1"), tok, nil, 400},
 		{"list provisions, no token", P, provs, "GET", provs, "", nil, 401},
-		{"create provision", P, provs, "POST", provs, tok, map[string]string{"serviceManagerId": ids.New(), "region": "ap-northeast"}, 201},
-		{"create provision, no region", P, provs, "POST", provs, tok, map[string]string{"serviceManagerId": ids.New()}, 400},
-		{"create provision, observer", P, provs, "POST", provs, obsTok, map[string]string{"serviceManagerId": ids.New(), "region": "us-west"}, 403},
+		{"create provision", P, provs, "POST", provs, tok, map[string]string{"serviceManagerId": sm3, "region": "us-west"}, 201},
+		{"create provision, no region", P, provs, "POST", provs, tok, map[string]string{"serviceManagerId": sm3}, 400},
+		{"create provision, unknown service manager", P, provs, "POST", provs, tok, map[string]string{"serviceManagerId": ids.New(), "region": "us-west"}, 400},
+		{"create provision, unknown region", P, provs, "POST", provs, tok, map[string]string{"serviceManagerId": sm3, "region": "eu-west"}, 400},
+		{"create provision, observer", P, provs, "POST", provs, obsTok, map[string]string{"serviceManagerId": sm3, "region": "eu-central"}, 403},
 		{"create provision, already provisioned", P, provs, "POST", provs, tok, map[string]string{"serviceManagerId": sm, "region": "us-west"}, 409},
 		{"get provision", P, provOne, "GET", provs + "/" + prov, tok, nil, 200},
 		{"get provision under v1beta1", P, provOne, "GET", "/service-catalog/v1beta1/service-manager-provisions/" + prov, tok, nil, 200},

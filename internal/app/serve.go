@@ -90,7 +90,7 @@ func (n *Node) assemble() {
 	}
 	addrFailures.OnBlock = n.noteLockout
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
-	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now, Guard: guard}
+	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now, Guard: guard, Catalog: cfg.ServiceCatalog}
 	n.shed = n.newShedder()
 	n.API = &httpapi.API{
 		BaseURL: cfg.BaseURL, Log: cfg.Log, AccessLog: cfg.AccessLog, Metrics: metrics, Authz: engine, Workspaces: dir, AddrFailures: addrFailures,
@@ -105,6 +105,7 @@ func (n *Node) assemble() {
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
 			MaxPerUser: cfg.MaxCredentialsPerOwner, Provisions: workspaces.ProvisionExists, Escalation: guard},
 		WorkspaceService: workspaces,
+		Catalog:          cfg.ServiceCatalog,
 		TenantGroups:     groups,
 		IAM:              &rbac.Manager{Store: n.Store, Engine: engine, Sync: committed, Now: cfg.Now},
 		Identity:         &identity.Service{Store: n.Store, Sync: committed, Now: cfg.Now, Guard: guard},

@@ -229,10 +229,18 @@ func TestRolesBySlugEq(t *testing.T) {
 // knownRegion is a region of the built-in service catalogue.
 const knownRegion = "us-west"
 
-// knownServiceManager is a service manager of the built-in catalogue.
+// knownServiceManager is a service manager available in knownRegion, as the catalogue API
+// lists it.
 func knownServiceManager(t *testing.T, e *apptest.Env, tok string) string {
 	t.Helper()
-	return ids.New()
+	resp, body := e.Do(t, http.MethodGet, "/service-catalog/v1/per-region-service-managers/"+knownRegion, tok, nil)
+	var reg struct {
+		ServiceManagers []struct{ ID string } `json:"serviceManagers"`
+	}
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &reg) != nil || len(reg.ServiceManagers) == 0 {
+		t.Fatalf("service managers in %s: %d %s", knownRegion, resp.StatusCode, body)
+	}
+	return reg.ServiceManagers[0].ID
 }
 
 // TestProvisionReferenceAsGiven: a credential's provision reference comes back as the client

@@ -17,6 +17,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/audit"
+	"github.com/keyhold/keyhold/internal/catalog"
 	"github.com/keyhold/keyhold/internal/console"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/grn"
@@ -47,6 +48,8 @@ type API struct {
 	// WorkspaceService serves workspaces, MSP tenants, tenant groups and provisions.
 	WorkspaceService *workspace.Service
 	TenantGroups     *workspace.TenantGroups
+	// Catalog is the service catalogue the service-catalog API serves.
+	Catalog *catalog.Catalog
 	// IAM serves the authorization management API; Identity the users and user groups.
 	IAM      *rbac.Manager
 	Identity *identity.Service

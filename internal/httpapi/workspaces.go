@@ -18,6 +18,7 @@ func (a *API) workspaceRoutes() {
 	a.route("DELETE /workspaces/v1/msp-tenants/{id}", "glp.msp-tenant.delete", a.deleteTenant)
 	a.groupRoutes()
 	a.provisionRoutes()
+	a.catalogRoutes()
 }
 
 func workspaceURI(id string) string { return "/workspaces/v1/workspaces/" + id }

@@ -3,9 +3,9 @@ package workspace
 import (
 	"context"
 	"errors"
-	"regexp"
 
 	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/catalog"
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/odata"
 	"github.com/keyhold/keyhold/internal/principal"
@@ -15,8 +15,6 @@ import (
 // ProvisionStatusProvisioned is the status of every provision keyhold records: it provisions
 // nothing itself, it keeps the record services and credentials refer to.
 const ProvisionStatusProvisioned = "PROVISIONED"
-
-var regionPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 var provisionFilter = odata.NewSchema(
 	odata.Property{Name: "id", Column: "id", Kind: odata.UUID, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
@@ -43,12 +41,9 @@ func (s *Service) ListProvisions(ctx context.Context, c *principal.Caller, filte
 
 // CreateProvision records a service manager provisioned in a region of the caller's workspace.
 func (s *Service) CreateProvision(ctx context.Context, c *principal.Caller, serviceManagerID, region string) (*storage.Provision, error) {
-	sm, err := ids.Parse(serviceManagerID)
+	sm, err := s.checkCatalog(serviceManagerID, region)
 	if err != nil {
-		return nil, apperr.Field("serviceManagerId", "must be a UUID")
-	}
-	if !regionPattern.MatchString(region) {
-		return nil, apperr.Field("region", "must be a region name such as us-west (lower-case letters, digits, -)")
+		return nil, err
 	}
 	now := s.now()
 	p := &storage.Provision{ID: ids.New(), WorkspaceID: c.WorkspaceID, ServiceManagerID: sm, Region: region,
@@ -59,6 +54,29 @@ func (s *Service) CreateProvision(ctx context.Context, c *principal.Caller, serv
 		return nil, apperr.Wrap(err, "create provision")
 	}
 	return p, s.synced(ctx)
+}
+
+// checkCatalog accepts a service manager the catalogue knows, in a region where it is
+// available; it returns the manager's canonical id.
+func (s *Service) checkCatalog(serviceManagerID, region string) (string, error) {
+	id, err := ids.Parse(serviceManagerID)
+	if err != nil {
+		return "", apperr.Field("serviceManagerId", "must be a UUID")
+	}
+	sm, ok := s.Catalog.ServiceManager(id)
+	if !ok {
+		return "", apperr.Field("serviceManagerId", "is not a service manager of the service catalogue (GET /service-catalog/v1/service-managers lists them)")
+	}
+	switch {
+	case !catalog.ValidRegionCode(region):
+		return "", apperr.Field("region", "must be a region code such as us-west (lower-case letters, digits, -)")
+	case !sm.AvailableIn(region):
+		if _, known := s.Catalog.Region(region); !known {
+			return "", apperr.Field("region", "is not a region of the service catalogue")
+		}
+		return "", apperr.Field("region", "this service manager is not available in %s (GET /service-catalog/v1/per-region-service-managers lists where each is)", region)
+	}
+	return id, nil
 }
 
 // Provision reads one provision of the caller's workspace.

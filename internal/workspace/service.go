@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/catalog"
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/odata"
 	"github.com/keyhold/keyhold/internal/principal"
@@ -27,6 +28,8 @@ type Service struct {
 	Now   func() time.Time
 	// Guard applies the escalation rule to adding tenants to tenant groups.
 	Guard *rbac.Guard
+	// Catalog is the service catalogue provisions are checked against.
+	Catalog *catalog.Catalog
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
