@@ -24,6 +24,7 @@ import (
 	"github.com/keyhold/keyhold/internal/connlimit"
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/httpapi"
+	"github.com/keyhold/keyhold/internal/identity"
 	"github.com/keyhold/keyhold/internal/ratelimit"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
@@ -230,6 +231,8 @@ type Node struct {
 	// audit records authentication failures and lockouts in batches; auditStream, when
 	// configured, streams committed records (closed by Close).
 	audit       *audit.Recorder
+	// logins writes users' last logins in batches, off the token path.
+	logins *identity.LoginRecorder
 	auditStream *audit.JSONLines
 	auditFile   io.Closer
 	auditPruned atomic.Int64 // when pruneAudit last ran (Unix ns)

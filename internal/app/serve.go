@@ -89,6 +89,7 @@ func (n *Node) assemble() {
 		n.audit.Sink = n.auditStream
 	}
 	addrFailures.OnBlock = n.noteLockout
+	n.logins = &identity.LoginRecorder{Store: n.Store, Log: cfg.Log}
 	guard := &rbac.Guard{Store: n.Store, Engine: engine}
 	workspaces := &workspace.Service{Store: n.Store, Dir: dir, Sync: committed, Now: cfg.Now, Guard: guard, Catalog: cfg.ServiceCatalog}
 	n.shed = n.newShedder()
@@ -99,7 +100,7 @@ func (n *Node) assemble() {
 			TokenChecks: ratelimit.New[string](tokenCheckBurst, tokenCheckInterval, tokenCheckBurst*tokenCheckInterval),
 			Observer:    metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches,
 			Audit: n.audit, AuditSink: n.sink(), JWKSFetcher: clientauth.NewFetcher(cfg.JWKSAllowPrivate),
-			MTLS: n.tls != nil, ClientCAs: n.clientCAs},
+			MTLS: n.tls != nil, ClientCAs: n.clientCAs, Logins: n.logins},
 		AllowPrivateJWKS: cfg.JWKSAllowPrivate,
 		Store:            n.Store, Audit: n.audit, AuditSink: n.sink(), Now: cfg.Now,
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
@@ -120,6 +121,7 @@ func (n *Node) assemble() {
 	}
 	metrics.Register(newChangeLogCollector(n))
 	n.auditMetrics(metrics)
+	n.loginMetrics(metrics)
 	n.connectionMetrics(metrics)
 	metrics.GaugeFunc("keyhold_http_in_flight_requests", "Requests being served, operations endpoints excluded.",
 		func() float64 { return float64(n.API.InFlight()) })
@@ -345,6 +347,7 @@ func (n *Node) startLoops(bg context.Context) {
 	go n.Feed.Run(bg, n.cfg.SyncInterval, wake)
 	go n.janitor(bg)
 	go n.audit.Run(bg, auditFlushInterval)
+	go n.logins.Run(bg, loginFlushInterval)
 	if n.shed != nil {
 		go n.shed.Run(bg)
 	}

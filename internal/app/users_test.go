@@ -60,7 +60,7 @@ func TestUsersInviteGetList(t *testing.T) {
 			t.Errorf("?%s: %v of %v, want %d of %d", tc.query, l["count"], l["total"], tc.count, tc.total)
 		}
 	}
-	for _, query := range []string{"limit=601", "limit=0", "offset=x", q("firstName eq 'a'"), q("username gt 1"), "page=2"} {
+	for _, query := range []string{"limit=601", "limit=0", "offset=x", q("firstName gt 'a'"), q("lastLogin eq 'x'"), q("username gt 1"), "page=2"} {
 		resp, raw := w.e.Do(t, http.MethodGet, usersAPI+"?"+query, w.admin, nil)
 		wantIAMError(t, resp.StatusCode, raw, http.StatusBadRequest, "")
 	}

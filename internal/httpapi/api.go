@@ -253,14 +253,24 @@ type callerHandler func(w http.ResponseWriter, r *http.Request, c *principal.Cal
 // route registers a JSON API route that requires a bearer token whose caller holds
 // permission on its own workspace.
 func (a *API) route(pattern, permission string, h callerHandler) {
+	if permission == "" {
+		panic("httpapi: route " + pattern + " without a permission; use routeAuthenticated")
+	}
+	a.handle(pattern, permission, h)
+}
+
+// routeAuthenticated registers a JSON API route that requires a bearer token only: its
+// handler decides what the caller may do (a user changes its own preferences).
+func (a *API) routeAuthenticated(pattern string, h callerHandler) { a.handle(pattern, "", h) }
+
+func (a *API) handle(pattern, permission string, h callerHandler) {
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		c, err := a.authenticate(r)
 		if err != nil {
 			a.writeError(w, r, err)
 			return
 		}
-		ws, _ := grn.Workspace(grn.DefaultPlatform, c.WorkspaceID)
-		if !a.Authz.Allowed(c, permission, ws) {
+		if permission != "" && !a.allowedHere(c, permission) {
 			a.writeError(w, r, apperr.New(apperr.Forbidden, "this operation requires the permission %s", permission))
 			return
 		}
@@ -273,6 +283,12 @@ func (a *API) route(pattern, permission string, h callerHandler) {
 		h(w, r, c)
 		a.emitAudit(act)
 	})
+}
+
+// allowedHere reports whether the caller holds permission on its own workspace.
+func (a *API) allowedHere(c *principal.Caller, permission string) bool {
+	ws, _ := grn.Workspace(grn.DefaultPlatform, c.WorkspaceID)
+	return a.Authz.Allowed(c, permission, ws)
 }
 
 // authenticate verifies the bearer token. Failures cost the source address a token of its

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/identity"
@@ -16,13 +17,22 @@ func (a *API) userRoutes() {
 	a.route("POST "+usersPath, permIdentityEdit, a.inviteUser)
 	a.route("GET "+usersPath+"/{id}", permIdentityView, a.getUser)
 	a.route("DELETE "+usersPath+"/{id}", permIdentityDelete, a.deleteUser)
+	a.routeAuthenticated("PUT "+usersPath+"/{id}", a.updateUser)
 }
 
+// userJSON is the document's NBUser, plus keyhold's idleTimeout and language (the
+// preferences PUT sets, defaults filled in). lastLogin is absent for a user whose credentials
+// never obtained a token.
 type userJSON struct {
 	ID          string `json:"id"`
 	Type        string `json:"type"`
 	Username    string `json:"username"`
+	FirstName   string `json:"firstName"`
+	LastName    string `json:"lastName"`
 	UserStatus  string `json:"userStatus"`
+	LastLogin   string `json:"lastLogin,omitempty"`
+	IdleTimeout int    `json:"idleTimeout"`
+	Language    string `json:"language"`
 	Generation  int64  `json:"generation"`
 	CreatedAt   string `json:"createdAt"`
 	UpdatedAt   string `json:"updatedAt"`
@@ -30,8 +40,14 @@ type userJSON struct {
 }
 
 func userOut(u *storage.User) userJSON {
-	return userJSON{ID: u.ID, Type: "user", Username: u.Email, UserStatus: identity.UserStatus, Generation: u.Generation,
+	out := userJSON{ID: u.ID, Type: "user", Username: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		UserStatus: identity.UserStatus, Generation: u.Generation,
 		CreatedAt: timestamp(u.CreatedAt), UpdatedAt: timestamp(u.UpdatedAt), ResourceURI: usersPath + "/" + u.ID}
+	out.IdleTimeout, out.Language = identity.Preferences(u)
+	if !u.LastLogin.IsZero() {
+		out.LastLogin = timestamp(u.LastLogin)
+	}
+	return out
 }
 
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
@@ -89,4 +105,40 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, c *principal.Calle
 
 func (a *API) deleteUser(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
 	a.noContent(w, r, a.Identity.RemoveUser(r.Context(), c, r.PathValue("id")))
+}
+
+// userUpdateBody is the document's NBUserPreferences (idleTimeout, language) plus keyhold's
+// firstName and lastName; absent fields are kept.
+type userUpdateBody struct {
+	IdleTimeout *int    `json:"idleTimeout"`
+	Language    *string `json:"language"`
+	FirstName   *string `json:"firstName"`
+	LastName    *string `json:"lastName"`
+}
+
+// updateUser is PUT /identity/v1/users/{id}: the caller changes its own preferences, or,
+// with glp.identity.edit, a member's names and preferences (identity.UpdateProfile). If-Match
+// with the user's generation makes it conditional.
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var b userUpdateBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	in := identity.ProfileInput{FirstName: b.FirstName, LastName: b.LastName, IdleTimeout: b.IdleTimeout, Language: b.Language}
+	if v := ifMatch(r); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			a.writeError(w, r, apperr.Invalid(apperr.SourceHdr, "If-Match", "must be the user's generation, such as \"3\""))
+			return
+		}
+		in.IfGeneration = n
+	}
+	u, err := a.Identity.UpdateProfile(r.Context(), c, r.PathValue("id"), a.allowedHere(c, permIdentityEdit), in)
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", `"`+strconv.FormatInt(u.Generation, 10)+`"`)
+	writeJSON(w, http.StatusOK, map[string]string{"message": "the user was updated"})
 }

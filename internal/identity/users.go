@@ -39,6 +39,11 @@ var userFilter = odata.NewSchema(
 		Ops: []odata.Op{odata.Eq, odata.Ne, odata.Gt, odata.Ge, odata.Lt, odata.Le}},
 	odata.Property{Name: "updatedAt", Column: "u.updated_at", Kind: odata.Time,
 		Ops: []odata.Op{odata.Eq, odata.Ne, odata.Gt, odata.Ge, odata.Lt, odata.Le}},
+	odata.Property{Name: "firstName", Column: "u.first_name", Kind: odata.String, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
+	odata.Property{Name: "lastName", Column: "u.last_name", Kind: odata.String, Ops: []odata.Op{odata.Eq, odata.Ne, odata.In}},
+	// A user who never logged in has no lastLogin: every comparison with it is false.
+	odata.Property{Name: "lastLogin", Column: "NULLIF(u.last_login, '')", Kind: odata.Time,
+		Ops: []odata.Op{odata.Eq, odata.Ne, odata.Gt, odata.Ge, odata.Lt, odata.Le}},
 )
 
 var errUserNotFound = apperr.New(apperr.NotFound, "no user with this id in the workspace")

@@ -136,6 +136,12 @@ func (g *Guard) MayRemoveUser(ctx context.Context, c *principal.Caller, userID s
 	return g.mayHoldAs(ctx, c, userID, "", "removing this user")
 }
 
+// MayEditProfile refuses (403) unless the caller holds every permission the user holds in
+// the caller's workspace: a user's names are properties that access conditions may read.
+func (g *Guard) MayEditProfile(ctx context.Context, c *principal.Caller, userID string) error {
+	return g.mayHoldAs(ctx, c, userID, "", "changing this user's profile")
+}
+
 // mayHoldAs checks the holdings, in c's workspace, of the user and (when not "") the client.
 func (g *Guard) mayHoldAs(ctx context.Context, c *principal.Caller, ownerID, clientID, what string) error {
 	subjects, err := UserSubjects(ctx, g.Store, c.WorkspaceID, ownerID)

@@ -3,6 +3,7 @@ package token
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/storage"
@@ -37,7 +38,23 @@ func (s *Server) clientCredentials(r *http.Request, f *form, ws string) (*tokenR
 			return nil, oe
 		}
 	}
-	return s.respond(c, GrantClientCredentials)
+	resp, oe := s.respond(c, GrantClientCredentials)
+	if resp != nil {
+		s.noteLogin(e.OwnerID)
+	}
+	return resp, oe
+}
+
+// noteLogin tells Logins that a credential of userID obtained a token now.
+func (s *Server) noteLogin(userID string) {
+	if s.Logins == nil {
+		return
+	}
+	now := time.Now
+	if s.Issuer != nil && s.Issuer.Now != nil {
+		now = s.Issuer.Now
+	}
+	s.Logins.Note(userID, now())
 }
 
 // errInvalidDPoPProof is RFC 9449 §5's error for a missing or bad proof.

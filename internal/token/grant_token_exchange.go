@@ -80,6 +80,7 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	resp, oe := s.respond(c, GrantTokenExchange)
 	if resp != nil {
 		resp.IssuedTokenType = TokenTypeAccessToken
+		s.noteLogin(caller.OwnerID)
 	}
 	return resp, oe
 }

@@ -67,6 +67,11 @@ type Server struct {
 	// is not available, self_signed_tls_client_auth still is).
 	MTLS      bool
 	ClientCAs *x509.CertPool
+	// Logins, when set, is told the owner of every credential that obtains a token (its
+	// last login); it must not block (identity.LoginRecorder batches).
+	Logins interface {
+		Note(userID string, at time.Time)
+	}
 }
 
 // IssuerPrefix is the path of every workspace issuer, followed by the workspace id.
