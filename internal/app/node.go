@@ -230,9 +230,9 @@ type Node struct {
 	addrFailures *ratelimit.Limiter[netip.Addr]
 	// audit records authentication failures and lockouts in batches; auditStream, when
 	// configured, streams committed records (closed by Close).
-	audit       *audit.Recorder
+	audit *audit.Recorder
 	// logins writes users' last logins in batches, off the token path.
-	logins *identity.LoginRecorder
+	logins      *identity.LoginRecorder
 	auditStream *audit.JSONLines
 	auditFile   io.Closer
 	auditPruned atomic.Int64 // when pruneAudit last ran (Unix ns)
