@@ -795,6 +795,8 @@ func isoRows() []isoRow {
 			}, check: wsCheck})
 	}
 
+	rows = append(rows, isoContactRows(wsWant)...)
+
 	// MSP tenants.
 	tenantTargets := append([]string{"-"}, isoWSTargets...)
 	rows = append(rows, isoRow{name: "list tenants (unfiltered, then filter id eq target)", pattern: "GET /workspaces/v1/msp-tenants",

@@ -19,6 +19,7 @@ func (a *API) workspaceRoutes() {
 	a.groupRoutes()
 	a.provisionRoutes()
 	a.catalogRoutes()
+	a.contactRoutes()
 }
 
 func workspaceURI(id string) string { return "/workspaces/v1/workspaces/" + id }
