@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/keyhold/keyhold/client"
+	"github.com/keyhold/keyhold/internal/catalog"
 	"github.com/keyhold/keyhold/internal/ids"
 )
 
@@ -14,8 +15,10 @@ func TestProvisions(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	var made []string
-	for _, region := range []string{"eu-west", "us-east", "ap-south"} {
-		p := must[*client.Provision](t)(w.admin.CreateProvision(ctx, client.ProvisionInput{ServiceManagerID: ids.New(), Region: region}))
+	for _, region := range []string{"us-west", "us-east", "eu-central"} {
+		// A service manager the built-in service catalogue offers there.
+		sm := catalog.Default().ManagersIn(region)[0].ID
+		p := must[*client.Provision](t)(w.admin.CreateProvision(ctx, client.ProvisionInput{ServiceManagerID: sm, Region: region}))
 		if p.ProvisionStatus != "PROVISIONED" || p.Region != region {
 			t.Fatalf("provision %+v", p)
 		}
@@ -33,6 +36,10 @@ func TestProvisions(t *testing.T) {
 	}
 	_, err := w.admin.CreateProvision(ctx, client.ProvisionInput{ServiceManagerID: "nope", Region: "eu"})
 	wantField(t, err, "serviceManagerId")
+	_, err = w.admin.CreateProvision(ctx, client.ProvisionInput{ServiceManagerID: ids.New(), Region: "us-west"})
+	wantField(t, err, "serviceManagerId")
+	_, err = w.admin.CreateProvision(ctx, client.ProvisionInput{ServiceManagerID: catalog.Default().ManagersIn("us-west")[0].ID, Region: "mars-1"})
+	wantField(t, err, "region")
 	_, err = w.other.GetProvision(ctx, p.ID)
 	wantError(t, err, http.StatusNotFound)
 	_, err = w.other.CreateCredential(ctx, client.CredentialInput{Name: "x", ProvisionID: p.ID})
