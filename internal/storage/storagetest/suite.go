@@ -276,6 +276,24 @@ func testCredentialKeys(t *testing.T, s storage.Store) {
 		t.Fatalf("SetCredentialTLS cleared = %+v", got)
 	}
 
+	// Token settings: lifetime and audiences round-trip and can be cleared.
+	auds := []string{"https://api.example.com", "urn:example:reports"}
+	got, err = s.SetCredentialTokenSettings(ctx, c.ID, 5*time.Minute, auds, now)
+	mustNil(t, err)
+	again, err := s.GetCredential(ctx, c.ID)
+	mustNil(t, err)
+	if got.TokenTTL != 5*time.Minute || again.TokenTTL != 5*time.Minute || !slices.Equal(again.TokenAudiences, auds) ||
+		again.JWKSURI != "https://example.com/jwks" {
+		t.Fatalf("after SetCredentialTokenSettings: %+v", again)
+	}
+	_, err = s.SetCredentialTokenSettings(ctx, c.ID, 0, nil, now)
+	mustNil(t, err)
+	if again, _ = s.GetCredential(ctx, c.ID); again.TokenTTL != 0 || again.TokenAudiences != nil {
+		t.Fatalf("after clearing token settings: %+v", again)
+	}
+	_, err = s.SetCredentialTokenSettings(ctx, ids.New(), 0, nil, now)
+	mustIs(t, err, storage.ErrNotFound)
+
 	// A jti is used once until it expires; other clients' jtis are their own.
 	exp := now.Add(time.Minute)
 	mustNil(t, s.UseAssertionID(ctx, c.ID, "j1", exp, now))
