@@ -38,6 +38,10 @@ type Entry struct {
 	// (RFC 8705): a CA-issued certificate with that subject, or one of these self-signed ones.
 	TLSSubjectDN   string
 	TLSThumbprints []string
+	// TokenTTL (0: the server's) and Audiences (RFC 8707 resources its tokens may be issued
+	// for) are the credential's token settings; Audiences is shared, never modified.
+	TokenTTL  time.Duration
+	Audiences []string
 }
 
 // Index is the in-memory view of every credential, fed by the change log.
@@ -122,6 +126,7 @@ func entryOf(c *storage.Credential) *Entry {
 	}
 	e.KeysURI = c.JWKSURI
 	e.TLSSubjectDN, e.TLSThumbprints = c.TLSSubjectDN, c.TLSThumbprints
+	e.TokenTTL, e.Audiences = c.TokenTTL, c.TokenAudiences
 	if c.TenantID != "" {
 		e.TokenWorkspaceID = c.TenantID
 	}

@@ -54,6 +54,8 @@ type Service struct {
 	// Escalation checks every act on another owner's credential (create, reset, delete): the
 	// caller must hold everything the owner holds in the workspace.
 	Escalation Escalation
+	// MaxTokenTTL is the server's token lifetime, the longest a credential may ask for.
+	MaxTokenTTL time.Duration
 }
 
 // CreateInput is the body of a create request.

@@ -26,6 +26,8 @@ func (a *API) credentialRoutes() {
 	a.route("PUT "+credentialsPath+"/{id}/keys", "glp.workspace.edit", a.putCredentialKeys)
 	a.route("GET "+credentialsPath+"/{id}/keys", "glp.workspace.view", a.getCredentialKeys)
 	a.route("DELETE "+credentialsPath+"/{id}/keys", "glp.workspace.edit", a.deleteCredentialKeys)
+	a.route("PUT "+credentialsPath+"/{id}/token-settings", "glp.workspace.edit", a.putCredentialTokenSettings)
+	a.route("GET "+credentialsPath+"/{id}/token-settings", "glp.workspace.view", a.getCredentialTokenSettings)
 	a.route("PUT "+credentialsPath+"/{id}/tls-client-auth", "glp.workspace.edit", a.putCredentialTLS)
 	a.route("GET "+credentialsPath+"/{id}/tls-client-auth", "glp.workspace.view", a.getCredentialTLS)
 	a.route("DELETE "+credentialsPath+"/{id}/tls-client-auth", "glp.workspace.edit", a.deleteCredentialTLS)
@@ -377,4 +379,44 @@ func (a *API) deleteCredentialTLS(w http.ResponseWriter, r *http.Request, c *pri
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// Token settings (keyhold's extension): a credential's token lifetime and the resource URIs
+// (RFC 8707) its tokens may be issued for.
+
+type tokenSettingsJSON struct {
+	TokenLifetime int64    `json:"tokenLifetime"`
+	Audiences     []string `json:"audiences"`
+}
+
+func tokenSettingsOut(c *storage.Credential) tokenSettingsJSON {
+	out := tokenSettingsJSON{TokenLifetime: int64(c.TokenTTL / time.Second), Audiences: c.TokenAudiences}
+	if out.Audiences == nil {
+		out.Audiences = []string{}
+	}
+	return out
+}
+
+func (a *API) putCredentialTokenSettings(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	var body tokenSettingsJSON
+	if err := decodeJSON(w, r, &body); err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	cred, err := a.Credentials.SetTokenSettings(r.Context(), c, r.PathValue("id"),
+		credential.TokenSettingsInput{TTLSeconds: body.TokenLifetime, Audiences: body.Audiences})
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokenSettingsOut(cred))
+}
+
+func (a *API) getCredentialTokenSettings(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
+	cred, err := a.Credentials.TokenSettings(r.Context(), c, r.PathValue("id"))
+	if err != nil {
+		a.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokenSettingsOut(cred))
 }

@@ -108,7 +108,8 @@ func (ts *testServer) doFrom(s *Server, remote, wsPath, query, contentType, auth
 
 // rfcErrors are the error codes a token endpoint may answer with.
 var rfcErrors = map[string]bool{errInvalidRequest: true, errInvalidClient: true, errInvalidGrant: true,
-	errUnauthorizedClient: true, errUnsupportedGrantType: true, errInvalidScope: true, errUnavailable: true}
+	errUnauthorizedClient: true, errUnsupportedGrantType: true, errInvalidScope: true, errUnavailable: true,
+	errInvalidTarget: true}
 
 // checkTokenAnswer asserts the invariants every token endpoint answer keeps.
 func checkTokenAnswer(t testing.TB, ts *testServer, authorization string, rec *httptest.ResponseRecorder) {

@@ -3,7 +3,12 @@ package token
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/keyhold/keyhold/internal/credential"
 
 	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/storage"
@@ -33,6 +38,9 @@ func (s *Server) clientCredentials(r *http.Request, f *form, ws string) (*tokenR
 	if f.certThumb != "" {
 		c.Cnf = &Confirmation{X5T: f.certThumb}
 	}
+	if oe := applyTokenSettings(f, &e, c, s.Issuer.Now()); oe != nil {
+		return nil, oe
+	}
 	if len(r.Header.Values("DPoP")) > 0 {
 		if oe := s.bindDPoP(r, ws, c); oe != nil {
 			return nil, oe
@@ -55,6 +63,24 @@ func (s *Server) noteLogin(userID string) {
 		now = s.Issuer.Now
 	}
 	s.Logins.Note(userID, now())
+}
+
+// applyTokenSettings shapes c by the credential's token settings, read from the in-memory
+// entry: its lifetime (Mint still caps it at the server's) and, when the request names a
+// resource (RFC 8707), that resource as the only audience, if the credential allows it.
+func applyTokenSettings(f *form, e *credential.Entry, c *Claims, now time.Time) *oauthError {
+	if e.TokenTTL > 0 {
+		c.Expiry = jwt.NewNumericDate(now.Truncate(time.Second).Add(e.TokenTTL))
+	}
+	if !f.has("resource") {
+		return nil
+	}
+	res := f.get("resource")
+	if !slices.Contains(e.Audiences, res) {
+		return badRequest(errInvalidTarget, "resource is not one of the credential's audiences")
+	}
+	c.Audience = jwt.Audience{res}
+	return nil
 }
 
 // errInvalidDPoPProof is RFC 9449 §5's error for a missing or bad proof.

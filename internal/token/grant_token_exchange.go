@@ -61,6 +61,9 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	if len(r.Header.Values("DPoP")) > 0 {
 		return nil, badRequest(errInvalidRequest, "DPoP is not available with token exchange")
 	}
+	if f.has("resource") {
+		return nil, badRequest(errInvalidTarget, "resource is not available with token exchange")
+	}
 	if oe := s.exchangeAllowed(caller, sub, ws); oe != nil {
 		return nil, oe
 	}

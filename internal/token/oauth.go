@@ -27,6 +27,7 @@ const (
 	errUnauthorizedClient   = "unauthorized_client"
 	errUnsupportedGrantType = "unsupported_grant_type"
 	errInvalidScope         = "invalid_scope"
+	errInvalidTarget        = "invalid_target" // RFC 8707 §2
 	errUnavailable          = "temporarily_unavailable"
 	errServer               = "server_error"
 )
@@ -98,6 +99,16 @@ type form struct {
 
 // param is one name=value pair of a form, unescaped.
 type param struct{ name, value string }
+
+// has reports whether the form has the parameter name (even empty).
+func (f *form) has(name string) bool {
+	for _, p := range f.params {
+		if p.name == name {
+			return true
+		}
+	}
+	return false
+}
 
 // get returns the value of the parameter name, or "" if the form has none.
 func (f *form) get(name string) string {
