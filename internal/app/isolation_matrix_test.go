@@ -1194,6 +1194,15 @@ func isoRows() []isoRow {
 		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
 			return isoAPIReq(http.MethodDelete, credsPath+"/"+w.id(target)+"/keys", c, nil)
 		}})
+	rows = append(rows, isoRow{name: "set credential token settings", pattern: "PUT " + credsPath + "/{id}/token-settings", targets: isoCredT, writes: true, want: credWant,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodPut, credsPath+"/"+w.id(target)+"/token-settings", c,
+				map[string]any{"tokenLifetime": 300, "audiences": []string{"https://api.example.com"}})
+		}})
+	rows = append(rows, isoRow{name: "get credential token settings", pattern: "GET " + credsPath + "/{id}/token-settings", targets: isoCredT, want: credView,
+		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
+			return isoAPIReq(http.MethodGet, credsPath+"/"+w.id(target)+"/token-settings", c, nil)
+		}})
 	rows = append(rows, isoRow{name: "set credential TLS client auth", pattern: "PUT " + credsPath + "/{id}/tls-client-auth", targets: isoCredT, writes: true, want: credWant,
 		req: func(w *isoWorld, c *isoCaller, target string) isoReq {
 			return isoAPIReq(http.MethodPut, credsPath+"/"+w.id(target)+"/tls-client-auth", c, map[string]any{"subjectDn": "CN=job"})
