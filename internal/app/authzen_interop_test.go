@@ -87,8 +87,7 @@ func newInteropWorld(t *testing.T) *interopWorld {
 	// sent by the PEP as a resource property, is the user's email).
 	owner := w.customRole(t, tok, "todo owner", "todo.todo.can_update_todo", "todo.todo.can_delete_todo")
 	for _, u := range interopUsers {
-		id := w.member(t, tok, u.email)
-		setExternalID(t, w.e, id, u.sub)
+		id := w.scimMember(t, tok, u.email, u.sub)
 		w.assign(t, tok, "user:"+id, roles[u.role], wsGRN(w.ws))
 		if u.role == "editor" {
 			w.assignIf(t, tok, "user:"+id, owner, ownerCondition, wsGRN(w.ws))
@@ -111,6 +110,25 @@ func (w *iamWorld) assignIf(t testing.TB, tok, subject, role, condition string, 
 		t.Fatalf("created assignment %s: condition %v", raw, a["condition"])
 	}
 	return a["id"].(string)
+}
+
+// scimMember provisions a user of the workspace through SCIM, as an identity provider does,
+// with its email and the identity provider's subject as externalId, and returns its id: the
+// interop setups configure keyhold through its API only.
+func (w *iamWorld) scimMember(t *testing.T, tok, email, externalID string) string {
+	t.Helper()
+	resp, raw := w.e.DoWith(t, http.MethodPost, scimUsers, tok, map[string]any{"schemas": []string{userURN},
+		"userName": email, "externalId": externalID, "active": true,
+		"emails": []map[string]any{{"value": email, "primary": true, "type": "work"}}},
+		http.Header{"Content-Type": {"application/scim+json"}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("SCIM create %s: %d %s", email, resp.StatusCode, raw)
+	}
+	u := object(t, raw)
+	if u["externalId"] != externalID {
+		t.Fatalf("SCIM user %v: externalId not kept", u)
+	}
+	return u["id"].(string)
 }
 
 // setExternalID records the identity provider's subject of a user. keyhold's API has no

@@ -275,8 +275,7 @@ func sadSetup(t *testing.T) *sadWorld {
 	viewer := w.customRole(t, w.admin, "Record viewer", "sad.record.view")
 	editor := w.customRole(t, w.admin, "Record editor", "sad.record.edit")
 	for _, u := range sadUsers {
-		id := w.member(t, w.admin, u.name+"@search.test")
-		setExternalID(t, w.e, id, u.name)
+		id := w.scimMember(t, w.admin, u.name+"@search.test", u.name)
 		w.userID[u.name], w.name[id] = id, u.name
 	}
 	dept := map[string]string{} // department -> scope group GRN
