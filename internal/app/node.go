@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -232,7 +233,9 @@ type Node struct {
 	// configured, streams committed records (closed by Close).
 	audit *audit.Recorder
 	// logins writes users' last logins in batches, off the token path.
-	logins      *identity.LoginRecorder
+	logins *identity.LoginRecorder
+	// loops counts the background loops started by startLoops (see Serve).
+	loops       sync.WaitGroup
 	auditStream *audit.JSONLines
 	auditFile   io.Closer
 	auditPruned atomic.Int64 // when pruneAudit last ran (Unix ns)

@@ -203,7 +203,10 @@ func (n *Node) BaseURL() string { return n.cfg.BaseURL }
 // the shutdown timeout) and returns. Close the node afterwards.
 func (n *Node) Serve(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.Background())
-	defer stop()
+	// The background loops end with bg; their last act may be a write (the audit and login
+	// batches are flushed when they stop), so Serve returns only once they have ended, and
+	// Close never closes the store under them.
+	defer func() { stop(); n.loops.Wait() }()
 	srv := n.httpServer()
 	errc := make(chan error, 1)
 	go func() {
@@ -345,13 +348,22 @@ func (n *Node) startLoops(bg context.Context) {
 	if n.cfg.Database != "" {
 		go postgres.Listen(bg, n.cfg.Database, wake, n.cfg.Log)
 	}
-	go n.Feed.Run(bg, n.cfg.SyncInterval, wake)
-	go n.janitor(bg)
-	go n.audit.Run(bg, auditFlushInterval)
-	go n.logins.Run(bg, loginFlushInterval)
+	n.loop(func() { n.Feed.Run(bg, n.cfg.SyncInterval, wake) })
+	n.loop(func() { n.janitor(bg) })
+	n.loop(func() { n.audit.Run(bg, auditFlushInterval) })
+	n.loop(func() { n.logins.Run(bg, loginFlushInterval) })
 	if n.shed != nil {
 		go n.shed.Run(bg)
 	}
+}
+
+// loop runs f on its own goroutine, counted in n.loops (Serve waits for it).
+func (n *Node) loop(f func()) {
+	n.loops.Add(1)
+	go func() {
+		defer n.loops.Done()
+		f()
+	}()
 }
 
 // Loaded reports whether Load has built the views (the API answers).
