@@ -3,6 +3,7 @@ package enforce
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -127,7 +128,11 @@ func (g *Guard) authenticate(w http.ResponseWriter, r *http.Request) (*Claims, b
 		g.deny(w, r, http.StatusUnauthorized, errors.New("no bearer token"))
 		return nil, false
 	}
-	c, err := g.Verifier.Verify(r.Context(), raw)
+	var peer *x509.Certificate
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		peer = r.TLS.PeerCertificates[0]
+	}
+	c, err := g.Verifier.VerifyPeer(r.Context(), raw, peer)
 	switch {
 	case errors.Is(err, ErrKeysUnavailable):
 		g.deny(w, r, http.StatusServiceUnavailable, err)

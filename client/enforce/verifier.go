@@ -2,6 +2,10 @@ package enforce
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,15 +174,28 @@ type keyholdClaims struct {
 	TokenType     string `json:"hpe_token_type"`
 	Generation    int64  `json:"hpe_credential_generation"`
 	Act           *Actor `json:"act"`
-	// Cnf binds a token to a key (RFC 9449 DPoP). The verifier checks no DPoP proofs, so it
-	// refuses bound tokens: presented as bearer tokens they must not work.
-	Cnf json.RawMessage `json:"cnf"`
+	// Cnf binds a token to a key: a DPoP key (jkt, RFC 9449), which the verifier checks no
+	// proofs of, so such tokens are refused; or a TLS client certificate (x5t#S256, RFC
+	// 8705), checked against the certificate of the request (VerifyPeer).
+	Cnf *confirmation `json:"cnf"`
+}
+
+type confirmation struct {
+	JKT string `json:"jkt"`
+	X5T string `json:"x5t#S256"`
 }
 
 // Verify checks a token and returns its claims. Errors wrap ErrInvalidToken, or
 // ErrKeysUnavailable when the keys could not be fetched (then the token may be fine: fail
 // closed, and let the caller retry later).
 func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
+	return v.VerifyPeer(ctx, raw, nil)
+}
+
+// VerifyPeer is Verify for a token presented on a connection with the TLS client certificate
+// peer (nil: none): a certificate-bound token (RFC 8705, cnf.x5t#S256) is accepted only when
+// peer is the certificate it is bound to.
+func (v *Verifier) VerifyPeer(ctx context.Context, raw string, peer *x509.Certificate) (*Claims, error) {
 	if len(raw) > maxTokenBytes {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalidToken, maxTokenBytes)
 	}
@@ -209,16 +226,37 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if err := v.checkClaims(&std, &kh); err != nil {
 		return nil, err
 	}
+	if err := checkBinding(kh.Cnf, peer); err != nil {
+		return nil, err
+	}
 	return &Claims{Issuer: std.Issuer, Subject: std.Subject, Audience: std.Audience, Expiry: std.Expiry.Time(),
 		IssuedAt: std.IssuedAt.Time(), NotBefore: std.NotBefore.Time(), ID: std.ID, ClientID: kh.ClientID,
 		WorkspaceID: kh.WorkspaceID, PrincipalType: kh.PrincipalType, TokenType: kh.TokenType,
 		CredentialGeneration: kh.Generation, Act: kh.Act, Raw: raw}, nil
 }
 
-func (v *Verifier) checkClaims(std *jwt.Claims, kh *keyholdClaims) error {
-	if len(kh.Cnf) > 0 && string(kh.Cnf) != "null" {
-		return fmt.Errorf("%w: a DPoP-bound token (cnf) is not a bearer token", ErrInvalidToken)
+// checkBinding refuses a DPoP-bound token (the verifier checks no proofs), and a
+// certificate-bound one unless peer is its certificate (constant-time comparison of the
+// SHA-256 thumbprints).
+func checkBinding(cnf *confirmation, peer *x509.Certificate) error {
+	switch {
+	case cnf == nil:
+		return nil
+	case cnf.JKT != "":
+		return fmt.Errorf("%w: a DPoP-bound token (cnf.jkt) is not a bearer token", ErrInvalidToken)
+	case cnf.X5T == "":
+		return fmt.Errorf("%w: a token bound to something this verifier does not check (cnf)", ErrInvalidToken)
+	case peer == nil:
+		return fmt.Errorf("%w: a certificate-bound token presented without a TLS client certificate", ErrInvalidToken)
 	}
+	sum := sha256.Sum256(peer.Raw)
+	if subtle.ConstantTimeCompare([]byte(base64.RawURLEncoding.EncodeToString(sum[:])), []byte(cnf.X5T)) != 1 {
+		return fmt.Errorf("%w: the token is bound to another TLS client certificate", ErrInvalidToken)
+	}
+	return nil
+}
+
+func (v *Verifier) checkClaims(std *jwt.Claims, kh *keyholdClaims) error {
 	if std.Expiry == nil {
 		return fmt.Errorf("%w: no exp", ErrInvalidToken)
 	}

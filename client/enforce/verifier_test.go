@@ -5,8 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -227,4 +232,61 @@ func TestVerifierKeysUnavailable(t *testing.T) {
 	if _, err := v.Verify(context.Background(), raw); !errors.Is(err, enforce.ErrKeysUnavailable) {
 		t.Fatalf("error %v, want ErrKeysUnavailable", err)
 	}
+}
+
+// A certificate-bound token (RFC 8705, cnf.x5t#S256) is accepted only with its certificate.
+func TestVerifierCertificateBound(t *testing.T) {
+	k := newKey(t, "k1")
+	jwks := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(k.jwks()) }))
+	defer jwks.Close()
+	const base, ws = "https://iam.example.test", "0123456789abcdef0123456789abcdef"
+	v, err := enforce.NewVerifier(enforce.Config{BaseURL: base, JWKSURL: jwks.URL, WorkspaceIDs: []string{ws}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, other := selfSigned(t), selfSigned(t)
+	sum := sha256.Sum256(cert.Raw)
+	c := claimsFor(base, ws)
+	c["cnf"] = map[string]string{"x5t#S256": base64.RawURLEncoding.EncodeToString(sum[:])}
+	raw := sign(t, k, "at+jwt", c)
+	ctx := context.Background()
+	if _, err := v.VerifyPeer(ctx, raw, cert); err != nil {
+		t.Fatalf("with its certificate: %v", err)
+	}
+	for name, peer := range map[string]*x509.Certificate{"no certificate": nil, "another certificate": other} {
+		if _, err := v.VerifyPeer(ctx, raw, peer); !errors.Is(err, enforce.ErrInvalidToken) {
+			t.Errorf("%s: %v, want ErrInvalidToken", name, err)
+		}
+	}
+	if _, err := v.Verify(ctx, raw); !errors.Is(err, enforce.ErrInvalidToken) {
+		t.Errorf("Verify (no certificate): %v", err)
+	}
+	// An unbound token does not need a certificate, and one bound to an unknown kind of key is refused.
+	if _, err := v.VerifyPeer(ctx, sign(t, k, "at+jwt", claimsFor(base, ws)), other); err != nil {
+		t.Errorf("unbound token with a certificate: %v", err)
+	}
+	u := claimsFor(base, ws)
+	u["cnf"] = map[string]string{"kid": "x"}
+	if _, err := v.VerifyPeer(ctx, sign(t, k, "at+jwt", u), cert); !errors.Is(err, enforce.ErrInvalidToken) {
+		t.Errorf("unknown binding: %v", err)
+	}
+}
+
+func selfSigned(t *testing.T) *x509.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "job"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
 }
