@@ -56,16 +56,26 @@ func (s *Service) Keys(ctx context.Context, c *principal.Caller, id string) (*st
 }
 
 func (s *Service) storeKeys(ctx context.Context, c *principal.Caller, id, jwks, uri string) (*storage.Credential, error) {
+	return s.updateVisible(ctx, c, id, "store credential keys", func(id string, at time.Time) (*storage.Credential, error) {
+		return s.Store.SetCredentialKeys(ctx, id, jwks, uri, at)
+	})
+}
+
+// updateVisible applies write to a credential the caller may manage (see visible) at the
+// service's time, maps its errors to the API's (what names the failed step) and brings this
+// node's views up to date.
+func (s *Service) updateVisible(ctx context.Context, c *principal.Caller, id, what string,
+	write func(id string, at time.Time) (*storage.Credential, error)) (*storage.Credential, error) {
 	cred, err := s.visible(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	updated, err := s.Store.SetCredentialKeys(ctx, cred.ID, jwks, uri, s.Now().UTC().Truncate(time.Microsecond))
+	updated, err := write(cred.ID, s.Now().UTC().Truncate(time.Microsecond))
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return nil, apperr.New(apperr.NotFound, "no credential with this id")
 	case err != nil:
-		return nil, apperr.Wrap(err, "store credential keys")
+		return nil, apperr.Wrap(err, what)
 	}
 	if err := s.Sync(ctx); err != nil {
 		return nil, apperr.Wrap(err, "sync views")

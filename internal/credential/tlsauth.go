@@ -79,19 +79,7 @@ func certDER(p string) ([]byte, error) {
 }
 
 func (s *Service) storeTLS(ctx context.Context, c *principal.Caller, id, dn string, thumbs []string) (*storage.Credential, error) {
-	cred, err := s.visible(ctx, c, id)
-	if err != nil {
-		return nil, err
-	}
-	updated, err := s.Store.SetCredentialTLS(ctx, cred.ID, dn, thumbs, s.Now().UTC().Truncate(time.Microsecond))
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, apperr.New(apperr.NotFound, "no credential with this id")
-	case err != nil:
-		return nil, apperr.Wrap(err, "store TLS client authentication")
-	}
-	if err := s.Sync(ctx); err != nil {
-		return nil, apperr.Wrap(err, "sync views")
-	}
-	return updated, nil
+	return s.updateVisible(ctx, c, id, "store TLS client authentication", func(id string, at time.Time) (*storage.Credential, error) {
+		return s.Store.SetCredentialTLS(ctx, id, dn, thumbs, at)
+	})
 }

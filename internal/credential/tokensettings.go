@@ -88,21 +88,9 @@ func (s *Service) SetTokenSettings(ctx context.Context, c *principal.Caller, id 
 	if err != nil {
 		return nil, err
 	}
-	cred, err := s.visible(ctx, c, id)
-	if err != nil {
-		return nil, err
-	}
-	updated, err := s.Store.SetCredentialTokenSettings(ctx, cred.ID, ttl, in.Audiences, s.Now().UTC().Truncate(time.Microsecond))
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		return nil, apperr.New(apperr.NotFound, "no credential with this id")
-	case err != nil:
-		return nil, apperr.Wrap(err, "store credential token settings")
-	}
-	if err := s.Sync(ctx); err != nil {
-		return nil, apperr.Wrap(err, "sync views")
-	}
-	return updated, nil
+	return s.updateVisible(ctx, c, id, "store credential token settings", func(id string, at time.Time) (*storage.Credential, error) {
+		return s.Store.SetCredentialTokenSettings(ctx, id, ttl, in.Audiences, at)
+	})
 }
 
 // TokenSettings returns the credential as the caller may see it, for its token settings.

@@ -185,19 +185,8 @@ func (s *Server) ownerActive(r *http.Request, f *form, ws string) func(credentia
 // workspace's issuer, and its jti recorded in the store, where a replay on any node finds it.
 // That record is the one write on this path (client_secret authentication writes nothing).
 func (s *Server) authenticateAssertion(r *http.Request, f *form, ws string, issuerOK func(credential.Entry) bool) (credential.Entry, *oauthError) {
-	refuse := func(reason string) (credential.Entry, *oauthError) {
-		s.AddrFailures.Fail(ratelimit.Source(r))
-		s.clientFailed(r, f, ws, reason)
-		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
-			description: "client authentication failed"}
-	}
-	e, ok := s.Creds.Get(f.clientID)
-	if !ok || (e.Keys == nil && e.KeysURI == "") {
-		// Created, or given keys, on another node a moment ago?
-		if err := s.Sync(r.Context()); err == nil {
-			e, ok = s.Creds.Get(f.clientID)
-		}
-	}
+	refuse := func(reason string) (credential.Entry, *oauthError) { return s.refuseClient(r, f, ws, reason) }
+	e, ok := s.freshEntry(r, f.clientID, func(e credential.Entry) bool { return e.Keys != nil || e.KeysURI != "" })
 	switch {
 	case !ok:
 		return refuse(credential.FailUnknown)
@@ -244,48 +233,68 @@ const FailTLSCertificate = "tls_certificate"
 // that chains to --tls-client-ca-file and carries the subject DN the credential registered.
 // The token is then bound to the certificate (f.certThumb).
 func (s *Server) authenticateTLS(r *http.Request, f *form, ws string, issuerOK func(credential.Entry) bool) (credential.Entry, *oauthError) {
-	refuse := func(reason string) (credential.Entry, *oauthError) {
-		s.AddrFailures.Fail(ratelimit.Source(r))
-		s.clientFailed(r, f, ws, reason)
-		return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
-			description: "client authentication failed"}
-	}
-	e, ok := s.Creds.Get(f.clientID)
-	if !ok || (e.TLSSubjectDN == "" && len(e.TLSThumbprints) == 0) {
-		if err := s.Sync(r.Context()); err == nil {
-			e, ok = s.Creds.Get(f.clientID)
-		}
-	}
+	e, ok := s.freshEntry(r, f.clientID, func(e credential.Entry) bool { return e.TLSSubjectDN != "" || len(e.TLSThumbprints) > 0 })
 	if !ok {
-		return refuse(credential.FailUnknown)
+		return s.refuseClient(r, f, ws, credential.FailUnknown)
 	}
-	leaf, now := r.TLS.PeerCertificates[0], s.Issuer.Now()
-	thumb := credential.CertThumbprint(leaf.Raw)
-	matched := false
-	if !now.Before(leaf.NotBefore) && !now.After(leaf.NotAfter) {
-		for _, t := range e.TLSThumbprints {
-			if subtle.ConstantTimeCompare([]byte(t), []byte(thumb)) == 1 {
-				matched = true
-			}
-		}
-	}
-	if !matched && e.TLSSubjectDN != "" && s.ClientCAs != nil {
-		inter := x509.NewCertPool()
-		for _, c := range r.TLS.PeerCertificates[1:] {
-			inter.AddCert(c)
-		}
-		_, err := leaf.Verify(x509.VerifyOptions{Roots: s.ClientCAs, Intermediates: inter, CurrentTime: now,
-			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-		matched = err == nil && leaf.Subject.String() == e.TLSSubjectDN
-	}
-	if !matched {
-		return refuse(FailTLSCertificate)
+	chain := r.TLS.PeerCertificates
+	thumb := credential.CertThumbprint(chain[0].Raw)
+	if !s.certMatches(e, chain, thumb, s.Issuer.Now()) {
+		return s.refuseClient(r, f, ws, FailTLSCertificate)
 	}
 	if !issuerOK(e) {
-		return refuse(FailWrongIssuer)
+		return s.refuseClient(r, f, ws, FailWrongIssuer)
 	}
 	f.certThumb = thumb
 	return e, nil
+}
+
+// certMatches reports whether the presented chain (leaf first, thumbprint thumb) is one of
+// e's registered self-signed certificates, valid now, or a client-authentication certificate
+// chaining to ClientCAs with e's registered subject DN.
+func (s *Server) certMatches(e credential.Entry, chain []*x509.Certificate, thumb string, now time.Time) bool {
+	leaf := chain[0]
+	if !now.Before(leaf.NotBefore) && !now.After(leaf.NotAfter) {
+		matched := false
+		for _, t := range e.TLSThumbprints {
+			matched = subtle.ConstantTimeCompare([]byte(t), []byte(thumb)) == 1 || matched
+		}
+		if matched {
+			return true
+		}
+	}
+	if e.TLSSubjectDN == "" || s.ClientCAs == nil {
+		return false
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := leaf.Verify(x509.VerifyOptions{Roots: s.ClientCAs, Intermediates: inter, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	return err == nil && leaf.Subject.String() == e.TLSSubjectDN
+}
+
+// freshEntry reads credential id from the view; when it is unknown or not ready (it lacks
+// what the authentication method needs), it syncs the view once first: the credential may
+// have been created or changed on another node a moment ago.
+func (s *Server) freshEntry(r *http.Request, id string, ready func(credential.Entry) bool) (credential.Entry, bool) {
+	e, ok := s.Creds.Get(id)
+	if !ok || !ready(e) {
+		if err := s.Sync(r.Context()); err == nil {
+			e, ok = s.Creds.Get(id)
+		}
+	}
+	return e, ok
+}
+
+// refuseClient answers a failed client authentication: counted against the request's
+// source, logged and counted with reason, invalid_client to the client.
+func (s *Server) refuseClient(r *http.Request, f *form, ws, reason string) (credential.Entry, *oauthError) {
+	s.AddrFailures.Fail(ratelimit.Source(r))
+	s.clientFailed(r, f, ws, reason)
+	return credential.Entry{}, &oauthError{status: http.StatusUnauthorized, code: errInvalidClient,
+		description: "client authentication failed", basic: f.basic}
 }
 
 // Why client authentication failed, beyond credential.Index.Why's reasons: the reasons of
