@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -236,5 +237,42 @@ func TestMutualTLSNotOffered(t *testing.T) {
 	for _, m := range []string{http.MethodPut, http.MethodGet, http.MethodDelete} {
 		resp, raw := e.Do(t, m, credsPath+"/"+c.ID+"/tls-client-auth", otherTok, map[string]any{"subjectDn": "CN=x"})
 		wantCredErr(t, resp, raw, http.StatusNotFound)
+	}
+}
+
+// TestTLSClientCAFileRefusals: a node refuses to start with --tls-client-ca-file when it does
+// not serve TLS itself (it would never see a client certificate) or when the file holds no
+// PEM certificate, and says which flag is wrong.
+func TestTLSClientCAFileRefusals(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	tlscerttest.NewCA(t).Write(t, "keyhold", certFile, keyFile)
+	caFile, junkFile := filepath.Join(dir, "clients.pem"), filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(caFile, []byte(certPEM(mtlsCert(t, pkix.Name{CommonName: "client CA"}, true, nil))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(junkFile, []byte("not a certificate\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		cfg  app.Config
+		want string
+	}{
+		{"without TLS", app.Config{TLSClientCAFile: caFile}, "--tls-client-ca-file needs --tls-cert-file"},
+		{"no PEM", app.Config{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: junkFile}, "no PEM certificate"},
+		{"missing file", app.Config{TLSCertFile: certFile, TLSKeyFile: keyFile, TLSClientCAFile: filepath.Join(dir, "none.pem")}, "--tls-client-ca-file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.cfg.DataDir, c.cfg.Listen, c.cfg.Stdout = t.TempDir(), "127.0.0.1:0", io.Discard
+			n, err := app.Open(context.Background(), c.cfg)
+			if err == nil {
+				n.Close()
+				t.Fatalf("Open accepted %+v", c.cfg)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Open: %v, want it to say %q", err, c.want)
+			}
+		})
 	}
 }
