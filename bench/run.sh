@@ -4,7 +4,8 @@
 # Run from anywhere (usually the repo root):   bash bench/run.sh
 #
 # Builds keyhold and the minimal signer, starts both on 127.0.0.1, drives each scenario with
-# wrk (a 2 s warm-up, then DURATION seconds with --latency), and prints a Markdown report
+# wrk (a 2 s warm-up, then DURATION seconds with --latency; bench/authload for the requests wrk
+# cannot make, each carrying a fresh signed JWT: j, k), and prints a Markdown report
 # on stdout; progress goes to stderr. Exits 1 if any scenario saw errors (non-2xx responses
 # or socket errors), after printing the report. Every process it starts is stopped on exit.
 #
@@ -24,6 +25,10 @@
 #   WRK=wrk            the wrk binary
 #   IAM_WORKSPACES=10000  workspaces of the AuthZEN scenarios' data set (100 assignments each)
 #   AUTHZEN_BATCH=10   evaluations per request in keyhold_authzen_batch
+#   AUTHLOAD_ALG=ES256 ES256 or EdDSA: the client's key in the private_key_jwt and DPoP scenarios
+#   BACKEND=sqlite     sqlite (a fresh data directory) or postgres (a fresh database created on
+#                      PG_ADMIN_URL with psql, dropped at the end)
+#   PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -40,14 +45,20 @@ KEEP_TMP=${KEEP_TMP:-0}
 WRK=${WRK:-wrk}
 IAM_WORKSPACES=${IAM_WORKSPACES:-10000}
 AUTHZEN_BATCH=${AUTHZEN_BATCH:-10}
+AUTHLOAD_ALG=${AUTHLOAD_ALG:-ES256}
+BACKEND=${BACKEND:-sqlite}
+PG_ADMIN_URL=${PG_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
 
 # ----------------------------------------------------------------------------------------
 # Scenario registry. Order here is the default run order and the table order.
 # ----------------------------------------------------------------------------------------
-ALL_SCENARIOS=(minsigner keyhold_token keyhold_credentials_get keyhold_token_exchange keyhold_authzen keyhold_authzen_batch keyhold_authzen_latency keyhold_authzen_condition keyhold_authzen_condition_latency)
+ALL_SCENARIOS=(minsigner keyhold_token keyhold_token_go keyhold_token_private_key_jwt keyhold_token_dpop keyhold_credentials_get keyhold_token_exchange keyhold_authzen keyhold_authzen_batch keyhold_authzen_latency keyhold_authzen_condition keyhold_authzen_condition_latency)
 declare -A SCENARIO_LABEL=(
 	[minsigner]="a. minimal signer: POST /token (${MINSIGNER_ALG}, no auth, no storage)"
 	[keyhold_token]="b. keyhold: POST tokenUrl (client_credentials, client_secret_post)"
+	[keyhold_token_go]="b2. keyhold: b sent by bench/authload instead of wrk (the generator of j and k)"
+	[keyhold_token_private_key_jwt]="j. keyhold: POST tokenUrl (client_credentials, private_key_jwt: a fresh ${AUTHLOAD_ALG} client assertion per request, jti recorded)"
+	[keyhold_token_dpop]="k. keyhold: POST tokenUrl (client_credentials, client_secret_post + a fresh ${AUTHLOAD_ALG} DPoP proof per request, jti recorded)"
 	[keyhold_credentials_get]="c. keyhold: GET /workspaces/v1/credentials (Bearer)"
 	[keyhold_token_exchange]="d. keyhold: POST tenant tokenUrl (RFC 8693 token exchange of an MSP token)"
 	[keyhold_authzen]="e. keyhold: POST /access/v1/evaluation (AuthZEN, 1 decision per request, IAM data set)"
@@ -65,6 +76,9 @@ declare -A SCENARIO_CONNS=(
 # minimal signer can sign with keyhold's issuer and workspace id (same token size).
 declare -A SCENARIO_NEEDS_KEYHOLD=(
 	[keyhold_token]=1
+	[keyhold_token_go]=1
+	[keyhold_token_private_key_jwt]=1
+	[keyhold_token_dpop]=1
 	[keyhold_credentials_get]=1
 	[keyhold_token_exchange]=1
 	[keyhold_authzen]=1
@@ -118,8 +132,13 @@ cleanup() {
 	done
 	if [[ $KEEP_TMP == 1 ]]; then
 		log "kept $TMP"
+		[[ -n ${PG_DB:-} ]] && log "kept database $PG_DB"
 	else
 		rm -rf "$TMP"
+		if [[ -n ${PG_DB:-} ]]; then
+			psql "$PG_ADMIN_URL" -qAtc "DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)" >/dev/null 2>&1 ||
+				log "could not drop database $PG_DB"
+		fi
 	fi
 	exit "$rc"
 }
@@ -200,11 +219,38 @@ wait_ready() {
 # purpose, to measure capacity, and a refused request would count as an error. overload.sh
 # measures shedding.
 build_tools() {
-	log "building bench tools (minsigner, jsonfield)"
+	log "building bench tools (minsigner, jsonfield, authload)"
 	mkdir -p "$TMP/bin"
-	(cd "$BENCH_DIR" && go build -o "$TMP/bin/" ./minsigner ./jsonfield) ||
+	(cd "$BENCH_DIR" && go build -o "$TMP/bin/" ./minsigner ./jsonfield ./authload) ||
 		die "building the bench module failed"
 	JSONFIELD=$TMP/bin/jsonfield
+}
+
+# The store of every keyhold command of the run: a fresh SQLite data directory, or with
+# BACKEND=postgres a fresh database created on PG_ADMIN_URL (dropped at exit unless KEEP_TMP=1).
+STORE_ARGS=()
+LOADIAM_STORE=()
+PG_DB=''
+setup_store() {
+	case $BACKEND in
+	sqlite)
+		mkdir -p "$TMP/data"
+		STORE_ARGS=(--data-dir "$TMP/data")
+		LOADIAM_STORE=(-data-dir "$TMP/data")
+		;;
+	postgres)
+		command -v psql >/dev/null || die "BACKEND=postgres needs psql"
+		local db=keyhold_bench_$$_$RANDOM base query=''
+		psql "$PG_ADMIN_URL" -qAtc "CREATE DATABASE $db" >/dev/null || die "cannot create database $db on $PG_ADMIN_URL"
+		PG_DB=$db
+		base=${PG_ADMIN_URL%%\?*}
+		[[ $PG_ADMIN_URL == *\?* ]] && query=?${PG_ADMIN_URL#*\?}
+		STORE_ARGS=(--database "${base%/*}/$db$query")
+		LOADIAM_STORE=(-database "${base%/*}/$db$query")
+		log "store: PostgreSQL database $db"
+		;;
+	*) die "BACKEND=$BACKEND: want sqlite or postgres" ;;
+	esac
 }
 
 KEYHOLD_BASE=''
@@ -214,12 +260,13 @@ start_keyhold() {
 		(cd "$ROOT" && go build -o "$TMP/keyhold" ./cmd/keyhold) ||
 			die "building ./cmd/keyhold failed (KEYHOLD_BIN=path runs a binary you built)"
 		KEYHOLD_BIN=$TMP/keyhold
+		KEYHOLD_DESC="built from $ROOT"
 	fi
 	local port
 	port=$(pick_port "${KEYHOLD_PORT:-18080}")
-	mkdir -p "$TMP/data"
+	setup_store
 	log "starting keyhold on 127.0.0.1:$port"
-	KEYHOLD_SHED_DELAY=0s "$KEYHOLD_BIN" serve --listen "127.0.0.1:$port" --data-dir "$TMP/data" \
+	KEYHOLD_SHED_DELAY=0s "$KEYHOLD_BIN" serve --listen "127.0.0.1:$port" "${STORE_ARGS[@]}" \
 		>"$TMP/keyhold.stdout" 2>"$TMP/keyhold.stderr" &
 	KEYHOLD_PID=$!
 	PIDS+=("$KEYHOLD_PID")
@@ -270,7 +317,7 @@ start_minsigner() {
 # ----------------------------------------------------------------------------------------
 # Measuring
 # ----------------------------------------------------------------------------------------
-declare -A RPS=() P50=() P99=() ERRORS=() ERROR_DETAIL=() CONNS_OF=()
+declare -A RPS=() P50=() P90=() P99=() ERRORS=() ERROR_DETAIL=() CONNS_OF=()
 RAN=()
 
 # to_ms VALUE: wrk's time ("412.00us", "1.41ms", "2.03s", "1.50m") in milliseconds.
@@ -282,13 +329,15 @@ to_ms() {
 		printf "%.2f", n * f }'
 }
 
-# parse_wrk NAME FILE: fills RPS, P50, P99, ERRORS, ERROR_DETAIL for NAME from wrk's output.
+# parse_wrk NAME FILE: fills RPS, P50, P90, P99, ERRORS, ERROR_DETAIL for NAME from wrk's output
+# (or bench/authload's, which prints the same lines).
 parse_wrk() {
-	local name=$1 file=$2 rps p50 p99 sock non2xx detail=''
+	local name=$1 file=$2 rps p50 p90 p99 sock non2xx detail=''
 	rps=$(awk '$1 == "Requests/sec:" { print $2 }' "$file")
 	p50=$(awk '/Latency Distribution/ { d = 1; next } d && $1 == "50%" { print $2; exit }' "$file")
+	p90=$(awk '/Latency Distribution/ { d = 1; next } d && $1 == "90%" { print $2; exit }' "$file")
 	p99=$(awk '/Latency Distribution/ { d = 1; next } d && $1 == "99%" { print $2; exit }' "$file")
-	if [[ -z $rps || -z $p50 || -z $p99 ]]; then
+	if [[ -z $rps || -z $p50 || -z $p90 || -z $p99 ]]; then
 		log "cannot read wrk's output for $name:"
 		cat "$file" >&2
 		die "unparseable wrk output"
@@ -311,6 +360,7 @@ parse_wrk() {
 	fi
 	RPS[$name]=$(printf '%.0f' "$rps")
 	P50[$name]=$(to_ms "$p50") || die "unknown time unit in $p50"
+	P90[$name]=$(to_ms "$p90") || die "unknown time unit in $p90"
 	P99[$name]=$(to_ms "$p99") || die "unknown time unit in $p99"
 	ERRORS[$name]=$((non2xx + sock))
 	ERROR_DETAIL[$name]=${detail%; }
@@ -359,7 +409,7 @@ run_wrk() {
 	wrk_once "$TMP/$name.wrk.txt" "$DURATION" "$url" "$script" "$conns" "$@"
 	parse_wrk "$name" "$TMP/$name.wrk.txt"
 	RAN+=("$name")
-	log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p99 ${P99[$name]} ms, errors ${ERRORS[$name]}"
+	log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p90 ${P90[$name]} ms, p99 ${P99[$name]} ms, errors ${ERRORS[$name]}"
 }
 
 # preflight_token NAME URL: one token request must succeed before the scenario is loaded.
@@ -396,6 +446,56 @@ scenario_keyhold_token() {
 		"CLIENT_ID=$CLIENT_ID" "CLIENT_SECRET=$CLIENT_SECRET"
 }
 
+# run_authload NAME MODE: bench/authload (its own warm-up, the signing of its pool, the
+# measured run) instead of wrk; its output has wrk's lines, read by parse_wrk. Its lines about
+# the pool and DPoP nonces go to the notes. It preflights one request itself and exits 2 with
+# the server's answer when that fails.
+run_authload() {
+	local name=$1 mode=$2 conns out pid rc=0 line
+	conns=$(conns_for "$name")
+	CONNS_OF[$name]=$conns
+	out=$TMP/$name.wrk.txt
+	is_loopback_url "$TOKEN_URL" || die "$TOKEN_URL is not a loopback address; refusing to load it"
+	log "$name: bench/authload -mode $mode, ${WARMUP}s warm-up, measuring ${DURATION}s on $conns connections"
+	CLIENT_ID=$CLIENT_ID CLIENT_SECRET=$CLIENT_SECRET "$TMP/bin/authload" -mode "$mode" -url "$TOKEN_URL" \
+		-api "$KEYHOLD_BASE" -alg "$AUTHLOAD_ALG" -c "$conns" -d "${DURATION}s" -warmup "${WARMUP}s" \
+		>"$out" 2>"$TMP/$name.authload.log" &
+	pid=$!
+	PIDS+=("$pid")
+	wait "$pid" || rc=$?
+	forget_pid "$pid"
+	if ((rc != 0)); then
+		cat "$TMP/$name.authload.log" "$out" >&2
+		die "$name: bench/authload failed (exit $rc)"
+	fi
+	parse_wrk "$name" "$out"
+	RAN+=("$name")
+	line=$(sed -n 's/^bench: pool: //p' "$out")
+	[[ -n $line ]] && NOTES+=("${SCENARIO_LABEL[$name]%%.*}: $line")
+	line=$(sed -n 's/^bench: dpop nonce: //p' "$out")
+	[[ -n $line ]] && NOTES+=("${SCENARIO_LABEL[$name]%%.*}: DPoP nonce $line")
+	log "$name: ${RPS[$name]} req/s, p50 ${P50[$name]} ms, p90 ${P90[$name]} ms, p99 ${P99[$name]} ms, errors ${ERRORS[$name]}"
+}
+
+# b2. b's request from bench/authload: the baseline j and k are compared with.
+scenario_keyhold_token_go() {
+	run_authload keyhold_token_go secret
+}
+
+# j. private_key_jwt: authload makes a credential with an inline JWKS of its key (through the
+# API, as the bootstrap client) and sends a fresh client assertion per request: signature
+# verification, claim checks, and the jti's insert into the store (one SQL write per token).
+scenario_keyhold_token_private_key_jwt() {
+	run_authload keyhold_token_private_key_jwt private_key_jwt
+}
+
+# k. DPoP: the bootstrap client with client_secret_post and a fresh proof per request: proof
+# verification, the jti's insert into the store, a token bound to the key (cnf.jkt). Server
+# nonces are followed when the server asks for them (see bench/README.md).
+scenario_keyhold_token_dpop() {
+	run_authload keyhold_token_dpop dpop
+}
+
 # c. A read behind keyhold's bearer-token check: token verification + authorization + list.
 scenario_keyhold_credentials_get() {
 	local code token url=$KEYHOLD_BASE/workspaces/v1/credentials
@@ -425,7 +525,7 @@ scenario_keyhold_credentials_get() {
 # exchanged at the tenant's token endpoint: subject verification (cached), the MSP rules, signing.
 scenario_keyhold_token_exchange() {
 	local code msp_token tenant_id tenant_url hex
-	"$KEYHOLD_BIN" workspace create --data-dir "$TMP/data" --name bench-msp --type MSP \
+	"$KEYHOLD_BIN" workspace create "${STORE_ARGS[@]}" --name bench-msp --type MSP \
 		--admin-email bench@msp.example --base-url "$KEYHOLD_BASE" >"$TMP/msp.json" ||
 		die "keyhold_token_exchange: workspace create failed"
 	code=$(token_request "$("$JSONFIELD" tokenUrl <"$TMP/msp.json")" "$("$JSONFIELD" clientId <"$TMP/msp.json")" \
@@ -464,10 +564,10 @@ load_iam_data() {
 	stop_pid "$KEYHOLD_PID"
 	forget_pid "$KEYHOLD_PID"
 	log "loading the IAM data set: $IAM_WORKSPACES workspaces, $((IAM_WORKSPACES * 100)) role assignments"
-	"$TMP/bin/loadiam" -data-dir "$TMP/data" -workspaces "$IAM_WORKSPACES" >"$TMP/loadiam.json" || die "loadiam failed"
+	"$TMP/bin/loadiam" "${LOADIAM_STORE[@]}" -workspaces "$IAM_WORKSPACES" >"$TMP/loadiam.json" || die "loadiam failed"
 	log "loaded: $(cat "$TMP/loadiam.json")"
 	t0=$SECONDS
-	KEYHOLD_SHED_DELAY=0s "$KEYHOLD_BIN" serve --listen "127.0.0.1:$port" --data-dir "$TMP/data" \
+	KEYHOLD_SHED_DELAY=0s "$KEYHOLD_BIN" serve --listen "127.0.0.1:$port" "${STORE_ARGS[@]}" \
 		>"$TMP/keyhold-iam.stdout" 2>"$TMP/keyhold-iam.stderr" &
 	KEYHOLD_PID=$!
 	PIDS+=("$KEYHOLD_PID")
@@ -585,7 +685,8 @@ scenario_keyhold_authzen_condition_latency() {
 #   1. write bench/wrk/<name>.lua; require("report") as token.lua does, so non-2xx
 #      responses are counted and printed;
 #   2. write scenario_<name>() here: get what it needs (a token, ids), preflight ONE request
-#      with curl and die unless it succeeds, then call run_wrk <name> URL SCRIPT VAR=value...;
+#      with curl and die unless it succeeds, then call run_wrk <name> URL SCRIPT VAR=value...
+#      (or run_authload <name> MODE, when every request must carry a fresh signed JWT);
 #   3. add <name> to ALL_SCENARIOS, SCENARIO_LABEL and, if it needs keyhold,
 #      SCENARIO_NEEDS_KEYHOLD at the top of this file;
 #   4. describe it in bench/README.md.
@@ -603,13 +704,14 @@ print_report() {
 	fi
 	printf '## keyhold load test\n\n'
 	printf -- '- commit %s, %s, %s cores, %s\n' "$commit" "$(go env GOVERSION)" "$(nproc)" "$(uname -sm)"
-	printf -- '- wrk -t%s, %ss measured after %ss warm-up, on 127.0.0.1; wrk shares the cores with the server\n\n' \
+	printf -- '- wrk -t%s, %ss measured after %ss warm-up, on 127.0.0.1; wrk shares the cores with the server\n' \
 		"$THREADS" "$DURATION" "$WARMUP"
-	printf '| scenario | connections | requests/s | p50 (ms) | p99 (ms) | errors |\n'
-	printf '| --- | ---: | ---: | ---: | ---: | ---: |\n'
+	printf -- '- keyhold %s, store %s, load average %s\n\n' "${KEYHOLD_DESC:-${KEYHOLD_BIN:-(not run)}}" "$BACKEND" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+	printf '| scenario | connections | requests/s | p50 (ms) | p90 (ms) | p99 (ms) | errors |\n'
+	printf '| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 	for name in "${RAN[@]}"; do
-		printf '| %s | %s | %s | %s | %s | %s |\n' "${SCENARIO_LABEL[$name]}" "${CONNS_OF[$name]}" "${RPS[$name]}" \
-			"${P50[$name]}" "${P99[$name]}" "${ERRORS[$name]}"
+		printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${SCENARIO_LABEL[$name]}" "${CONNS_OF[$name]}" "${RPS[$name]}" \
+			"${P50[$name]}" "${P90[$name]}" "${P99[$name]}" "${ERRORS[$name]}"
 		total_errors=$((total_errors + ERRORS[$name]))
 	done
 	echo
@@ -620,6 +722,15 @@ print_report() {
 	else
 		printf 'b/a: n/a (needs scenarios minsigner and keyhold_token).\n'
 	fi
+	# j and k against b2: the same generator (bench/authload), so the ratio is the price of the
+	# assertion or proof (verification, the jti's SQL write), not of wrk against Go.
+	for name in keyhold_token_private_key_jwt keyhold_token_dpop; do
+		if [[ -n ${RPS[$name]:-} && -n ${RPS[keyhold_token_go]:-} && ${RPS[keyhold_token_go]} -gt 0 ]]; then
+			printf '\n**%s/b2: %s %%** (%s of %s requests/s).\n' "${SCENARIO_LABEL[$name]%%.*}" \
+				"$(awk -v x="${RPS[$name]}" -v y="${RPS[keyhold_token_go]}" 'BEGIN { printf "%.1f", 100 * x / y }')" \
+				"${RPS[$name]}" "${RPS[keyhold_token_go]}"
+		fi
+	done
 	if ((${#NOTES[@]} > 0)); then
 		printf '\n'
 		for name in "${NOTES[@]}"; do
@@ -647,6 +758,8 @@ main() {
 	((DURATION > 0 && CONNS > 0 && THREADS > 0)) || die "DURATION, CONNS and THREADS must be > 0"
 	((CONNS >= THREADS)) || die "CONNS ($CONNS) must be >= THREADS ($THREADS)"
 	case $MINSIGNER_ALG in ES256 | EdDSA) ;; *) die "MINSIGNER_ALG=$MINSIGNER_ALG: want ES256 or EdDSA" ;; esac
+	case $AUTHLOAD_ALG in ES256 | EdDSA) ;; *) die "AUTHLOAD_ALG=$AUTHLOAD_ALG: want ES256 or EdDSA" ;; esac
+	case $BACKEND in sqlite | postgres) ;; *) die "BACKEND=$BACKEND: want sqlite or postgres" ;; esac
 	command -v "$WRK" >/dev/null || die "wrk not found (Debian: apt-get install -y wrk)"
 	command -v curl >/dev/null || die "curl not found"
 	command -v go >/dev/null || die "go not found"
