@@ -124,6 +124,20 @@ func TestDPoPNonces(t *testing.T) {
 	}
 }
 
+// TestUnsupported: a server that answers a DPoP request with a Bearer token (a keyhold older
+// than DPoP) is ErrUnsupported, which bench/run.sh skips instead of stopping the run.
+func TestUnsupported(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"x","token_type":"Bearer","expires_in":900}`)
+	}))
+	defer srv.Close()
+	cfg := Config{Mode: ModeDPoP, URL: srv.URL + "/token", Conns: 1, Duration: time.Second, ClientID: "c", ClientSecret: "s"}
+	if _, err := Run(context.Background(), cfg, io.Discard); !errors.Is(err, ErrUnsupported) {
+		t.Fatalf("got %v, want ErrUnsupported", err)
+	}
+}
+
 func TestPercentileAndRequest(t *testing.T) {
 	lat := []time.Duration{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 	for q, want := range map[float64]time.Duration{0.5: 5, 0.9: 9, 0.99: 10, 1: 10} {

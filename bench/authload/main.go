@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -30,6 +31,9 @@ func main() {
 	res, err := Run(ctx, cfg, os.Stderr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "authload:", err)
+		if errors.Is(err, ErrUnsupported) {
+			os.Exit(3)
+		}
 		os.Exit(2)
 	}
 	res.Report(os.Stdout, cfg)

@@ -344,6 +344,9 @@ func preflightDPoP(ctx context.Context, cfg Config, p *pool) (bool, error) {
 			continue
 		}
 		var tok tokenAnswer
+		if code == http.StatusOK && json.Unmarshal(body, &tok) == nil && strings.EqualFold(tok.TokenType, "Bearer") {
+			return asked, fmt.Errorf("%w: a request with a DPoP proof got a Bearer token", ErrUnsupported)
+		}
 		if code != http.StatusOK || json.Unmarshal(body, &tok) != nil || !strings.EqualFold(tok.TokenType, "DPoP") {
 			return asked, fmt.Errorf("preflight with a DPoP proof answered %d (want 200 and token_type DPoP): %.300s", code, body)
 		}

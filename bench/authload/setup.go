@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -90,7 +91,7 @@ func apiCall(ctx context.Context, method, target, token string, in, out any) err
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s answered %d: %.300s", method, target, resp.StatusCode, b)
+		return &statusError{status: resp.StatusCode, msg: fmt.Sprintf("%s %s answered %d: %.300s", method, target, resp.StatusCode, b)}
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -126,6 +127,10 @@ func keyCredential(ctx context.Context, cfg Config, k *key) (string, func(), err
 	jwks := map[string]any{"jwks": jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k.publicJWK()}}}
 	if err := apiCall(ctx, http.MethodPut, creds+"/"+url.PathEscape(cred.ID)+"/keys", token, jwks, nil); err != nil {
 		remove()
+		var se *statusError
+		if errors.As(err, &se) && (se.status == http.StatusNotFound || se.status == http.StatusMethodNotAllowed) {
+			return "", nil, fmt.Errorf("%w: registering the key: %v", ErrUnsupported, err)
+		}
 		return "", nil, fmt.Errorf("registering the key: %w", err)
 	}
 	id := cred.ClientID
@@ -134,6 +139,19 @@ func keyCredential(ctx context.Context, cfg Config, k *key) (string, func(), err
 	}
 	return id, remove, nil
 }
+
+// ErrUnsupported: the server does not offer what the mode measures (an older keyhold without
+// credential keys, or one that answers a DPoP request with a Bearer token). main exits 3 on it,
+// so that bench/run.sh can skip the scenario in a run comparing such a binary.
+var ErrUnsupported = errors.New("the server does not support this mode")
+
+// statusError is a non-2xx answer of the API.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
 
 // isUseNonce reports an RFC 9449 §8 nonce demand: 400 {"error": "use_dpop_nonce"}.
 func isUseNonce(status int, body []byte) bool {
