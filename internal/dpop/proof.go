@@ -42,17 +42,21 @@ type Proof struct {
 	// JKT is the base64url SHA-256 thumbprint of the proof's key.
 	JKT string
 	JTI string
+	// Nonce is the proof's nonce claim ("" when it has none), for the caller to check
+	// (Nonces.Check).
+	Nonce string
 	// Until is when the proof stops being acceptable (iat + MaxAge): how long its jti must be
 	// remembered.
 	Until time.Time
 }
 
 type proofClaims struct {
-	JTI string `json:"jti"`
-	HTM string `json:"htm"`
-	HTU string `json:"htu"`
-	IAT *int64 `json:"iat"`
-	ATH string `json:"ath"`
+	JTI   string `json:"jti"`
+	HTM   string `json:"htm"`
+	HTU   string `json:"htu"`
+	IAT   *int64 `json:"iat"`
+	ATH   string `json:"ath"`
+	Nonce string `json:"nonce"`
 }
 
 // Verify checks a proof for a request with method and url (the URL the client called, which
@@ -102,7 +106,7 @@ func Verify(proof, method, rawURL, accessToken string, now time.Time) (*Proof, e
 	if err != nil {
 		return nil, errors.New("the DPoP proof's jwk has no thumbprint")
 	}
-	return &Proof{JKT: base64.RawURLEncoding.EncodeToString(tp), JTI: c.JTI, Until: iat.Add(MaxAge + MaxSkew)}, nil
+	return &Proof{JKT: base64.RawURLEncoding.EncodeToString(tp), JTI: c.JTI, Nonce: c.Nonce, Until: iat.Add(MaxAge + MaxSkew)}, nil
 }
 
 // TokenHash is an access token's ath: base64url(SHA-256(token)).

@@ -1,0 +1,120 @@
+package dpop
+
+import (
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"time"
+)
+
+// NonceWindow is the length of a nonce window (RFC 9449 §8, §9). A nonce names the window it
+// was made in; it is accepted while the checking node's clock is in that window or the next
+// one (and one window early, for nodes whose clocks run a little apart). A nonce is thus
+// good for at least NonceWindow after it is handed out, and at most twice that.
+const NonceWindow = 5 * time.Minute
+
+// Nonce sizes: a 4-byte window number and a 16-byte MAC, base64url without padding.
+const (
+	nonceWindowLen = 4
+	nonceMACLen    = 16
+	nonceRawLen    = nonceWindowLen + nonceMACLen
+	// NonceLen is the length of every nonce keyhold makes.
+	NonceLen = (nonceRawLen*8 + 5) / 6
+)
+
+// nonceInfo separates the nonce MAC key from any other use of the secret it is derived from.
+const nonceInfo = "keyhold DPoP nonce v1"
+
+// NonceKey derives the MAC key of DPoP nonces from secret (high-entropy key material every
+// node holds, e.g. a signing key's PKCS#8 encoding) with HKDF-SHA256: the MAC key reveals
+// nothing of secret.
+func NonceKey(secret []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, secret, nil, nonceInfo, sha256.Size)
+}
+
+// NonceState is what a check says of a proof's nonce.
+type NonceState int
+
+const (
+	// NonceInvalid: missing, malformed, forged, made with a key no longer held, or expired.
+	// The server answers use_dpop_nonce with a fresh one.
+	NonceInvalid NonceState = iota
+	// NonceValid: made by a node sharing the keys, in the current window with the current key.
+	NonceValid
+	// NonceStale: still valid, but from an earlier window or a previous key: the server
+	// accepts the proof and hands out a fresh nonce (DPoP-Nonce) with its answer.
+	NonceStale
+)
+
+// Nonces makes and checks stateless DPoP nonces: HMAC-SHA256 over the window number, with a
+// key every node derives from the same shared secret, so a nonce made by one node is
+// accepted by all of them with no store access. Nonces are unpredictable without the key
+// and expire with their window; they are not single-use (a proof's jti is what refuses
+// replays), and every client gets the same nonce in a window.
+type Nonces struct {
+	// Keys returns the MAC keys (from NonceKey): the first makes nonces, all are accepted. It
+	// is called on every Make and Check, so it must be cheap (an in-memory read). No keys:
+	// Make fails and every nonce is invalid.
+	Keys func() [][]byte
+}
+
+// window is the number of the window t falls in.
+func window(t time.Time) uint32 { return uint32(t.Unix() / int64(NonceWindow/time.Second)) }
+
+// nonceFor is the nonce of window w under key.
+func nonceFor(key []byte, w uint32) string {
+	var raw [nonceRawLen]byte
+	binary.BigEndian.PutUint32(raw[:nonceWindowLen], w)
+	m := hmac.New(sha256.New, key)
+	m.Write(raw[:nonceWindowLen])
+	copy(raw[nonceWindowLen:], m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(raw[:])
+}
+
+// Make returns the nonce of now's window; ok is false when there is no key to make one with.
+func (n *Nonces) Make(now time.Time) (nonce string, ok bool) {
+	keys := n.Keys()
+	if len(keys) == 0 {
+		return "", false
+	}
+	return nonceFor(keys[0], window(now)), true
+}
+
+// ParseNonce returns the window a nonce claims to be from; ok is false when it does not
+// have the shape of a nonce keyhold makes (it says nothing of the MAC).
+func ParseNonce(nonce string) (w uint32, ok bool) {
+	if len(nonce) != NonceLen {
+		return 0, false
+	}
+	var raw [nonceRawLen]byte
+	if n, err := base64.RawURLEncoding.Strict().Decode(raw[:], []byte(nonce)); err != nil || n != nonceRawLen {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(raw[:nonceWindowLen]), true
+}
+
+// Check says whether nonce, sent in a proof at now, is one this service made and still
+// accepts.
+func (n *Nonces) Check(nonce string, now time.Time) NonceState {
+	w, ok := ParseNonce(nonce)
+	if !ok {
+		return NonceInvalid
+	}
+	cur := window(now)
+	// The window before, this one, and the next (a node whose clock is a little ahead).
+	if w+1 < cur || w > cur+1 {
+		return NonceInvalid
+	}
+	for i, key := range n.Keys() {
+		if subtle.ConstantTimeCompare([]byte(nonceFor(key, w)), []byte(nonce)) == 1 {
+			if i == 0 && w >= cur {
+				return NonceValid
+			}
+			return NonceStale
+		}
+	}
+	return NonceInvalid
+}
