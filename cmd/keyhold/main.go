@@ -68,6 +68,7 @@ type serveCmd struct {
 	AuditStream      string        `help:"Also write each audit record this node commits as a JSON line to this file (appended, created 0600), or '-' for standard output (for a SIEM)." env:"KEYHOLD_AUDIT_STREAM"`
 	ShutdownTimeout  time.Duration `help:"How long SIGTERM waits for in-flight requests." default:"20s" env:"KEYHOLD_SHUTDOWN_TIMEOUT"`
 	Platform         string        `help:"Which GreenLake platform to model: cloud, or dedicated (no token exchange)." default:"cloud" env:"KEYHOLD_PLATFORM" enum:"cloud,dedicated"`
+	DPoPNonce        string        `help:"Whether DPoP proofs (RFC 9449) must carry a server nonce: required (clients are told one with use_dpop_nonce and DPoP-Nonce; each nonce is good for 5 to 10 minutes on every node) or off. Clients without DPoP are unaffected." default:"required" env:"KEYHOLD_DPOP_NONCE" enum:"required,off" name:"dpop-nonce"`
 	LogLevel         string        `help:"Log level: debug, info, warn, error." default:"info" env:"KEYHOLD_LOG_LEVEL" enum:"debug,info,warn,error"`
 	TrustedProxies   []string      `help:"Load balancers (IP addresses or CIDR prefixes, comma-separated) whose X-Forwarded-For names the client." env:"KEYHOLD_TRUSTED_PROXIES" sep:","`
 	TokenCacheSize   int           `help:"Verified access tokens cached per node (about 1 KiB each)." default:"200000" env:"KEYHOLD_TOKEN_CACHE_SIZE"`
@@ -88,7 +89,7 @@ type serveCmd struct {
 func (c *serveCmd) config() app.Config {
 	return app.Config{Listen: c.Listen, DataDir: c.DataDir, Database: c.Database, BaseURL: c.BaseURL, TokenTTL: c.TokenTTL,
 		SigningAlg: c.SigningAlg, MaxCredentialsPerOwner: c.MaxCredentials, SyncInterval: c.SyncInterval,
-		ChangeRetention: c.ChangeRetention, AuditRetention: c.AuditRetention, AuditStream: c.AuditStream, StoreTimeout: c.StoreTimeout, MaxStaleness: c.MaxStaleness, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, TrustedProxies: c.TrustedProxies,
+		ChangeRetention: c.ChangeRetention, AuditRetention: c.AuditRetention, AuditStream: c.AuditStream, StoreTimeout: c.StoreTimeout, MaxStaleness: c.MaxStaleness, ShutdownTimeout: c.ShutdownTimeout, Platform: c.Platform, DPoPNonce: c.DPoPNonce, TrustedProxies: c.TrustedProxies,
 		KeyEncryptionKeyFiles: c.KeyEncryptionKeyFile, TokenCacheSize: c.TokenCacheSize,
 		MaxInFlight: c.MaxInFlight, ShedDelay: c.ShedDelay, MaxConnections: c.MaxConnections, MaxConnectionsPerAddress: c.MaxConnsPerAddr,
 		TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile, AllowInsecureHTTP: c.AllowInsecure, MetricsListen: c.MetricsListen,

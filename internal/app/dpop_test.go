@@ -22,8 +22,11 @@ import (
 	"github.com/keyhold/keyhold/internal/ids"
 )
 
-// dpopKey is a client's DPoP key.
-type dpopKey struct{ priv *ecdsa.PrivateKey }
+// dpopKey is a client's DPoP key, and the server nonce its proofs carry ("" none).
+type dpopKey struct {
+	priv  *ecdsa.PrivateKey
+	nonce string
+}
 
 func newDPoPKey(t *testing.T) dpopKey {
 	t.Helper()
@@ -31,7 +34,20 @@ func newDPoPKey(t *testing.T) dpopKey {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return dpopKey{k}
+	return dpopKey{priv: k}
+}
+
+// withNonce is k with proofs carrying the nonce e hands out (--dpop-nonce required, the
+// default): a proof without one is answered use_dpop_nonce with a DPoP-Nonce header.
+func (k dpopKey) withNonce(t *testing.T, e *apptest.Env, ws string) dpopKey {
+	t.Helper()
+	resp, raw := dpopToken(t, e, ws, e.Admin.ClientID, e.Admin.ClientSecret, k.proof(t, "POST", e.TokenURL(ws), "", nil))
+	n := resp.Header.Get("DPoP-Nonce")
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), `"use_dpop_nonce"`) || n == "" {
+		t.Fatalf("a proof without a nonce: %d %s (DPoP-Nonce %q), want 400 use_dpop_nonce with a nonce", resp.StatusCode, raw, n)
+	}
+	k.nonce = n
+	return k
 }
 
 func (k dpopKey) jkt(t *testing.T) string {
@@ -47,6 +63,9 @@ func (k dpopKey) jkt(t *testing.T) string {
 func (k dpopKey) proof(t *testing.T, method, u, accessToken string, change func(map[string]any)) string {
 	t.Helper()
 	c := map[string]any{"jti": ids.New(), "htm": method, "htu": u, "iat": time.Now().Unix()}
+	if k.nonce != "" {
+		c["nonce"] = k.nonce
+	}
 	if accessToken != "" {
 		c["ath"] = dpop.TokenHash(accessToken)
 	}
@@ -92,7 +111,7 @@ func dpopCall(t *testing.T, e *apptest.Env, scheme, tok, proof string) *http.Res
 func TestDPoPBoundTokens(t *testing.T) {
 	e := apptest.Start(t, app.Config{})
 	ws := e.Admin.WorkspaceID
-	key := newDPoPKey(t)
+	key := newDPoPKey(t).withNonce(t, e, ws)
 	tokenURL := e.TokenURL(ws)
 	resp, raw := dpopToken(t, e, ws, e.Admin.ClientID, e.Admin.ClientSecret, key.proof(t, "POST", tokenURL, "", nil))
 	if resp.StatusCode != http.StatusOK {
@@ -127,6 +146,7 @@ func TestDPoPBoundTokens(t *testing.T) {
 		t.Fatalf("DPoP call: %d", r.StatusCode)
 	}
 	other := newDPoPKey(t)
+	other.nonce = key.nonce
 	for name, c := range map[string]struct{ scheme, proof string }{
 		"replayed proof":      {"DPoP", good},
 		"as a bearer token":   {"Bearer", ""},
@@ -170,7 +190,7 @@ func TestDPoPBoundTokens(t *testing.T) {
 func TestDPoPTokenEndpointRefusals(t *testing.T) {
 	e := apptest.Start(t, app.Config{})
 	ws := e.Admin.WorkspaceID
-	key := newDPoPKey(t)
+	key := newDPoPKey(t).withNonce(t, e, ws)
 	tokenURL := e.TokenURL(ws)
 	used := key.proof(t, "POST", tokenURL, "", nil)
 	if resp, raw := dpopToken(t, e, ws, e.Admin.ClientID, e.Admin.ClientSecret, used); resp.StatusCode != http.StatusOK {

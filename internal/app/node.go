@@ -67,6 +67,9 @@ type Config struct {
 	TokenCacheSize int
 	// Platform is PlatformCloud (default) or PlatformDedicated, which lacks token exchange.
 	Platform string
+	// DPoPNonce is DPoPNonceRequired (default: DPoP proofs must carry a server nonce, RFC 9449
+	// §8, §9) or DPoPNonceOff (--dpop-nonce).
+	DPoPNonce string
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the client (addresses
 	// or CIDR prefixes); failure budgets and access logs then key on the client.
 	TrustedProxies []string
@@ -120,6 +123,12 @@ type Config struct {
 	loadLogEvery time.Duration
 }
 
+// Settings of --dpop-nonce.
+const (
+	DPoPNonceRequired = "required"
+	DPoPNonceOff      = "off"
+)
+
 // Platforms keyhold can model.
 const (
 	PlatformCloud     = "cloud"
@@ -135,6 +144,9 @@ func (c *Config) defaults() {
 	}
 	if c.Platform == "" {
 		c.Platform = PlatformCloud
+	}
+	if c.DPoPNonce == "" {
+		c.DPoPNonce = DPoPNonceRequired
 	}
 	if c.TokenTTL == 0 {
 		c.TokenTTL = 15 * time.Minute
@@ -266,6 +278,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.Platform != PlatformCloud && cfg.Platform != PlatformDedicated {
 		return nil, fmt.Errorf("platform %q: expected cloud or dedicated", cfg.Platform)
+	}
+	if cfg.DPoPNonce != DPoPNonceRequired && cfg.DPoPNonce != DPoPNonceOff {
+		return nil, fmt.Errorf("dpop-nonce %q: expected required or off", cfg.DPoPNonce)
 	}
 	checkRetention(&cfg)
 	if err := cfg.loadCatalog(); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/connlimit"
 	"github.com/keyhold/keyhold/internal/credential"
+	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/httpapi"
 	"github.com/keyhold/keyhold/internal/identity"
 	"github.com/keyhold/keyhold/internal/ratelimit"
@@ -100,7 +101,7 @@ func (n *Node) assemble() {
 			TokenChecks: ratelimit.New[string](tokenCheckBurst, tokenCheckInterval, tokenCheckBurst*tokenCheckInterval),
 			Observer:    metrics, Log: cfg.Log, Exchange: cfg.Platform != PlatformDedicated, Reach: engine.Reaches,
 			Audit: n.audit, AuditSink: n.sink(), JWKSFetcher: clientauth.NewFetcher(cfg.JWKSAllowPrivate),
-			MTLS: n.tls != nil, ClientCAs: n.clientCAs, Logins: n.logins},
+			MTLS: n.tls != nil, ClientCAs: n.clientCAs, Logins: n.logins, Nonces: dpopNonces(cfg.DPoPNonce, keys)},
 		AllowPrivateJWKS: cfg.JWKSAllowPrivate,
 		Store:            n.Store, Audit: n.audit, AuditSink: n.sink(), Now: cfg.Now,
 		Credentials: &credential.Service{Store: n.Store, Authz: engine, Sync: committed, Now: cfg.Now,
@@ -130,6 +131,16 @@ func (n *Node) assemble() {
 		func() float64 { return float64(cfg.MaxInFlight) })
 	n.shedMetrics(metrics)
 	n.handler = n.proxies.Handler(n.API.Handler())
+}
+
+// dpopNonces are the server nonces DPoP proofs need with --dpop-nonce required (nil: off).
+// Their MAC keys derive from the signing keys every node loads, so every node accepts every
+// other's nonces with no store access per request.
+func dpopNonces(mode string, keys *token.KeySet) *dpop.Nonces {
+	if mode == DPoPNonceOff {
+		return nil
+	}
+	return &dpop.Nonces{Keys: keys.NonceKeys}
 }
 
 // ready: the store answers and the node has a key to sign with.

@@ -64,13 +64,21 @@ type Nonces struct {
 // window is the number of the window t falls in.
 func window(t time.Time) uint32 { return uint32(t.Unix() / int64(NonceWindow/time.Second)) }
 
-// nonceFor is the nonce of window w under key.
-func nonceFor(key []byte, w uint32) string {
+// rawNonce is the nonce of window w under key, before encoding: the window number and the
+// first 16 bytes of HMAC-SHA256(key, window number).
+func rawNonce(key []byte, w uint32) [nonceRawLen]byte {
 	var raw [nonceRawLen]byte
 	binary.BigEndian.PutUint32(raw[:nonceWindowLen], w)
 	m := hmac.New(sha256.New, key)
 	m.Write(raw[:nonceWindowLen])
-	copy(raw[nonceWindowLen:], m.Sum(nil))
+	var sum [sha256.Size]byte
+	copy(raw[nonceWindowLen:], m.Sum(sum[:0]))
+	return raw
+}
+
+// nonceFor is the nonce of window w under key.
+func nonceFor(key []byte, w uint32) string {
+	raw := rawNonce(key, w)
 	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
@@ -86,30 +94,44 @@ func (n *Nonces) Make(now time.Time) (nonce string, ok bool) {
 // ParseNonce returns the window a nonce claims to be from; ok is false when it does not
 // have the shape of a nonce keyhold makes (it says nothing of the MAC).
 func ParseNonce(nonce string) (w uint32, ok bool) {
-	if len(nonce) != NonceLen {
-		return 0, false
-	}
-	var raw [nonceRawLen]byte
-	if n, err := base64.RawURLEncoding.Strict().Decode(raw[:], []byte(nonce)); err != nil || n != nonceRawLen {
+	raw, ok := decodeNonce(nonce)
+	if !ok {
 		return 0, false
 	}
 	return binary.BigEndian.Uint32(raw[:nonceWindowLen]), true
 }
 
+// strictB64 refuses spare bits and line breaks: a nonce has one spelling.
+var strictB64 = base64.RawURLEncoding.Strict()
+
+func decodeNonce(nonce string) (raw [nonceRawLen]byte, ok bool) {
+	if len(nonce) != NonceLen {
+		return raw, false
+	}
+	var buf [NonceLen]byte
+	copy(buf[:], nonce)
+	if n, err := strictB64.Decode(raw[:], buf[:]); err != nil || n != nonceRawLen {
+		return raw, false
+	}
+	return raw, true
+}
+
 // Check says whether nonce, sent in a proof at now, is one this service made and still
 // accepts.
 func (n *Nonces) Check(nonce string, now time.Time) NonceState {
-	w, ok := ParseNonce(nonce)
+	raw, ok := decodeNonce(nonce)
 	if !ok {
 		return NonceInvalid
 	}
+	w := binary.BigEndian.Uint32(raw[:nonceWindowLen])
 	cur := window(now)
 	// The window before, this one, and the next (a node whose clock is a little ahead).
 	if w+1 < cur || w > cur+1 {
 		return NonceInvalid
 	}
 	for i, key := range n.Keys() {
-		if subtle.ConstantTimeCompare([]byte(nonceFor(key, w)), []byte(nonce)) == 1 {
+		want := rawNonce(key, w)
+		if subtle.ConstantTimeCompare(want[nonceWindowLen:], raw[nonceWindowLen:]) == 1 {
 			if i == 0 && w >= cur {
 				return NonceValid
 			}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/loadshed"
 	"io"
@@ -265,7 +266,7 @@ func (a *API) routeAuthenticated(pattern string, h callerHandler) { a.handle(pat
 
 func (a *API) handle(pattern, permission string, h callerHandler) {
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		c, err := a.authenticate(r)
+		c, err := a.authenticate(w, r)
 		if err != nil {
 			a.writeError(w, r, err)
 			return
@@ -292,8 +293,12 @@ func (a *API) allowedHere(c *principal.Caller, permission string) bool {
 }
 
 // authenticate verifies the bearer token. Failures cost the source address a token of its
-// failure budget; an address out of budget is refused before its token is looked at.
-func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
+// failure budget; an address out of budget is refused before its token is looked at. A DPoP
+// proof without a valid server nonce is refused (401 use_dpop_nonce, see writeError) without
+// costing the budget: it is a step of the protocol, and only a holder of a valid token and
+// its key gets that far. On success, a fresh nonce is set in w's DPoP-Nonce when the proof's
+// is about to expire.
+func (a *API) authenticate(w http.ResponseWriter, r *http.Request) (*principal.Caller, error) {
 	src := ratelimit.Source(r)
 	if blocked, wait := a.AddrFailures.Gate(src); blocked {
 		a.Metrics.AuthFailed("bearer", "rate_limited")
@@ -303,7 +308,18 @@ func (a *API) authenticate(r *http.Request) (*principal.Caller, error) {
 	var c *principal.Caller
 	var err error
 	if raw, ok := schemeToken(r, "dpop "); ok {
-		c, err = a.Tokens.AuthenticateDPoP(raw, dpopProof(r), r.Method, a.BaseURL+r.URL.EscapedPath(), a.dpopSeen(), peerCert(r))
+		var fresh string
+		c, fresh, err = a.Tokens.AuthenticateDPoP(raw, dpopProof(r), r.Method, a.BaseURL+r.URL.EscapedPath(), a.dpopSeen(), peerCert(r))
+		var ne *token.NonceError
+		switch {
+		case errors.As(err, &ne):
+			a.Metrics.AuthFailed("bearer", "use_dpop_nonce")
+			return nil, &apperr.Error{Kind: apperr.Unauthorized, Message: ne.Reason, Cause: ne}
+		case errors.Is(err, token.ErrNoNonce):
+			return nil, &apperr.Error{Kind: apperr.Unavailable, Message: "DPoP nonces cannot be made on this node right now", Cause: err, RetryAfter: 1}
+		case err == nil && fresh != "":
+			w.Header().Set(token.DPoPNonceHeader, fresh)
+		}
 	} else if raw, ok := bearer(r); ok {
 		c, err = a.Tokens.Authenticate(raw, peerCert(r))
 	} else {

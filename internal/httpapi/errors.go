@@ -2,14 +2,16 @@ package httpapi
 
 import (
 	"encoding/json"
-	"github.com/keyhold/keyhold/internal/dpop"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/keyhold/keyhold/internal/apperr"
+	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/token"
 )
 
 // errorBody is the GreenLake error response.
@@ -48,7 +50,13 @@ func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		attrs = append(attrs, "message", e.Message)
 	}
 	a.Log.Log(r.Context(), level, "request failed", attrs...)
-	if status == http.StatusUnauthorized {
+	var ne *token.NonceError
+	switch {
+	case status == http.StatusUnauthorized && errors.As(err, &ne):
+		// RFC 9449 §9: the DPoP challenge alone, with the nonce to sign the next proof with.
+		w.Header().Set("WWW-Authenticate", dpopNonceChallenge)
+		w.Header().Set(token.DPoPNonceHeader, ne.Nonce)
+	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="keyhold", error="invalid_token"`)
 		w.Header().Add("WWW-Authenticate", dpopChallenge) // RFC 9449 §7.1
 	}
@@ -74,3 +82,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 
 // dpopChallenge offers the DPoP scheme with the algorithms keyhold verifies.
 var dpopChallenge = `DPoP realm="keyhold", algs="` + strings.Join(dpop.AlgorithmNames(), " ") + `"`
+
+// dpopNonceChallenge asks for a proof with the server's nonce (RFC 9449 §9).
+var dpopNonceChallenge = `DPoP realm="keyhold", error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="` +
+	strings.Join(dpop.AlgorithmNames(), " ") + `"`

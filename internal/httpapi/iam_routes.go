@@ -49,7 +49,7 @@ func (a *API) iamRoutes() {
 // authorization to the handler (a decision request names the workspaces it asks about).
 func (a *API) authedRoute(pattern string, h callerHandler) {
 	a.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		c, err := a.authenticate(r)
+		c, err := a.authenticate(w, r)
 		if err != nil {
 			a.writeError(w, r, err)
 			return

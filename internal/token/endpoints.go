@@ -317,31 +317,36 @@ func certBound(c *Claims, peer *x509.Certificate) error {
 
 // AuthenticateDPoP verifies a DPoP-bound access token presented with the DPoP scheme and its
 // proof for this request (method, url: the public URL the client called). seen refuses
-// replayed proofs (per node).
-func (s *Server) AuthenticateDPoP(raw, proof, method, url string, seen *dpop.Cache, peer *x509.Certificate) (*principal.Caller, error) {
+// replayed proofs (per node). With nonces required, a proof without a valid nonce is a
+// *NonceError (checked after the token and the proof's signature, before the replay cache);
+// fresh is a new nonce to send (DPoP-Nonce) when the proof's is about to expire.
+func (s *Server) AuthenticateDPoP(raw, proof, method, url string, seen *dpop.Cache, peer *x509.Certificate) (caller *principal.Caller, fresh string, err error) {
 	if raw == "" {
-		return nil, ErrNoCaller
+		return nil, "", ErrNoCaller
 	}
 	caller, c, err := s.Verifier.Verify(raw)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if c.Cnf == nil || c.Cnf.JKT == "" {
-		return nil, invalid("the token is not DPoP-bound: present it as a bearer token")
+		return nil, "", invalid("the token is not DPoP-bound: present it as a bearer token")
 	}
 	now := s.Issuer.Now()
 	p, err := dpop.Verify(proof, method, url, raw, now)
 	if err != nil {
-		return nil, invalid(err.Error())
+		return nil, "", invalid(err.Error())
 	}
 	if p.JKT != c.Cnf.JKT {
-		return nil, invalid("the DPoP proof is signed by another key than the token's")
+		return nil, "", invalid("the DPoP proof is signed by another key than the token's")
 	}
 	if err := certBound(c, peer); err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	if fresh, err = s.checkNonce(p, now); err != nil {
+		return nil, "", err
 	}
 	if !seen.Use(p, now) {
-		return nil, invalid("the DPoP proof was used before")
+		return nil, "", invalid("the DPoP proof was used before")
 	}
-	return caller, nil
+	return caller, fresh, nil
 }

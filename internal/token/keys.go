@@ -21,6 +21,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -178,6 +179,10 @@ type KeySet struct {
 	until    time.Time // the signer's retirement; zero: none scheduled
 	public   map[string]publicKey
 	problems []KeyProblem
+	// nonceKeys are the DPoP nonce MAC keys derived from the keys this node can open: the
+	// signer's first (see NonceKeys).
+	nonceKeys   [][]byte
+	nonceRetire []time.Time // each nonce key's retirement (zero: none)
 }
 
 // NewKeySet makes an empty key set, loaded by the change feed; sealer (nil: none) opens the
@@ -275,6 +280,32 @@ func (ks *KeySet) Key(kid string) (jose.JSONWebKey, bool) {
 	return pk.jwk, true
 }
 
+// NonceKeys returns the DPoP nonce MAC keys (dpop.Nonces.Keys): derived with dpop.NonceKey
+// from the private key of the signer (first, it makes nonces) and of every other key of the
+// last load this node could open (accepted, so that nonces made by nodes that have not yet
+// picked up a rotation, or made before it, still pass). Every node holding the same keys
+// derives the same MAC keys: nonces need no storage of their own and rotate with the
+// signing keys (`keyhold keys rotate`). The slice must not be modified.
+func (ks *KeySet) NonceKeys() [][]byte {
+	ks.mu.RLock()
+	keys, retire := ks.nonceKeys, ks.nonceRetire
+	ks.mu.RUnlock()
+	now := ks.now()
+	for i, r := range retire {
+		if !r.IsZero() && !now.Before(r) {
+			// A key retired since the last load: leave out every retired one (rare: a copy).
+			live := make([][]byte, 0, len(keys))
+			for j, k := range keys[i:] {
+				if r := retire[i+j]; r.IsZero() || now.Before(r) {
+					live = append(live, k)
+				}
+			}
+			return append(slices.Clone(keys[:i]), live...)
+		}
+	}
+	return keys
+}
+
 // JWKS returns the published key set as JSON.
 func (ks *KeySet) JWKS() ([]byte, error) {
 	ks.mu.RLock()
@@ -309,6 +340,8 @@ func (ks *KeySet) Load(ctx context.Context, s storage.Store) error {
 	var signer jose.Signer
 	var kid, alg string
 	var until time.Time
+	nonceKeys := map[string][]byte{}
+	retireAt := map[string]time.Time{}
 	for _, k := range keys { // newest first
 		if !k.RetireAt.IsZero() && !now.Before(k.RetireAt) {
 			continue // retired: neither signs nor verifies
@@ -327,6 +360,11 @@ func (ks *KeySet) Load(ctx context.Context, s storage.Store) error {
 			}
 			continue
 		}
+		if der, err := ks.sealer.open(k.KID, k.PrivateKey); err == nil {
+			if nk, err := dpop.NonceKey(der); err == nil {
+				nonceKeys[k.KID], retireAt[k.KID] = nk, k.RetireAt
+			}
+		}
 		// An active key beats one on its way out (a fallback), whatever their order.
 		if signer == nil || (!until.IsZero() && k.RetireAt.IsZero()) {
 			s, err := newSigner(k, priv)
@@ -337,8 +375,19 @@ func (ks *KeySet) Load(ctx context.Context, s storage.Store) error {
 			signer, kid, alg, until = s, k.KID, k.Algorithm, k.RetireAt
 		}
 	}
+	ordered := make([][]byte, 0, len(nonceKeys))
+	var orderedRetire []time.Time
+	if nk, ok := nonceKeys[kid]; ok && signer != nil {
+		ordered, orderedRetire = append(ordered, nk), append(orderedRetire, retireAt[kid])
+	}
+	for _, k := range keys { // newest first after the signer's
+		if nk, ok := nonceKeys[k.KID]; ok && k.KID != kid {
+			ordered, orderedRetire = append(ordered, nk), append(orderedRetire, k.RetireAt)
+		}
+	}
 	ks.mu.Lock()
 	ks.signer, ks.kid, ks.alg, ks.until, ks.public, ks.problems = signer, kid, alg, until, public, problems
+	ks.nonceKeys, ks.nonceRetire = ordered, orderedRetire
 	ks.mu.Unlock()
 	if ks.Log != nil {
 		for _, p := range problems {

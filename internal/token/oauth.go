@@ -42,6 +42,8 @@ type oauthError struct {
 	// failure, set on an invalid_client answer, is why client authentication failed: for
 	// the log line and the metric (Server.clientFailed), never for the client.
 	failure string
+	// dpopNonce, when set, is sent in DPoP-Nonce (RFC 9449 §8: with use_dpop_nonce).
+	dpopNonce string
 }
 
 func (e *oauthError) Error() string { return e.code + ": " + e.description }
@@ -57,6 +59,9 @@ func writeOAuthError(w http.ResponseWriter, e *oauthError) {
 	}
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	if e.dpopNonce != "" {
+		h.Set(DPoPNonceHeader, e.dpopNonce)
 	}
 	writeJSON(w, e.status, map[string]string{"error": e.code, "error_description": e.description})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/audit"
 	"github.com/keyhold/keyhold/internal/credential"
+	"github.com/keyhold/keyhold/internal/dpop"
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
@@ -72,6 +73,10 @@ type Server struct {
 	Logins interface {
 		Note(userID string, at time.Time)
 	}
+	// Nonces, when set, makes DPoP proofs need a server nonce (RFC 9449 §8, §9: --dpop-nonce
+	// required), at the token endpoint and with DPoP-bound tokens on the API; nil: proofs
+	// need none (a nonce they carry is ignored).
+	Nonces *dpop.Nonces
 }
 
 // IssuerPrefix is the path of every workspace issuer, followed by the workspace id.
@@ -402,6 +407,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, oe)
 		return
 	}
+	if resp.dpopNonce != "" {
+		w.Header().Set(DPoPNonceHeader, resp.dpopNonce)
+	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -419,6 +427,9 @@ type tokenResponse struct {
 	ExpiresIn       int64  `json:"expires_in"`
 	IssuedTokenType string `json:"issued_token_type,omitempty"`
 	Scope           string `json:"scope,omitempty"`
+	// dpopNonce, when set, is a fresh nonce for the DPoP-Nonce header: the proof's is about
+	// to expire.
+	dpopNonce string
 }
 
 func (s *Server) respond(c *Claims, grant string) (*tokenResponse, *oauthError) {

@@ -72,7 +72,18 @@ type result struct {
 		APIStatus      int             `json:"api_status"`
 		APIBody        string          `json:"api_body"`
 		AsBearerStatus int             `json:"as_bearer_status"`
+		FreshAPIStatus int             `json:"fresh_handle_api_status"`
+		Exchanges      []exchange      `json:"exchanges"`
 	} `json:"dpop"`
+}
+
+// exchange is one request openid-client sent with a DPoP proof, and keyhold's answer.
+type exchange struct {
+	URL             string `json:"url"`
+	ProofNonce      string `json:"proof_nonce"`
+	Status          int    `json:"status"`
+	DPoPNonce       string `json:"dpop_nonce"`
+	WWWAuthenticate string `json:"www_authenticate"`
 }
 
 // claimsOf decodes a JWT's payload (the signature is keyhold's own tests' business).
@@ -177,6 +188,34 @@ func TestOpenIDClient(t *testing.T) {
 	}
 	if got.DPoP.APIStatus != http.StatusOK || !strings.Contains(got.DPoP.APIBody, cred.ID) {
 		t.Errorf("the API with the DPoP-bound token and proofs: %d %s", got.DPoP.APIStatus, got.DPoP.APIBody)
+	}
+	// Nonces are required (the default): openid-client's first proof has none, keyhold
+	// answers use_dpop_nonce with one, openid-client signs a new proof with it and every
+	// later proof carries it; a new handle's first API call goes through the same on the API.
+	ex := got.DPoP.Exchanges
+	tokenURL := issuer + "/token"
+	apiURL := e.Base + credsPath
+	if len(ex) != 5 {
+		t.Fatalf("DPoP exchanges %+v, want 5 (token: nonce asked, granted; API; API: nonce asked, granted)", ex)
+	}
+	nonce := ex[0].DPoPNonce
+	for i, w := range []exchange{
+		{URL: tokenURL, ProofNonce: "", Status: http.StatusBadRequest, DPoPNonce: nonce},
+		{URL: tokenURL, ProofNonce: nonce, Status: http.StatusOK},
+		{URL: apiURL, ProofNonce: nonce, Status: http.StatusOK},
+		{URL: apiURL, ProofNonce: "", Status: http.StatusUnauthorized, DPoPNonce: nonce},
+		{URL: apiURL, ProofNonce: nonce, Status: http.StatusOK},
+	} {
+		g := ex[i]
+		if nonce == "" || g.URL != w.URL || g.ProofNonce != w.ProofNonce || g.Status != w.Status || g.DPoPNonce != w.DPoPNonce {
+			t.Errorf("DPoP exchange %d: %+v, want %+v", i, g, w)
+		}
+	}
+	if !strings.Contains(ex[3].WWWAuthenticate, `error="use_dpop_nonce"`) {
+		t.Errorf("the API's challenge %q, want use_dpop_nonce", ex[3].WWWAuthenticate)
+	}
+	if got.DPoP.FreshAPIStatus != http.StatusOK {
+		t.Errorf("the API with a new DPoP handle: %d", got.DPoP.FreshAPIStatus)
 	}
 	if got.DPoP.AsBearerStatus != http.StatusUnauthorized {
 		t.Errorf("the DPoP-bound token as a plain bearer token: %d, want 401", got.DPoP.AsBearerStatus)

@@ -27,6 +27,25 @@ const config = await client.discovery(issuer, clientId, undefined,
 
 const out = { metadata: config.serverMetadata() };
 
+// Every request carrying a DPoP proof, as keyhold saw it: the proof's nonce claim and the
+// answer's status and DPoP-Nonce. It shows openid-client retrying use_dpop_nonce by itself.
+const exchanges = [];
+config[client.customFetch] = async (url, options) => {
+  const proof = new Headers(options?.headers).get('dpop');
+  const resp = await fetch(url, options);
+  if (proof) {
+    const claims = JSON.parse(Buffer.from(proof.split('.')[1], 'base64url').toString());
+    exchanges.push({
+      url: String(url),
+      proof_nonce: claims.nonce ?? '',
+      status: resp.status,
+      dpop_nonce: resp.headers.get('dpop-nonce') ?? '',
+      www_authenticate: resp.headers.get('www-authenticate') ?? '',
+    });
+  }
+  return resp;
+};
+
 // (a) client_credentials with private_key_jwt.
 const plain = await client.clientCredentialsGrant(config);
 out.plain = { access_token: plain.access_token, token_type: plain.token_type, expires_in: plain.expiresIn() };
@@ -46,6 +65,13 @@ out.dpop = {
 const boundResp = await client.fetchProtectedResource(config, bound.access_token, api, 'GET', undefined, undefined, { DPoP: dpop });
 out.dpop.api_status = boundResp.status;
 out.dpop.api_body = await boundResp.text();
+
+// A new handle of the same key knows no nonce yet: the API asks for one (401 use_dpop_nonce)
+// and openid-client retries with it.
+const fresh = client.getDPoPHandle(config, dpopKeys);
+const freshResp = await client.fetchProtectedResource(config, bound.access_token, api, 'GET', undefined, undefined, { DPoP: fresh });
+out.dpop.fresh_handle_api_status = freshResp.status;
+out.dpop.exchanges = exchanges;
 
 // An attacker who stole the bound token but not the key: it must not work as a bearer token.
 const stolen = await fetch(api, { headers: { authorization: `Bearer ${bound.access_token}` } });
