@@ -23,16 +23,27 @@ import (
 )
 
 // TestAgainstKeyhold runs each mode for a second against a keyhold node started here (built
-// from the repository, or KEYHOLD_BIN) on a fresh SQLite data directory, and wants no error.
+// from the repository, or KEYHOLD_BIN) on a fresh SQLite data directory, and wants no error;
+// dpop also against a node started with --dpop-nonce off (keyhold's default requires nonces).
 func TestAgainstKeyhold(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts keyhold; skipped with -short")
 	}
-	boot := startKeyhold(t)
-	for _, tc := range []struct{ mode, alg string }{
-		{ModePrivateKeyJWT, "ES256"}, {ModeDPoP, "EdDSA"}, {ModeSecret, ""},
+	bin := keyholdBinary(t)
+	boot := startKeyhold(t, bin)
+	noNonce := startKeyhold(t, bin, "--dpop-nonce", "off")
+	for _, tc := range []struct {
+		name, mode, alg string
+		boot            bootstrapLine
+		nonce           bool
+	}{
+		{ModePrivateKeyJWT, ModePrivateKeyJWT, "ES256", boot, false},
+		{ModeDPoP, ModeDPoP, "EdDSA", boot, true},
+		{"dpop-without-nonces", ModeDPoP, "ES256", noNonce, false},
+		{ModeSecret, ModeSecret, "", boot, false},
 	} {
-		t.Run(tc.mode, func(t *testing.T) {
+		boot := tc.boot
+		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{Mode: tc.mode, URL: boot.TokenURL, Alg: tc.alg, Conns: 4, Duration: time.Second,
 				Warmup: 0, Rate: 2000, ClientID: boot.ClientID, ClientSecret: boot.ClientSecret}
 			res, err := Run(context.Background(), cfg, testWriter{t})
@@ -44,6 +55,9 @@ func TestAgainstKeyhold(t *testing.T) {
 			t.Log(out.String())
 			if res.Requests == 0 || res.Errors() != 0 {
 				t.Fatalf("%d requests, %d errors (want some, and none)", res.Requests, res.Errors())
+			}
+			if tc.mode == ModeDPoP && res.NonceRequired != tc.nonce {
+				t.Errorf("nonce required: %v, want %v", res.NonceRequired, tc.nonce)
 			}
 			for _, want := range []string{"Requests/sec:", "  50% ", "  90% ", "  99% ", "bench: non-2xx responses: 0"} {
 				if !strings.Contains(out.String(), want) {
@@ -179,31 +193,37 @@ type bootstrapLine struct {
 	TokenURL     string `json:"tokenUrl"`
 }
 
-// startKeyhold starts `keyhold serve` on a free loopback port and a fresh data directory,
-// stopped when the test ends, and returns its first-start line.
-func startKeyhold(t *testing.T) bootstrapLine {
+// keyholdBinary is KEYHOLD_BIN, or cmd/keyhold built from the repository.
+func keyholdBinary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("KEYHOLD_BIN"); bin != "" {
+		return bin
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "keyhold")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/keyhold")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/keyhold: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startKeyhold starts `keyhold serve` (with args added) on a free loopback port and a fresh
+// data directory, stopped when the test ends, and returns its first-start line.
+func startKeyhold(t *testing.T, bin string, args ...string) bootstrapLine {
 	t.Helper()
 	tmp := t.TempDir()
-	bin := os.Getenv("KEYHOLD_BIN")
-	if bin == "" {
-		root, err := repoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bin = filepath.Join(tmp, "keyhold")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/keyhold")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/keyhold: %v\n%s", err, out)
-		}
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn"}, args...)...)
 	// Shedding by delay off, as bench/run.sh runs it: a busy test machine must not turn
 	// requests into 503s.
 	cmd.Env = append(os.Environ(), "KEYHOLD_SHED_DELAY=0s")
