@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,9 +57,40 @@ const (
 // replays), and every client gets the same nonce in a window.
 type Nonces struct {
 	// Keys returns the MAC keys (from NonceKey): the first makes nonces, all are accepted. It
-	// is called on every Make and Check, so it must be cheap (an in-memory read). No keys:
-	// Make fails and every nonce is invalid.
+	// is called on every Make and Check, so it must be cheap (an in-memory read), and it
+	// should return the same slice until the keys change (the MACs of the current window
+	// are remembered for it). No keys: Make fails and every nonce is invalid.
 	Keys func() [][]byte
+
+	memo atomic.Pointer[nonceMemo]
+}
+
+// nonceMemo is every key's nonce of one window, for one slice of keys: most proofs carry the
+// current window's nonce, which then costs a comparison and no HMAC.
+type nonceMemo struct {
+	first  *[]byte // &keys[0]: the identity of the keys slice
+	n      int
+	window uint32
+	raw    [][nonceRawLen]byte
+}
+
+// nonces returns the raw nonces of window w under each key, from the memo when it is for
+// these keys and w (a memo for the current window replaces an older one).
+func (n *Nonces) nonces(keys [][]byte, w, cur uint32) [][nonceRawLen]byte {
+	if len(keys) == 0 {
+		return nil
+	}
+	if m := n.memo.Load(); m != nil && m.first == &keys[0] && m.n == len(keys) && m.window == w {
+		return m.raw
+	}
+	raw := make([][nonceRawLen]byte, len(keys))
+	for i, k := range keys {
+		raw[i] = rawNonce(k, w)
+	}
+	if w == cur {
+		n.memo.Store(&nonceMemo{first: &keys[0], n: len(keys), window: w, raw: raw})
+	}
+	return raw
 }
 
 // window is the number of the window t falls in.
@@ -76,19 +108,14 @@ func rawNonce(key []byte, w uint32) [nonceRawLen]byte {
 	return raw
 }
 
-// nonceFor is the nonce of window w under key.
-func nonceFor(key []byte, w uint32) string {
-	raw := rawNonce(key, w)
-	return base64.RawURLEncoding.EncodeToString(raw[:])
-}
-
 // Make returns the nonce of now's window; ok is false when there is no key to make one with.
 func (n *Nonces) Make(now time.Time) (nonce string, ok bool) {
-	keys := n.Keys()
-	if len(keys) == 0 {
+	w := window(now)
+	raw := n.nonces(n.Keys(), w, w)
+	if len(raw) == 0 {
 		return "", false
 	}
-	return nonceFor(keys[0], window(now)), true
+	return base64.RawURLEncoding.EncodeToString(raw[0][:]), true
 }
 
 // ParseNonce returns the window a nonce claims to be from; ok is false when it does not
@@ -129,8 +156,7 @@ func (n *Nonces) Check(nonce string, now time.Time) NonceState {
 	if w+1 < cur || w > cur+1 {
 		return NonceInvalid
 	}
-	for i, key := range n.Keys() {
-		want := rawNonce(key, w)
+	for i, want := range n.nonces(n.Keys(), w, cur) {
 		if subtle.ConstantTimeCompare(want[nonceWindowLen:], raw[nonceWindowLen:]) == 1 {
 			if i == 0 && w >= cur {
 				return NonceValid

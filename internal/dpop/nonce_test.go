@@ -161,3 +161,23 @@ func BenchmarkNonceCheck(b *testing.B) {
 		}
 	}
 }
+
+// The remembered MACs of the current window follow the keys: a nonce of a key no longer
+// held is refused at once, even in the window the memo was made for.
+func TestNonceMemoFollowsTheKeys(t *testing.T) {
+	a, b := nonceKey(t, "a"), nonceKey(t, "b")
+	keys := [][]byte{a}
+	n := &Nonces{Keys: func() [][]byte { return keys }}
+	now := time.Unix(1_800_000_000, 0)
+	underA := mustMake(t, n, now)
+	if n.Check(underA, now) != NonceValid {
+		t.Fatal("refused its own nonce")
+	}
+	keys = [][]byte{b}
+	if n.Check(underA, now) != NonceInvalid {
+		t.Fatal("a nonce of a key no longer held passed (stale memo)")
+	}
+	if underB := mustMake(t, n, now); underB == underA || n.Check(underB, now) != NonceValid {
+		t.Fatal("the new key's nonce")
+	}
+}

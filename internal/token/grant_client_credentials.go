@@ -151,7 +151,7 @@ var ErrNoNonce = errors.New("no DPoP nonce can be made on this node right now (i
 // checkNonce checks a verified proof's nonce when nonces are required (s.Nonces set): a
 // *NonceError when it has no valid one; fresh, a new nonce to hand out, when its nonce is
 // valid but about to expire (from the previous window or a previous key). Only in-memory
-// work: an HMAC-SHA256 per held key at most.
+// work: a comparison with the current window's MACs, or an HMAC-SHA256 per held key at most.
 func (s *Server) checkNonce(p *dpop.Proof, now time.Time) (fresh string, err error) {
 	if s.Nonces == nil {
 		return "", nil
