@@ -196,3 +196,58 @@ func TestDPoPNonceOff(t *testing.T) {
 		t.Errorf("--dpop-nonce sometimes: %v", err)
 	}
 }
+
+// A key rotation changes the nonce: one from before it is still accepted, with a fresh one
+// in DPoP-Nonce, until the previous key retires; then a nonce of that key is refused even
+// for the current window.
+func TestDPoPNonceAcrossAKeyRotation(t *testing.T) {
+	clock := newXNClock()
+	e := apptest.Start(t, app.Config{Now: clock.Now})
+	ws := e.Admin.WorkspaceID
+	tokenURL := e.TokenURL(ws)
+	at := func(m map[string]any) { m["iat"] = clock.Now().Unix() }
+	stored, err := e.Node.Store.ListSigningKeys(t.Context())
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("signing keys: %d, %v", len(stored), err)
+	}
+	oldNonceKey, err := dpop.NonceKey(stored[0].PrivateKey) // stored in the clear in this test
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := newDPoPKey(t)
+	resp, raw := dpopToken(t, e, ws, e.Admin.ClientID, e.Admin.ClientSecret, key.proof(t, "POST", tokenURL, "", at))
+	key.nonce = wantUseNonce(t, "no nonce", resp, raw)
+	if mine := mustNonceAt(t, oldNonceKey, clock.Now()); mine != key.nonce {
+		t.Fatalf("the nonce %q is not derived from the signing key (%q)", key.nonce, mine)
+	}
+
+	oaRotate(t, e, 20*time.Minute)
+	resp, raw = dpopToken(t, e, ws, e.Admin.ClientID, e.Admin.ClientSecret, key.proof(t, "POST", tokenURL, "", at))
+	fresh := resp.Header.Get("DPoP-Nonce")
+	if resp.StatusCode != http.StatusOK || fresh == "" || fresh == key.nonce {
+		t.Fatalf("a nonce from before the rotation: %d %s (DPoP-Nonce %q), want 200 with a new nonce", resp.StatusCode, raw, fresh)
+	}
+
+	clock.Add(21 * time.Minute) // the previous key has retired
+	key.nonce = mustNonceAt(t, oldNonceKey, clock.Now())
+	resp, raw = dpopToken(t, e, ws, e.Admin.ClientID, e.Admin.ClientSecret, key.proof(t, "POST", tokenURL, "", at))
+	if n := wantUseNonce(t, "a nonce of the retired key", resp, raw); n == key.nonce {
+		t.Fatal("handed out a nonce of the retired key")
+	} else {
+		key.nonce = n
+	}
+	resp, raw = dpopToken(t, e, ws, e.Admin.ClientID, e.Admin.ClientSecret, key.proof(t, "POST", tokenURL, "", at))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the new key's nonce: %d %s", resp.StatusCode, raw)
+	}
+}
+
+// mustNonceAt is the nonce the MAC key nk makes at now.
+func mustNonceAt(t *testing.T, nk []byte, now time.Time) string {
+	t.Helper()
+	s, ok := (&dpop.Nonces{Keys: func() [][]byte { return [][]byte{nk} }}).Make(now)
+	if !ok {
+		t.Fatal("no nonce")
+	}
+	return s
+}
