@@ -128,8 +128,11 @@ func ParseNonce(nonce string) (w uint32, ok bool) {
 	return binary.BigEndian.Uint32(raw[:nonceWindowLen]), true
 }
 
-// strictB64 refuses spare bits and line breaks: a nonce has one spelling.
+// strictB64 refuses spare bits; the decoder skips CR and LF, which the fixed length then
+// refuses (fewer bytes decode): a nonce has one spelling.
 var strictB64 = base64.RawURLEncoding.Strict()
+
+// decodeNonce decodes a nonce of keyhold's shape (NonceLen characters of base64url).
 
 func decodeNonce(nonce string) (raw [nonceRawLen]byte, ok bool) {
 	if len(nonce) != NonceLen {
