@@ -29,7 +29,7 @@ func (f *conditionFacts) ConditionVars() *rbac.Vars {
 		Action: entityVars(action, "name"), Context: context}
 	if f.user != "" && f.a.Users != nil {
 		if p, ok := f.a.Users.Get(f.user); ok {
-			v.Subject["attributes"] = p.Properties
+			v.Subject["attributes"] = p.Properties()
 		}
 	}
 	return v

@@ -104,7 +104,7 @@ func TestDirectoryFind(t *testing.T) {
 				t.Errorf("%s: Find(%q, %v) = %q (%d), want %q", name, c.key, c.in, got, res, c.want)
 			}
 		}
-		if p, ok := d.Get(beth.ID); !ok || !p.MemberOf(other) || p.MemberOf(ws) || p.Properties["email"] != "beth@the-smiths.com" {
+		if p, ok := d.Get(beth.ID); !ok || !p.MemberOf(other) || p.MemberOf(ws) || p.Properties()["email"] != "beth@the-smiths.com" {
 			t.Errorf("%s: Get(beth) = %+v, %v", name, p, ok)
 		}
 	}
@@ -130,7 +130,7 @@ func TestDirectoryFollowsChanges(t *testing.T) {
 	if _, res := d.Find(u.ID, ws); res != identity.NotFound {
 		t.Fatal("a user who left is still found in the workspace")
 	}
-	if p, res := d.Find(u.ID, other); res != identity.Found || len(p.Workspaces) != 1 {
+	if p, res := d.Find(u.ID, other); res != identity.Found || len(p.Workspaces()) != 1 {
 		t.Fatalf("after moving: %+v %d", p, res)
 	}
 	must(t, s.RemoveMember(ctx, other, u.ID))
@@ -163,9 +163,9 @@ func TestDirectoryExternalIDs(t *testing.T) {
 	if res != identity.Found || p.ID != rick.ID {
 		t.Fatalf("by external id: %+v %d", p, res)
 	}
-	if p.Properties["department"] != "science" || p.Properties["email"] != "rick@the-citadel.com" ||
-		p.Properties["externalId"] != rick.ExternalID || p.Properties["active"] != true {
-		t.Fatalf("properties: %v", p.Properties)
+	if p.Properties()["department"] != "science" || p.Properties()["email"] != "rick@the-citadel.com" ||
+		p.Properties()["externalId"] != rick.ExternalID || p.Properties()["active"] != true {
+		t.Fatalf("properties: %v", p.Properties())
 	}
 	if _, res := d.Find(rick.ExternalID, ws, other); res != identity.Ambiguous {
 		t.Fatalf("an external id of two members is %d, want Ambiguous", res)
@@ -174,7 +174,7 @@ func TestDirectoryExternalIDs(t *testing.T) {
 	must(t, s.UpdateUser(ctx, rick, 0))
 	loaded := identity.NewDirectory()
 	must(t, loaded.Load(ctx, s))
-	if p, res := loaded.Find("rick@the-citadel.com", ws); res != identity.Found || p.Active || len(p.Workspaces) != 1 {
+	if p, res := loaded.Find("rick@the-citadel.com", ws); res != identity.Found || p.Active || len(p.Workspaces()) != 1 {
 		t.Fatalf("an inactive user: %+v %d", p, res)
 	}
 }
