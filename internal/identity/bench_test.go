@@ -1,0 +1,104 @@
+package identity_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/iamload"
+	"github.com/keyhold/keyhold/internal/identity"
+	"github.com/keyhold/keyhold/internal/rbac"
+	"github.com/keyhold/keyhold/internal/storage/sqlite"
+)
+
+// BenchmarkDirectoryFind loads the users of the IAM data set (iamload: 35 per workspace,
+// 350,000 for the default 10,000 workspaces; KEYHOLD_BENCH_WORKSPACES asks for another
+// number) into a Directory the way a node starts, reports the directory's live heap, its heap
+// objects and what a forced GC costs with it live, then measures Find by id. Run it with
+//
+//	KEYHOLD_BENCH_WORKSPACES=3000 go test ./internal/identity -run '^$' -bench DirectoryFind -benchmem
+func BenchmarkDirectoryFind(b *testing.B) {
+	once.Do(func() { benchDir = loadDirectory(b) })
+	if benchDir.d == nil {
+		b.Skip("loading failed")
+	}
+	d, shape := benchDir.d, benchDir.shape
+	keys := make([]string, 1024)
+	wss := make([]string, len(keys))
+	for i := range keys {
+		w := (i * 7919) % shape.Workspaces
+		keys[i], wss[i] = iamload.ID(iamload.KindUser, w, i%shape.Users), iamload.ID(iamload.KindWorkspace, w, 0)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % len(keys)
+		if _, res := d.Find(keys[k], wss[k]); res != identity.Found {
+			b.Fatalf("Find(%s, %s) = %d", keys[k], wss[k], res)
+		}
+	}
+}
+
+// The directory of BenchmarkDirectoryFind, loaded once for all its rounds.
+var (
+	once     sync.Once
+	benchDir struct {
+		d     *identity.Directory
+		shape iamload.Shape
+	}
+)
+
+func loadDirectory(b *testing.B) (r struct {
+	d     *identity.Directory
+	shape iamload.Shape
+}) {
+	shape := iamload.Default
+	if v := os.Getenv("KEYHOLD_BENCH_WORKSPACES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("KEYHOLD_BENCH_WORKSPACES=%q", v)
+		}
+		shape.Workspaces = n
+	}
+	ctx := context.Background()
+	st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), "k.db"))
+	must(b, err)
+	defer st.Close()
+	must(b, rbac.EnsureBuiltins(ctx, st, t0))
+	stats, err := iamload.Load(ctx, st, sqlite.Dialect(), shape, t0)
+	must(b, err)
+	heap0, objects0 := liveHeap()
+	d := identity.NewDirectory()
+	must(b, d.Load(ctx, st))
+	heap1, objects1 := liveHeap()
+	b.Logf("%d users: directory heap %.0f MiB (%.0f bytes per user) in %d objects; a full GC with it live takes %v",
+		stats.Users, float64(heap1-heap0)/(1<<20), float64(heap1-heap0)/float64(stats.Users), objects1-objects0, gcTime())
+	r.d, r.shape = d, shape
+	return r
+}
+
+// liveHeap returns the bytes and objects live on the heap after a full collection.
+func liveHeap() (int64, int64) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc), int64(m.HeapObjects)
+}
+
+// gcTime is the median duration of five forced collections.
+func gcTime() time.Duration {
+	var d [5]time.Duration
+	for i := range d {
+		start := time.Now()
+		runtime.GC()
+		d[i] = time.Since(start)
+	}
+	slices.Sort(d[:])
+	return d[2].Round(10 * time.Microsecond)
+}
