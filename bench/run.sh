@@ -15,7 +15,7 @@
 #   CONNS_<scenario>=N connections for one scenario, e.g. CONNS_keyhold_authzen=8 (latency at
 #                      a load the cores can serve without a queue; see bench/README.md)
 #   THREADS=2          wrk threads (-t)
-#   THREADS_<scenario>=N  wrk threads for one scenario, e.g. THREADS_keyhold_authzen_latency=1
+#   THREADS_<scenario>=N  wrk threads for one scenario (g and i: 1 unless set; see bench/README.md)
 #   WARMUP=2           seconds of warm-up before each scenario (0 disables it)
 #   SCENARIOS="..."    which scenarios, in order (default: all; see ALL_SCENARIOS)
 #   MINSIGNER_ALG=ES256   ES256 or EdDSA for the minimal signer
@@ -73,10 +73,13 @@ declare -A SCENARIO_CONNS=(
 	[keyhold_authzen_latency]=2
 	[keyhold_authzen_condition_latency]=2
 )
-# wrk threads of a scenario when THREADS_<scenario> is not set (otherwise THREADS). None yet:
-# whether one wrk thread gives g and i a shorter tail than two is measured in bench/README.md
-# ("g. evaluation latency") and awaits a quiet machine.
-declare -A SCENARIO_THREADS=()
+# wrk threads of a scenario when THREADS_<scenario> is not set (otherwise THREADS). One thread
+# drives two request-response connections with time to spare; a second one only competes with
+# the server for the same two cores (bench/README.md, "g. evaluation latency").
+declare -A SCENARIO_THREADS=(
+	[keyhold_authzen_latency]=1
+	[keyhold_authzen_condition_latency]=1
+)
 # Scenarios that need keyhold running. keyhold is started before any scenario runs, so the
 # minimal signer can sign with keyhold's issuer and workspace id (same token size).
 declare -A SCENARIO_NEEDS_KEYHOLD=(
