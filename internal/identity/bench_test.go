@@ -102,3 +102,36 @@ func gcTime() time.Duration {
 	slices.Sort(d[:])
 	return d[2].Round(10 * time.Microsecond)
 }
+
+// BenchmarkProfileProperties measures what a decision that reaches a condition now pays to
+// see the user's properties (the directory used to keep them made, one map per user).
+func BenchmarkProfileProperties(b *testing.B) {
+	for _, attrs := range []string{"", `{"department":"science","level":3}`} {
+		name := "no attributes"
+		if attrs != "" {
+			name = "two attributes"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := sqlite.OpenFile(context.Background(), filepath.Join(b.TempDir(), "k.db"))
+			must(b, err)
+			defer s.Close()
+			ws := addWorkspace(b, s)
+			u := addUser(b, s, "rick@the-citadel.com", ws)
+			u.Attributes, u.FirstName, u.LastName = attrs, "Rick", "Sanchez"
+			must(b, s.UpdateUser(context.Background(), u, 0))
+			d := identity.NewDirectory()
+			must(b, d.Load(context.Background(), s))
+			p, ok := d.Get(u.ID)
+			if !ok {
+				b.Fatal("not loaded")
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if len(p.Properties()) < 6 {
+					b.Fatal("properties missing")
+				}
+			}
+		})
+	}
+}

@@ -31,7 +31,7 @@ func must(t testing.TB, err error) {
 	}
 }
 
-func addWorkspace(t *testing.T, s storage.Store) string {
+func addWorkspace(t testing.TB, s storage.Store) string {
 	t.Helper()
 	w := &storage.Workspace{ID: ids.New(), Name: "w", Type: storage.WorkspaceStandard, CreatedBy: "t", Generation: 1,
 		CreatedAt: t0, UpdatedAt: t0}
@@ -39,7 +39,7 @@ func addWorkspace(t *testing.T, s storage.Store) string {
 	return w.ID
 }
 
-func addUser(t *testing.T, s storage.Store, email string, wss ...string) *storage.User {
+func addUser(t testing.TB, s storage.Store, email string, wss ...string) *storage.User {
 	t.Helper()
 	u := &storage.User{ID: ids.New(), Email: email, Generation: 1, CreatedAt: t0, UpdatedAt: t0}
 	must(t, s.CreateUser(context.Background(), u))
