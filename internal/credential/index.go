@@ -6,6 +6,7 @@ import (
 	"errors"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/keyhold/keyhold/internal/clientauth"
+	"github.com/keyhold/keyhold/internal/scope"
 	"sync"
 	"time"
 
@@ -42,6 +43,11 @@ type Entry struct {
 	// for) are the credential's token settings; Audiences is shared, never modified.
 	TokenTTL  time.Duration
 	Audiences []string
+	// Scopes, when not nil, are the OAuth scopes its tokens may carry (and carry when they ask
+	// for none), parsed once here. ScopesUnreadable: stored scopes that no longer parse (they
+	// are validated when set); the credential then gets no token, rather than an unrestricted one.
+	Scopes           *scope.Set
+	ScopesUnreadable bool
 }
 
 // Index is the in-memory view of every credential, fed by the change log.
@@ -127,6 +133,11 @@ func entryOf(c *storage.Credential) *Entry {
 	e.KeysURI = c.JWKSURI
 	e.TLSSubjectDN, e.TLSThumbprints = c.TLSSubjectDN, c.TLSThumbprints
 	e.TokenTTL, e.Audiences = c.TokenTTL, c.TokenAudiences
+	if len(c.TokenScopes) > 0 {
+		var err error
+		e.Scopes, err = scope.FromItems(c.TokenScopes)
+		e.ScopesUnreadable = err != nil
+	}
 	if c.TenantID != "" {
 		e.TokenWorkspaceID = c.TenantID
 	}

@@ -56,6 +56,9 @@ type Service struct {
 	Escalation Escalation
 	// MaxTokenTTL is the server's token lifetime, the longest a credential may ask for.
 	MaxTokenTTL time.Duration
+	// KnownScope reports whether a scope item names registered permissions (rbac.Engine's);
+	// nil accepts any well-formed item.
+	KnownScope func(item string) bool
 }
 
 // CreateInput is the body of a create request.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/scope"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -24,15 +25,18 @@ const (
 )
 
 // TokenSettingsInput is a credential's token settings: TTLSeconds 0 means the server's token
-// lifetime; Audiences are the resource URIs (RFC 8707) its tokens may be issued for.
+// lifetime; Audiences are the resource URIs (RFC 8707) its tokens may be issued for; Scopes,
+// when not empty, the OAuth scope items (package scope) its tokens may carry.
 type TokenSettingsInput struct {
 	TTLSeconds int64
 	Audiences  []string
+	Scopes     []string
 }
 
 // ValidateTokenSettings checks in against the server's token lifetime maxTTL and returns the
-// lifetime to store. Errors name the field (tokenLifetime, audiences).
-func ValidateTokenSettings(in TokenSettingsInput, maxTTL time.Duration) (time.Duration, error) {
+// lifetime to store. known reports whether a scope item names registered permissions (nil:
+// any well-formed item is accepted). Errors name the field (tokenLifetime, audiences, scopes).
+func ValidateTokenSettings(in TokenSettingsInput, maxTTL time.Duration, known func(item string) bool) (time.Duration, error) {
 	var ttl time.Duration
 	if in.TTLSeconds != 0 {
 		minS, maxS := int64(MinTokenTTL/time.Second), int64(maxTTL/time.Second)
@@ -55,7 +59,29 @@ func ValidateTokenSettings(in TokenSettingsInput, maxTTL time.Duration) (time.Du
 		}
 		seen[a] = true
 	}
-	return ttl, nil
+	return ttl, validateScopes(in.Scopes, known)
+}
+
+// validateScopes checks a credential's allowed scopes: at most scope.MaxItems distinct items,
+// each well-formed and naming registered permissions.
+func validateScopes(items []string, known func(string) bool) error {
+	if len(items) > scope.MaxItems {
+		return apperr.Invalid(apperr.SourceField, "scopes", fmt.Sprintf("at most %d scopes", scope.MaxItems))
+	}
+	seen := make(map[string]bool, len(items))
+	for _, item := range items {
+		if _, err := scope.CheckItem(item); err != nil {
+			return apperr.Invalid(apperr.SourceField, "scopes", err.Error())
+		}
+		if known != nil && !known(item) {
+			return apperr.Invalid(apperr.SourceField, "scopes", fmt.Sprintf("scope %q names no registered permission", item))
+		}
+		if seen[item] {
+			return apperr.Invalid(apperr.SourceField, "scopes", fmt.Sprintf("scope %q is listed twice", item))
+		}
+		seen[item] = true
+	}
+	return nil
 }
 
 // ValidateAudience checks a resource indicator as RFC 8707 §2 defines it: an absolute URI
@@ -81,15 +107,16 @@ func ValidateAudience(a string) error {
 	return nil
 }
 
-// SetTokenSettings replaces a credential's token lifetime and allowed audiences. It takes what
+// SetTokenSettings replaces a credential's token lifetime, allowed audiences and allowed
+// scopes. It takes what
 // registering keys takes (see visible): the settings shape every token the credential gets.
 func (s *Service) SetTokenSettings(ctx context.Context, c *principal.Caller, id string, in TokenSettingsInput) (*storage.Credential, error) {
-	ttl, err := ValidateTokenSettings(in, s.MaxTokenTTL)
+	ttl, err := ValidateTokenSettings(in, s.MaxTokenTTL, s.KnownScope)
 	if err != nil {
 		return nil, err
 	}
 	return s.updateVisible(ctx, c, id, "store credential token settings", func(id string, at time.Time) (*storage.Credential, error) {
-		return s.Store.SetCredentialTokenSettings(ctx, id, ttl, in.Audiences, at)
+		return s.Store.SetCredentialTokenSettings(ctx, id, ttl, in.Audiences, in.Scopes, at)
 	})
 }
 

@@ -57,8 +57,19 @@ func TestValidateTokenSettings(t *testing.T) {
 		{TokenSettingsInput{Audiences: []string{"urn:a", "urn:a"}}, 0, "audiences"},
 		{TokenSettingsInput{Audiences: []string{"nope"}}, 0, "audiences"},
 		{TokenSettingsInput{Audiences: make([]string, MaxAudiences+1)}, 0, "audiences"},
+		{TokenSettingsInput{Scopes: []string{"glp.workspace.view", "glp.identity.*"}}, 0, ""},
+		{TokenSettingsInput{Scopes: []string{"glp.workspace.view", "glp.workspace.view"}}, 0, "scopes"},
+		{TokenSettingsInput{Scopes: []string{"glp.nothing.view"}}, 0, "scopes"},
+		{TokenSettingsInput{Scopes: []string{"glp.nothing.*"}}, 0, "scopes"},
+		{TokenSettingsInput{Scopes: []string{"openid"}}, 0, "scopes"},
+		{TokenSettingsInput{Scopes: []string{""}}, 0, "scopes"},
+		{TokenSettingsInput{Scopes: []string{"glp.workspace.view glp.identity.view"}}, 0, "scopes"},
+		{TokenSettingsInput{Scopes: make([]string, 51)}, 0, "scopes"},
 	} {
-		ttl, err := ValidateTokenSettings(c.in, maxTTL)
+		known := func(item string) bool {
+			return strings.HasPrefix(item, "glp.workspace.") || strings.HasPrefix(item, "glp.identity.")
+		}
+		ttl, err := ValidateTokenSettings(c.in, maxTTL, known)
 		var ae *apperr.Error
 		switch {
 		case c.field == "" && (err != nil || ttl != c.ttl):

@@ -387,12 +387,17 @@ func (a *API) deleteCredentialTLS(w http.ResponseWriter, r *http.Request, c *pri
 type tokenSettingsJSON struct {
 	TokenLifetime int64    `json:"tokenLifetime"`
 	Audiences     []string `json:"audiences"`
+	// Scopes ([] or absent: tokens not restricted by scope) are the OAuth scopes its tokens may carry.
+	Scopes []string `json:"scopes"`
 }
 
 func tokenSettingsOut(c *storage.Credential) tokenSettingsJSON {
-	out := tokenSettingsJSON{TokenLifetime: int64(c.TokenTTL / time.Second), Audiences: c.TokenAudiences}
+	out := tokenSettingsJSON{TokenLifetime: int64(c.TokenTTL / time.Second), Audiences: c.TokenAudiences, Scopes: c.TokenScopes}
 	if out.Audiences == nil {
 		out.Audiences = []string{}
+	}
+	if out.Scopes == nil {
+		out.Scopes = []string{}
 	}
 	return out
 }
@@ -404,7 +409,7 @@ func (a *API) putCredentialTokenSettings(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	cred, err := a.Credentials.SetTokenSettings(r.Context(), c, r.PathValue("id"),
-		credential.TokenSettingsInput{TTLSeconds: body.TokenLifetime, Audiences: body.Audiences})
+		credential.TokenSettingsInput{TTLSeconds: body.TokenLifetime, Audiences: body.Audiences, Scopes: body.Scopes})
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/keyhold/keyhold/internal/ids"
+	"github.com/keyhold/keyhold/internal/scope"
 )
 
 // Principal types, as they prefix principal strings and appear in hpe_principal_type.
@@ -68,6 +69,10 @@ type Caller struct {
 	// the MSP's tenants (an exchanged token, or a credential the MSP made for the tenant);
 	// its permissions there come from the MSP's assignments that reach the tenant.
 	ActingFrom string
+	// Scope is the token's OAuth scope (its scope claim, parsed once when the token was
+	// verified): the caller holds a permission only if its assignments grant it and the scope
+	// permits it. nil: the token carries no scope and is not restricted by one.
+	Scope *scope.Set
 }
 
 // Principals lists every principal whose assignments the caller acts with: the API client

@@ -133,6 +133,9 @@ type view struct {
 	// types indexes the resource types permissions apply to (vocabulary.go); built on first
 	// use, dropped when a permission changes.
 	types atomic.Pointer[typeIndex]
+	// wild holds the "<provider>.<resource-type>." prefixes of the permission names, for
+	// scope wildcards (KnownScope); built on first use, dropped when a permission changes.
+	wild atomic.Pointer[map[string]struct{}]
 }
 
 // NewEngine returns an empty engine; the change feed loads it.
@@ -167,8 +170,12 @@ func WhereOf(c *principal.Caller) Where {
 }
 
 // Allowed reports whether a caller holds permission on resource, acting with the assignments
-// of its own workspace (WhereOf).
+// of its own workspace (WhereOf), and its token's scope (Caller.Scope) permits it: a scope
+// only narrows what the assignments grant.
 func (e *Engine) Allowed(c *principal.Caller, permission string, resource grn.GRN) bool {
+	if !c.Scope.Permits(permission) {
+		return false
+	}
 	// c.Principals(), without allocating: the slice and the owner's principal stay on the stack.
 	buf := [2]string{c.Subject}
 	principals := buf[:1]

@@ -90,8 +90,8 @@ func (e *Engine) Apply(ctx context.Context, s storage.Store, c storage.Change) e
 	switch c.Kind {
 	case storage.KindPermission:
 		p, err := s.GetPermission(ctx, c.Key)
-		return e.update(err, func() { e.perms[c.Key] = permOf(p); e.types.Store(nil) },
-			func() { delete(e.perms, c.Key); e.types.Store(nil) })
+		return e.update(err, func() { e.perms[c.Key] = permOf(p); e.types.Store(nil); e.wild.Store(nil) },
+			func() { delete(e.perms, c.Key); e.types.Store(nil); e.wild.Store(nil) })
 	case storage.KindRole:
 		r, err := s.GetRole(ctx, c.Key)
 		return e.update(err, func() { e.putRole(r) }, func() { e.removeRole(c.Key) })

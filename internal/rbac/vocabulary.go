@@ -76,3 +76,30 @@ func (e *Engine) PermissionFor(provider, typ, action string) (permission string,
 	}
 	return "", false
 }
+
+// KnownScope reports whether an OAuth scope item (package scope) names something registered:
+// a permission by its full name, or for a wildcard "<provider>.<resource-type>.*", at least
+// one permission of that provider and resource type. Either costs a map read (the wildcard
+// prefixes are indexed on first use). item's syntax has been checked.
+func (e *Engine) KnownScope(item string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	prefix, wild := strings.CutSuffix(item, "*")
+	if !wild {
+		_, ok := e.perms[item]
+		return ok
+	}
+	idx := e.wild.Load()
+	if idx == nil {
+		m := make(map[string]struct{}, len(e.perms))
+		for name := range e.perms {
+			if i := strings.LastIndexByte(name, '.'); i > 0 {
+				m[name[:i+1]] = struct{}{}
+			}
+		}
+		idx = &m
+		e.wild.Store(idx)
+	}
+	_, ok := (*idx)[prefix]
+	return ok
+}

@@ -113,9 +113,11 @@ type Credential struct {
 	TLSThumbprints []string
 	// TokenTTL, when not zero, is the lifetime of the credential's tokens (whole seconds; the
 	// server's token lifetime still caps it). TokenAudiences are the resource URIs (RFC 8707)
-	// its tokens may be issued for.
+	// its tokens may be issued for. TokenScopes, when not empty, are the OAuth scope items
+	// (package scope) its tokens may carry, and the scope of a token that asks for none.
 	TokenTTL       time.Duration
 	TokenAudiences []string
+	TokenScopes    []string
 }
 
 // SigningKey is a token signing key. The newest key whose RetireAt is zero signs; retired
@@ -280,7 +282,7 @@ type Credentials interface {
 	SetCredentialTLS(ctx context.Context, id, subjectDN string, thumbprints []string, at time.Time) (*Credential, error)
 	// SetCredentialTokenSettings replaces the credential's token lifetime (0: the server's) and
 	// allowed audiences (nil: none).
-	SetCredentialTokenSettings(ctx context.Context, id string, ttl time.Duration, audiences []string, at time.Time) (*Credential, error)
+	SetCredentialTokenSettings(ctx context.Context, id string, ttl time.Duration, audiences, scopes []string, at time.Time) (*Credential, error)
 	// UseAssertionID records that clientID used a client assertion with jti, valid until
 	// expires. It fails with ErrConflict when that jti was recorded before and has not
 	// expired at now: a replay. It is one statement, outside the serialised write path.

@@ -2,6 +2,7 @@ package token
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
@@ -14,16 +15,21 @@ import (
 	"github.com/keyhold/keyhold/internal/storage"
 
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/scope"
 )
 
 // clientCredentials is RFC 6749 §4.4: the client authenticates and receives a token for the
-// workspace its credential belongs to. keyhold defines no OAuth scopes: a well-formed scope
-// parameter is accepted and nothing is granted for it, so none is echoed.
+// workspace its credential belongs to, with the scope grantScope decides.
 func (s *Server) clientCredentials(r *http.Request, f *form, ws string) (*tokenResponse, *oauthError) {
-	if sc := f.get("scope"); sc != "" && !validScope(sc) {
-		return nil, badRequest(errInvalidScope, "scope is malformed")
+	req, oe := requestedScope(f)
+	if oe != nil {
+		return nil, oe
 	}
 	e, oe := s.authenticateClient(r, f, ws)
+	if oe != nil {
+		return nil, oe
+	}
+	granted, oe := s.grantScope(req, &e)
 	if oe != nil {
 		return nil, oe
 	}
@@ -34,6 +40,7 @@ func (s *Server) clientCredentials(r *http.Request, f *form, ws string) (*tokenR
 		PrincipalType: principal.TypeAPIClient,
 		Generation:    e.Generation,
 		ProvisionID:   e.ProvisionID,
+		Scope:         granted.String(),
 	}
 	if f.certThumb != "" {
 		c.Cnf = &Confirmation{X5T: f.certThumb}
@@ -53,6 +60,54 @@ func (s *Server) clientCredentials(r *http.Request, f *form, ws string) (*tokenR
 		resp.dpopNonce = fresh
 	}
 	return resp, oe
+}
+
+// requestedScope parses the request's scope parameter (package scope); nil when it has none
+// (or an empty one, which keyhold has always accepted as none). A malformed or overlong value
+// is invalid_scope naming the item (RFC 6749 §5.2).
+func requestedScope(f *form) (*scope.Set, *oauthError) {
+	raw := f.get("scope")
+	if raw == "" {
+		return nil, nil
+	}
+	req, err := scope.Parse(raw)
+	if err != nil {
+		return nil, badRequest(errInvalidScope, err.Error())
+	}
+	return req, nil
+}
+
+// grantScope decides the scope of a token for the credential e from the request's req (nil:
+// none asked): within the credential's allowed scopes when it has some (anything outside
+// them is invalid_scope; no request gets all of them), else any registered permissions; no
+// request and no allowed scopes is an unrestricted token (nil, no scope claim). Both the
+// allowed set and the permissions are in-memory reads.
+func (s *Server) grantScope(req *scope.Set, e *credential.Entry) (*scope.Set, *oauthError) {
+	switch {
+	case e.ScopesUnreadable:
+		return nil, badRequest(errInvalidScope, "the credential's allowed scopes cannot be read; set its token settings again")
+	case req == nil:
+		return e.Scopes, nil
+	case e.Scopes != nil:
+		if item, ok := e.Scopes.Covers(req); !ok {
+			return nil, badRequest(errInvalidScope, fmt.Sprintf("scope %q is not among the credential's allowed scopes", item))
+		}
+		return req, nil
+	}
+	return req, s.knownScope(req)
+}
+
+// knownScope refuses a scope with an item that names no registered permission.
+func (s *Server) knownScope(req *scope.Set) *oauthError {
+	if s.KnownScope == nil {
+		return nil
+	}
+	for _, item := range req.Items() {
+		if !s.KnownScope(item) {
+			return badRequest(errInvalidScope, fmt.Sprintf("scope %q names no registered permission", item))
+		}
+	}
+	return nil
 }
 
 // noteLogin tells Logins that a credential of userID obtained a token now.

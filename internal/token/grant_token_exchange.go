@@ -1,6 +1,7 @@
 package token
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -9,6 +10,7 @@ import (
 	"github.com/keyhold/keyhold/internal/ids"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/ratelimit"
+	"github.com/keyhold/keyhold/internal/scope"
 )
 
 // Token exchange names (RFC 8693).
@@ -30,6 +32,10 @@ const (
 // against the source's failure budget like any other.
 func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenResponse, *oauthError) {
 	if oe := exchangeParams(f); oe != nil {
+		return nil, oe
+	}
+	req, oe := requestedScope(f)
+	if oe != nil {
 		return nil, oe
 	}
 	var client string
@@ -70,6 +76,10 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 	if client != "" && !sameClient(client, caller.ClientID) {
 		return nil, badRequest(errInvalidRequest, "the client is not the subject token's client")
 	}
+	granted, oe := s.exchangeScope(req, caller)
+	if oe != nil {
+		return nil, oe
+	}
 	c := &Claims{
 		Subject:       caller.Subject,
 		ClientID:      caller.ClientID,
@@ -79,6 +89,7 @@ func (s *Server) tokenExchange(r *http.Request, f *form, ws string) (*tokenRespo
 		ProvisionID:   sub.ProvisionID,
 		Expiry:        jwt.NewNumericDate(sub.Expiry.Time()),
 		Act:           &Actor{Subject: caller.Subject, WorkspaceID: ids.Hex(caller.WorkspaceID), ClientID: caller.ClientID},
+		Scope:         granted.String(),
 	}
 	resp, oe := s.respond(c, GrantTokenExchange)
 	if resp != nil {
@@ -109,10 +120,27 @@ func exchangeParams(f *form) *oauthError {
 		return badRequest(errInvalidRequest, "actor tokens are not supported")
 	case f.get("audience") != "" || f.get("resource") != "":
 		return badRequest("invalid_target", "the target is the tenant of the token endpoint; audience and resource are not supported")
-	case f.get("scope") != "" && !validScope(f.get("scope")):
-		return badRequest(errInvalidScope, "scope is malformed")
 	}
 	return nil
+}
+
+// exchangeScope decides an exchanged token's scope: the request's (req) may narrow the subject
+// token's scope, never widen it (an item outside it is invalid_scope); with no request, the
+// subject token's scope carries over. A subject token without scope stands for its
+// credential's allowed scopes (package doc of scope; grantScope), so it is treated as a token
+// that asked for none.
+func (s *Server) exchangeScope(req *scope.Set, caller *principal.Caller) (*scope.Set, *oauthError) {
+	if caller.Scope == nil {
+		e, _ := s.Verifier.Creds.Get(caller.ClientID) // Verify has just read it
+		return s.grantScope(req, &e)
+	}
+	if req == nil {
+		return caller.Scope, nil
+	}
+	if item, ok := caller.Scope.Covers(req); !ok {
+		return nil, badRequest(errInvalidScope, fmt.Sprintf("scope %q is not within the subject token's scope", item))
+	}
+	return req, nil
 }
 
 // exchangeAllowed applies the MSP rules: a first-hand token of the MSP workspace itself, a

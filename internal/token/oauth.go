@@ -293,22 +293,6 @@ func (f *form) assertionAuth(postID, postSecret, authz, typ, raw string) *oauthE
 	return nil
 }
 
-// validScope checks RFC 6749 §3.3 syntax: space-separated NQCHAR tokens.
-func validScope(s string) bool {
-	for _, tok := range strings.Split(s, " ") {
-		if tok == "" {
-			return false
-		}
-		for i := 0; i < len(tok); i++ {
-			c := tok[i]
-			if c < 0x21 || c == 0x22 || c == 0x5c || c > 0x7e {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 func jsonEncode(w http.ResponseWriter, body any) error {
 	return json.NewEncoder(w).Encode(body)
 }

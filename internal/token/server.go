@@ -60,6 +60,9 @@ type Server struct {
 	AuditSink audit.Sink
 	// Reach reports whether principals hold an MSP assignment reaching a tenant.
 	Reach func(principals []string, mspID, tenantID string) bool
+	// KnownScope reports whether an OAuth scope item names registered permissions
+	// (rbac.Engine.KnownScope, an in-memory read); nil accepts any well-formed item.
+	KnownScope func(item string) bool
 	// JWKSFetcher fetches the key sets of credentials that register a jwks_uri for
 	// private_key_jwt (nil: such credentials cannot authenticate with assertions).
 	JWKSFetcher *clientauth.Fetcher
@@ -443,6 +446,8 @@ func (s *Server) respond(c *Claims, grant string) (*tokenResponse, *oauthError) 
 	if c.Cnf != nil && c.Cnf.JKT != "" {
 		typ = "DPoP"
 	}
-	return &tokenResponse{AccessToken: tok, TokenType: typ,
+	// The scope is echoed whenever the token has one (RFC 6749 §5.1 requires it only when it
+	// differs from the request's; always naming it is simpler for clients).
+	return &tokenResponse{AccessToken: tok, TokenType: typ, Scope: c.Scope,
 		ExpiresIn: int64(c.Expiry.Time().Sub(c.IssuedAt.Time()) / time.Second)}, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/credential"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/scope"
 	"github.com/keyhold/keyhold/internal/workspace"
 )
 
@@ -73,11 +74,13 @@ func (v *Verifier) KeyRefreshes() int64 { return v.refreshes.Load() }
 type refreshCall struct{ done chan struct{} }
 
 // cachedToken is a verified token's claims and the key that signed it: a cached token is
-// honoured only while that key is. ws is the canonical id of the claims' workspace.
+// honoured only while that key is. ws is the canonical id of the claims' workspace; scope its
+// scope claim, parsed once here (nil: none, the token is not restricted by scope).
 type cachedToken struct {
 	claims *Claims
 	kid    string
 	ws     string
+	scope  *scope.Set
 }
 
 // Verify returns the caller a token stands for, or an error wrapping ErrInvalid.
@@ -104,6 +107,7 @@ func (v *Verifier) Verify(raw string) (*principal.Caller, *Claims, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	caller.Scope = ct.scope
 	return caller, ct.claims, nil
 }
 
@@ -148,7 +152,14 @@ func (v *Verifier) parse(raw string) (cachedToken, error) {
 		ValidateWithLeeway(exp, leeway); err != nil {
 		return cachedToken{}, invalid("token is expired, not yet valid or for another audience")
 	}
-	return cachedToken{&c, h.KeyID, ws}, nil
+	var sc *scope.Set
+	if c.Scope != "" {
+		// keyhold wrote it; one that does not parse is refused rather than read as no scope.
+		if sc, err = scope.Parse(c.Scope); err != nil {
+			return cachedToken{}, invalid("token scope is malformed")
+		}
+	}
+	return cachedToken{&c, h.KeyID, ws, sc}, nil
 }
 
 // refreshKeys syncs the views for a token signed by an unknown key: at most once per
@@ -205,6 +216,7 @@ func (v *Verifier) VerifyIfCached(raw string) (caller *principal.Caller, c *Clai
 	if caller, err = v.live(ct.claims, ct.ws, false); err != nil {
 		return nil, nil, true, err
 	}
+	caller.Scope = ct.scope
 	return caller, ct.claims, true, nil
 }
 

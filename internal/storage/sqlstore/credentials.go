@@ -12,7 +12,7 @@ import (
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
-const credentialCols = `id, workspace_id, tenant_id, provision_id, provision_uri, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at, jwks, jwks_uri, tls_subject_dn, tls_thumbprints, token_ttl_seconds, token_audiences`
+const credentialCols = `id, workspace_id, tenant_id, provision_id, provision_uri, owner_id, name, secret_hash, generation, created_at, updated_at, secret_created_at, prev_secret_hash, prev_secret_expires_at, jwks, jwks_uri, tls_subject_dn, tls_thumbprints, token_ttl_seconds, token_audiences, token_scopes`
 
 func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, error) {
 	var c storage.Credential
@@ -20,7 +20,7 @@ func scanCredential(r interface{ Scan(...any) error }) (storage.Credential, erro
 	var auds string
 	err := r.Scan(&c.ID, &c.WorkspaceID, nullable{&c.TenantID}, nullable{&c.ProvisionID}, &c.ProvisionURI, &c.OwnerID, &c.Name,
 		&c.SecretHash, &c.Generation, timeField{&c.CreatedAt}, timeField{&c.UpdatedAt}, timeField{&c.SecretCreatedAt},
-		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt}, &c.JWKS, &c.JWKSURI, &c.TLSSubjectDN, spaceList{&c.TLSThumbprints}, &ttl, &auds)
+		&c.PrevSecretHash, timeField{&c.PrevSecretExpiresAt}, &c.JWKS, &c.JWKSURI, &c.TLSSubjectDN, spaceList{&c.TLSThumbprints}, &ttl, &auds, spaceList{&c.TokenScopes})
 	c.TokenTTL = time.Duration(ttl) * time.Second
 	if err == nil && auds != "" {
 		err = json.Unmarshal([]byte(auds), &c.TokenAudiences)
@@ -56,10 +56,10 @@ func (s *Store) CreateCredential(ctx context.Context, c *storage.Credential, max
 		if maxPerOwner > 0 && n >= maxPerOwner {
 			return storage.ErrLimit
 		}
-		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := s.exec(ctx, `INSERT INTO credentials (`+credentialCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, c.WorkspaceID, nullIfEmpty(c.TenantID), nullIfEmpty(c.ProvisionID), c.ProvisionURI, c.OwnerID, c.Name,
 			c.SecretHash, c.Generation, c.CreatedAt, c.UpdatedAt, c.SecretCreatedAt, c.PrevSecretHash, c.PrevSecretExpiresAt, c.JWKS, c.JWKSURI,
-			c.TLSSubjectDN, strings.Join(c.TLSThumbprints, " "), int64(c.TokenTTL/time.Second), audiencesJSON(c.TokenAudiences)); err != nil {
+			c.TLSSubjectDN, strings.Join(c.TLSThumbprints, " "), int64(c.TokenTTL/time.Second), audiencesJSON(c.TokenAudiences), strings.Join(c.TokenScopes, " ")); err != nil {
 			return err
 		}
 		return s.logChange(ctx, storage.KindCredential, c.ID)
@@ -178,11 +178,11 @@ func (s spaceList) Scan(src any) error {
 	return nil
 }
 
-// SetCredentialTokenSettings replaces a credential's token lifetime and audiences.
-func (s *Store) SetCredentialTokenSettings(ctx context.Context, id string, ttl time.Duration, audiences []string, at time.Time) (*storage.Credential, error) {
+// SetCredentialTokenSettings replaces a credential's token lifetime, audiences and scopes.
+func (s *Store) SetCredentialTokenSettings(ctx context.Context, id string, ttl time.Duration, audiences, scopes []string, at time.Time) (*storage.Credential, error) {
 	return s.updateCredential(ctx, id, func(s *Store) error {
-		return mustAffect(s.exec(ctx, `UPDATE credentials SET token_ttl_seconds = ?, token_audiences = ?, updated_at = ? WHERE id = ?`,
-			int64(ttl/time.Second), audiencesJSON(audiences), at, id))
+		return mustAffect(s.exec(ctx, `UPDATE credentials SET token_ttl_seconds = ?, token_audiences = ?, token_scopes = ?, updated_at = ? WHERE id = ?`,
+			int64(ttl/time.Second), audiencesJSON(audiences), strings.Join(scopes, " "), at, id))
 	})
 }
 

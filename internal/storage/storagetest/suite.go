@@ -276,22 +276,24 @@ func testCredentialKeys(t *testing.T, s storage.Store) {
 		t.Fatalf("SetCredentialTLS cleared = %+v", got)
 	}
 
-	// Token settings: lifetime and audiences round-trip and can be cleared.
+	// Token settings: lifetime, audiences and scopes round-trip and can be cleared.
 	auds := []string{"https://api.example.com", "urn:example:reports"}
-	got, err = s.SetCredentialTokenSettings(ctx, c.ID, 5*time.Minute, auds, now)
+	scopes := []string{"glp.workspace.view", "acme.todo.*"}
+	got, err = s.SetCredentialTokenSettings(ctx, c.ID, 5*time.Minute, auds, scopes, now)
 	mustNil(t, err)
 	again, err := s.GetCredential(ctx, c.ID)
 	mustNil(t, err)
 	if got.TokenTTL != 5*time.Minute || again.TokenTTL != 5*time.Minute || !slices.Equal(again.TokenAudiences, auds) ||
+		!slices.Equal(again.TokenScopes, scopes) || !slices.Equal(got.TokenScopes, scopes) ||
 		again.JWKSURI != "https://example.com/jwks" {
 		t.Fatalf("after SetCredentialTokenSettings: %+v", again)
 	}
-	_, err = s.SetCredentialTokenSettings(ctx, c.ID, 0, nil, now)
+	_, err = s.SetCredentialTokenSettings(ctx, c.ID, 0, nil, nil, now)
 	mustNil(t, err)
-	if again, _ = s.GetCredential(ctx, c.ID); again.TokenTTL != 0 || again.TokenAudiences != nil {
+	if again, _ = s.GetCredential(ctx, c.ID); again.TokenTTL != 0 || again.TokenAudiences != nil || len(again.TokenScopes) != 0 {
 		t.Fatalf("after clearing token settings: %+v", again)
 	}
-	_, err = s.SetCredentialTokenSettings(ctx, ids.New(), 0, nil, now)
+	_, err = s.SetCredentialTokenSettings(ctx, ids.New(), 0, nil, nil, now)
 	mustIs(t, err, storage.ErrNotFound)
 
 	// A jti is used once until it expires; other clients' jtis are their own.
