@@ -11,10 +11,13 @@ import (
 // catalogue.
 
 // TokenSettings are a credential's token settings (keyhold's extension): TokenLifetime in
-// seconds (0: the server's), and the RFC 8707 audiences a token request may name in resource.
+// seconds (0: the server's), the RFC 8707 audiences a token request may name in resource, and
+// the OAuth scopes its tokens may carry (permission names and <provider>.<resource-type>.*
+// wildcards; empty: tokens not restricted by scope).
 type TokenSettings struct {
 	TokenLifetime int64    `json:"tokenLifetime"`
 	Audiences     []string `json:"audiences"`
+	Scopes        []string `json:"scopes"`
 }
 
 // GetTokenSettings reads a credential's token settings.
@@ -26,6 +29,9 @@ func (c *Client) GetTokenSettings(ctx context.Context, id string) (*TokenSetting
 func (c *Client) SetTokenSettings(ctx context.Context, id string, s TokenSettings) (*TokenSettings, error) {
 	if s.Audiences == nil {
 		s.Audiences = []string{}
+	}
+	if s.Scopes == nil {
+		s.Scopes = []string{}
 	}
 	return call[TokenSettings](c, ctx, http.MethodPut, credentialsPath+"/"+escape(id)+"/token-settings", s)
 }

@@ -168,7 +168,13 @@ func (g *Guard) decide(ctx context.Context, c *Claims, action string, res client
 	if g.PDPOptions != nil {
 		opts.PDP = g.PDPOptions.PDP
 	}
-	ans, err := g.PDP.Evaluate(ctx, client.Evaluation{Subject: &client.Subject{Type: "token", ID: c.Raw},
+	// The token's scope goes as the subject's properties.scope too: keyhold applies the scope of
+	// a token subject itself, and a PDP that reads only the property narrows the same way.
+	subject := &client.Subject{Type: "token", ID: c.Raw}
+	if c.Scope != "" {
+		subject.Properties = map[string]any{"scope": c.Scope}
+	}
+	ans, err := g.PDP.Evaluate(ctx, client.Evaluation{Subject: subject,
 		Action: &client.Action{Name: action}, Resource: &res}, &opts)
 	if err != nil {
 		return decision{}, errors.Join(ErrUnavailable, err)

@@ -74,6 +74,10 @@ type Claims struct {
 	CredentialGeneration int64
 	// Act names the MSP credential acting in a tenant, for exchanged tokens.
 	Act *Actor
+	// Scope is the token's OAuth scope ("" when it has none): the permission names and
+	// <provider>.<resource-type>.* wildcards it is restricted to. Decisions about the token
+	// (Guard) allow only what its owner's roles grant and the scope permits.
+	Scope string
 	// Raw is the token as received.
 	Raw string
 }
@@ -174,6 +178,7 @@ type keyholdClaims struct {
 	TokenType     string `json:"hpe_token_type"`
 	Generation    int64  `json:"hpe_credential_generation"`
 	Act           *Actor `json:"act"`
+	Scope         string `json:"scope"`
 	// Cnf binds a token to a key: a DPoP key (jkt, RFC 9449), which the verifier checks no
 	// proofs of, so such tokens are refused; or a TLS client certificate (x5t#S256, RFC
 	// 8705), checked against the certificate of the request (VerifyPeer).
@@ -232,7 +237,7 @@ func (v *Verifier) VerifyPeer(ctx context.Context, raw string, peer *x509.Certif
 	return &Claims{Issuer: std.Issuer, Subject: std.Subject, Audience: std.Audience, Expiry: std.Expiry.Time(),
 		IssuedAt: std.IssuedAt.Time(), NotBefore: std.NotBefore.Time(), ID: std.ID, ClientID: kh.ClientID,
 		WorkspaceID: kh.WorkspaceID, PrincipalType: kh.PrincipalType, TokenType: kh.TokenType,
-		CredentialGeneration: kh.Generation, Act: kh.Act, Raw: raw}, nil
+		CredentialGeneration: kh.Generation, Act: kh.Act, Scope: kh.Scope, Raw: raw}, nil
 }
 
 // checkBinding refuses a DPoP-bound token (the verifier checks no proofs), and a

@@ -17,6 +17,7 @@ import (
 type tokenSettings struct {
 	TokenLifetime int64    `json:"tokenLifetime"`
 	Audiences     []string `json:"audiences"`
+	Scopes        []string `json:"scopes,omitempty"`
 }
 
 func tsPath(id string) string { return credsPath + "/" + id + "/token-settings" }

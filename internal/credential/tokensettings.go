@@ -62,14 +62,19 @@ func ValidateTokenSettings(in TokenSettingsInput, maxTTL time.Duration, known fu
 	return ttl, validateScopes(in.Scopes, known)
 }
 
-// validateScopes checks a credential's allowed scopes: at most scope.MaxItems distinct items,
-// each well-formed and naming registered permissions.
+// validateScopes checks a credential's allowed scopes: at most scope.MaxItems distinct items
+// of scope.MaxLen bytes together (a token carries them), each well-formed and naming
+// registered permissions.
 func validateScopes(items []string, known func(string) bool) error {
 	if len(items) > scope.MaxItems {
 		return apperr.Invalid(apperr.SourceField, "scopes", fmt.Sprintf("at most %d scopes", scope.MaxItems))
 	}
 	seen := make(map[string]bool, len(items))
+	total := len(items) - 1
 	for _, item := range items {
+		if total += len(item); total > scope.MaxLen {
+			return apperr.Invalid(apperr.SourceField, "scopes", fmt.Sprintf("at most %d bytes together (separated by spaces)", scope.MaxLen))
+		}
 		if _, err := scope.CheckItem(item); err != nil {
 			return apperr.Invalid(apperr.SourceField, "scopes", err.Error())
 		}

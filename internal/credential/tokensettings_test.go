@@ -65,6 +65,10 @@ func TestValidateTokenSettings(t *testing.T) {
 		{TokenSettingsInput{Scopes: []string{""}}, 0, "scopes"},
 		{TokenSettingsInput{Scopes: []string{"glp.workspace.view glp.identity.view"}}, 0, "scopes"},
 		{TokenSettingsInput{Scopes: make([]string, 51)}, 0, "scopes"},
+		{TokenSettingsInput{Scopes: []string{"glp.workspace." + strings.Repeat("v", 100), "glp.workspace." + strings.Repeat("w", 100),
+			"glp.workspace." + strings.Repeat("x", 100), "glp.workspace." + strings.Repeat("y", 100), "glp.workspace." + strings.Repeat("z", 100),
+			"glp.workspace." + strings.Repeat("a", 100), "glp.workspace." + strings.Repeat("b", 100), "glp.workspace." + strings.Repeat("c", 100),
+			"glp.workspace." + strings.Repeat("d", 100), "glp.workspace." + strings.Repeat("e", 100)}}, 0, "scopes"},
 	} {
 		known := func(item string) bool {
 			return strings.HasPrefix(item, "glp.workspace.") || strings.HasPrefix(item, "glp.identity.")

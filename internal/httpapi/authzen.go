@@ -223,7 +223,7 @@ func (a *API) subject(c *principal.Caller, q *evalQuery, resource grn.GRN) (prin
 		if err != nil {
 			return nil, rbac.Where{}, "invalid_token", nil
 		}
-		principals, w = tc.Principals(), rbac.WhereOf(tc)
+		principals, w, q.tokenScope = tc.Principals(), rbac.WhereOf(tc), tc.Scope
 	case principal.TypeAPIClient:
 		id, perr := ids.Parse(q.subjectID)
 		e, ok := a.Tokens.Creds.Get(id)
@@ -290,8 +290,19 @@ func (a *API) decide(c *principal.Caller, q *evalQuery, res *resolved) (azDecisi
 	if !ok {
 		return denied(q.explain, string(rbac.DenyUnknownPermission)), nil
 	}
+	inScope := q.permits(perm)
+	if !inScope && !q.explain {
+		return azDecision{}, nil // the scope excludes it: nothing the roles say can allow it
+	}
 	facts := rbac.Facts{Source: &conditionFacts{a: a, q: q, user: attributesUser(principals)}}
 	d, reason := a.Authz.ExplainWith(w, principals, perm, res.resource, &facts)
+	if d.Allowed && !inScope {
+		// The roles grant it; the subject's scope is what denies it, and the explanation says so.
+		return denied(true, string(rbac.DenyOutsideScope)), nil
+	}
+	if !d.Allowed && !inScope {
+		return denied(true, string(reason)), nil // the roles deny it anyway (no conditional answer)
+	}
 	if !d.Allowed {
 		out := denied(q.explain, string(reason))
 		if q.explain && len(d.Unmet) > 0 {
@@ -394,6 +405,7 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 	var grants []rbac.Grant
 	if deny == "" {
 		grants = a.Authz.Permissions(where, principals, res.resource)
+		grants = slices.DeleteFunc(grants, func(g rbac.Grant) bool { return !q.permits(g.Permission) })
 	}
 	byName := make(map[string]*rbac.Grant, len(grants))
 	names := make([]string, len(grants))

@@ -9,6 +9,7 @@ import (
 	"github.com/keyhold/keyhold/internal/apperr"
 	"github.com/keyhold/keyhold/internal/grn"
 	"github.com/keyhold/keyhold/internal/principal"
+	"github.com/keyhold/keyhold/internal/scope"
 )
 
 // azEntity is a subject, resource or action of an AuthZEN request as sent: the members
@@ -157,6 +158,16 @@ type evalQuery struct {
 	// subject.Properties(), resource.Property(name), Context() and so on.
 	subject, resource, actionEnt azEntity
 	context                      json.RawMessage
+	// scope is the subject's properties.scope, parsed (nil: absent or "", no restriction);
+	// tokenScope a token subject's own scope claim (set by subject). A decision allows only
+	// what both permit (permits).
+	scope, tokenScope *scope.Set
+}
+
+// permits reports whether the subject's scopes (properties.scope and a token subject's own)
+// permit permission: a scope only narrows what the assignments grant.
+func (q *evalQuery) permits(permission string) bool {
+	return q.scope.Permits(permission) && q.tokenScope.Permits(permission)
 }
 
 // grnField names the member the resource's GRN came from.
@@ -193,7 +204,7 @@ var evalParts = [...]struct {
 }{
 	{"subject", func(m *azMembers) []byte { return m.subject }, (*evalQuery).setSubject,
 		func(d, s *evalQuery) {
-			d.subjectType, d.subjectID, d.subject = s.subjectType, s.subjectID, s.subject
+			d.subjectType, d.subjectID, d.subject, d.scope = s.subjectType, s.subjectID, s.subject, s.scope
 		}},
 	{"action", func(m *azMembers) []byte { return m.action }, (*evalQuery).setAction,
 		func(d, s *evalQuery) { d.action, d.actionEnt = s.action, s.actionEnt }},
@@ -210,8 +221,32 @@ func (q *evalQuery) setSubject(raw []byte, field fieldName) error {
 	if q.subject, err = decodeEntity(raw, field); err != nil {
 		return err
 	}
-	q.subjectType, q.subjectID, err = parseSubject(&q.subject, field)
+	if q.subjectType, q.subjectID, err = parseSubject(&q.subject, field); err != nil {
+		return err
+	}
+	q.scope, err = subjectScope(&q.subject, field)
 	return err
+}
+
+// subjectScope reads the subject's properties.scope: an OAuth scope value (package scope) that
+// narrows the decision as a token's scope narrows its caller's rights, the way a PEP passes
+// on the scope of the token it was shown. Absent, null or "": no restriction. Anything else
+// that is not a well-formed scope is a 400 naming the member, never an unrestricted decision.
+func subjectScope(s *azEntity, field fieldName) (*scope.Set, error) {
+	raw := lookup(s.Properties(), "scope")
+	if raw == nil {
+		return nil, nil
+	}
+	f := field.with("properties.scope")
+	v, err := stringValue(raw, f)
+	if err != nil || v == "" {
+		return nil, err
+	}
+	sc, err := scope.Parse(v)
+	if err != nil {
+		return nil, apperr.Field(f.String(), "%s", err.Error())
+	}
+	return sc, nil
 }
 
 func (q *evalQuery) setAction(raw []byte, field fieldName) error {

@@ -145,7 +145,7 @@ func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principa
 	if len(keys) == 1 {
 		provider, typ, _ = strings.Cut(keys[0], "/")
 		var known bool
-		if perm, known = a.Authz.PermissionFor(provider, typ, s.q.action); known && deny == "" {
+		if perm, known = a.Authz.PermissionFor(provider, typ, s.q.action); known && deny == "" && s.q.permits(perm) {
 			cands, wide = a.Authz.ResourceCandidates(where, principals, perm, keys[0])
 		}
 	}

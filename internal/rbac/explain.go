@@ -24,6 +24,10 @@ const (
 	// DenyConditionNotMet: only conditional assignments would grant, and none of their
 	// conditions held (Decision.Unmet lists them).
 	DenyConditionNotMet DenyReason = "condition_not_met"
+	// DenyOutsideScope: the assignments grant it, but the caller's OAuth scope (its token's
+	// scope claim, or an AuthZEN subject's properties.scope) does not permit it. Decided by the
+	// callers of the engine that know the scope (Allowed, the AuthZEN API).
+	DenyOutsideScope DenyReason = "outside_token_scope"
 )
 
 // Explain is Decide, and for a denial the reason. An allowed Decision carries its own

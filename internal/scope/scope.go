@@ -12,8 +12,9 @@ const (
 	MaxItems = 50
 	// MaxItemLen is the longest item: a permission name is at most 128 characters.
 	MaxItemLen = 128
-	// MaxLen bounds a whole scope value before it is split.
-	MaxLen = MaxItems * (MaxItemLen + 1)
+	// MaxLen bounds a whole scope value (items and the spaces between them): a token carries
+	// its scope, and keyhold's tokens must stay well under token.MaxTokenLen.
+	MaxLen = 1024
 )
 
 // Wildcard ends an item that stands for every action of one resource type.
@@ -78,6 +79,9 @@ func FromItems(items []string) (*Set, error) {
 	if len(items) > MaxItems {
 		return nil, refuse("", fmt.Sprintf("lists more than %d items", MaxItems))
 	}
+	if n := len(items) - 1 + lenSum(items); n > MaxLen {
+		return nil, refuse("", fmt.Sprintf("is longer than %d bytes", MaxLen))
+	}
 	set := &Set{items: slices.Clone(items)}
 	for _, item := range items {
 		wild, err := CheckItem(item)
@@ -97,6 +101,14 @@ func FromItems(items []string) (*Set, error) {
 	slices.Sort(set.prefixes)
 	set.prefixes = slices.Compact(set.prefixes)
 	return set, nil
+}
+
+func lenSum(items []string) int {
+	n := 0
+	for _, s := range items {
+		n += len(s)
+	}
+	return n
 }
 
 // CheckItem checks one item's syntax: three dot-separated segments, the first two (provider and

@@ -32,6 +32,7 @@ func TestParse(t *testing.T) {
 		{strings.Repeat("a", 126) + ".b.c", ""},
 		{strings.TrimSuffix(strings.Repeat("glp.workspace.view ", MaxItems+1), " "), ""},
 		{strings.TrimSuffix(strings.Repeat("glp.workspace.view ", MaxItems), " "), "glp.workspace.view"},
+		{strings.TrimSuffix(strings.Repeat("p.t.a"+strings.Repeat("b", 95)+" ", 11), " "), ""},
 	} {
 		s, err := Parse(tc.in)
 		switch {

@@ -226,7 +226,9 @@ func (s *Server) handleMetadata(w http.ResponseWriter, r *http.Request) {
 		"id_token_signing_alg_values_supported":                    algs,
 		"subject_types_supported":                                  []string{"public"},
 		// No response_types_supported and no scopes_supported: keyhold has no authorization
-		// endpoint (no grant it serves uses one) and no scopes, and RFC 8414 §3.2 says claims
+		// endpoint (no grant it serves uses one), and its scopes are the registered permissions
+		// and their wildcards, which change as providers register them (RFC 8414 §2 lets a
+		// server leave scope values out of scopes_supported). RFC 8414 §3.2 says claims
 		// with zero elements MUST be omitted (an empty list is what strict validators refuse;
 		// RFC 8414 erratum 7793 words the requirement as "unless no grant types are
 		// supported that use the authorization endpoint").

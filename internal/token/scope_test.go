@@ -137,3 +137,26 @@ func BenchmarkVerifyCachedScoped(b *testing.B) {
 		}
 	}
 }
+
+// TestLongestScopeFits: a token with the longest scope a credential may hold, and every
+// optional claim, is still within MaxTokenLen and verifies.
+func TestLongestScopeFits(t *testing.T) {
+	e := newTokenEnv(t, jose.ES256)
+	var items []string
+	for i := 0; len(strings.Join(items, " "))+101 <= scope.MaxLen; i++ {
+		items = append(items, "prov.type."+string(rune('a'+i))+strings.Repeat("x", 89))
+	}
+	sc := mustScope(t, strings.Join(items, " "))
+	c := e.claims()
+	c.Scope = sc.String()
+	c.ProvisionID = "0192a8b0-0000-7000-8000-000000000000"
+	c.Cnf = &Confirmation{X5T: strings.Repeat("A", 43)}
+	raw, err := e.iss.Mint(c)
+	tmust(t, err)
+	if len(raw) > MaxTokenLen {
+		t.Fatalf("%d-byte scope makes a %d-byte token, over %d", len(c.Scope), len(raw), MaxTokenLen)
+	}
+	if _, _, err := e.v.Verify(raw); err != nil {
+		t.Fatal(err)
+	}
+}
