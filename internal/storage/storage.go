@@ -285,7 +285,10 @@ type Credentials interface {
 	SetCredentialTokenSettings(ctx context.Context, id string, ttl time.Duration, audiences, scopes []string, at time.Time) (*Credential, error)
 	// UseAssertionID records that clientID used a client assertion with jti, valid until
 	// expires. It fails with ErrConflict when that jti was recorded before and has not
-	// expired at now: a replay. It is one statement, outside the serialised write path.
+	// expired at now: a replay; of concurrent uses of one jti exactly one succeeds. It returns
+	// nil only once the record is durable. Outside the serialised write path; the SQL store
+	// records concurrent uses in one transaction (group commit). A use whose ctx ends before
+	// it was taken for recording fails with ctx.Err() and is not recorded.
 	UseAssertionID(ctx context.Context, clientID, jti string, expires, now time.Time) error
 	DeleteCredential(ctx context.Context, id string) error
 }

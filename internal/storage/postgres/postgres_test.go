@@ -2,7 +2,12 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/storage/postgres/pgtest"
@@ -36,6 +41,49 @@ func TestConcurrentMigrations(t *testing.T) {
 	for range 4 {
 		if err := <-errs; err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// TestAssertionIDsAcrossNodes: two stores on one database (two keyhold nodes), each with its
+// own committer, use the same jtis at once: each jti is recorded by exactly one of them (the
+// primary key decides, not either node's state).
+func TestAssertionIDsAcrossNodes(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.Database(t)
+	var nodes [2]storage.Store
+	for i := range nodes {
+		s, err := Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		nodes[i] = s
+	}
+	now := time.Now().UTC()
+	const n = 100
+	var wg sync.WaitGroup
+	var wins [n]atomic.Int32
+	for node := range nodes {
+		for i := range n {
+			for range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					switch err := nodes[node].UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), now.Add(time.Minute), now); {
+					case err == nil:
+						wins[i].Add(1)
+					case !errors.Is(err, storage.ErrConflict):
+						t.Errorf("node %d, jti-%d: %v", node, i, err)
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	for i := range wins {
+		if w := wins[i].Load(); w != 1 {
+			t.Fatalf("jti-%d was accepted %d times across two nodes, want once", i, w)
 		}
 	}
 }

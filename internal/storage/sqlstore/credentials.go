@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/storage"
@@ -193,34 +192,6 @@ func audiencesJSON(a []string) string {
 	}
 	b, _ := json.Marshal(a) // strings always encode
 	return string(b)
-}
-
-// assertionPruneEvery: one use in this many also deletes the expired rows, which keeps the
-// table to about the assertions of the last few minutes without a job of its own.
-const assertionPruneEvery = 256
-
-// assertionUses counts UseAssertionID calls in this process (for pruning only).
-var assertionUses atomic.Uint64
-
-// UseAssertionID inserts (clientID, jti) unless a row for it has not expired at now; an
-// expired row is taken over. Autocommitted on its own, it never waits for the change log's
-// lock.
-func (s *Store) UseAssertionID(ctx context.Context, clientID, jti string, expires, now time.Time) error {
-	res, err := s.exec(ctx, `INSERT INTO client_assertion_jtis (client_id, jti, expires_at) VALUES (?, ?, ?)
-		ON CONFLICT (client_id, jti) DO UPDATE SET expires_at = excluded.expires_at
-		WHERE client_assertion_jtis.expires_at <= ?`, clientID, jti, expires, now)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return storage.ErrConflict
-	}
-	if assertionUses.Add(1)%assertionPruneEvery == 0 {
-		_, err = s.exec(ctx, `DELETE FROM client_assertion_jtis WHERE expires_at <= ?`, now)
-	}
-	return err
 }
 
 // updateCredential runs change in a write transaction, logs the credential's change and

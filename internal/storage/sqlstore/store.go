@@ -38,6 +38,8 @@ type Store struct {
 	stmts *stmtCache
 	// txTimeout, when set, bounds every transaction that WithTx runs (see SetTxTimeout).
 	txTimeout time.Duration
+	// jtis is the group committer of UseAssertionID (jtis.go), shared by the store's copies.
+	jtis *jtiCommitter
 }
 
 // SetTxTimeout bounds every transaction WithTx runs, retries included, to d (unless the
@@ -54,7 +56,7 @@ var ErrNoStore = errors.New("no keyhold store there")
 
 // New wraps an open database. Call Migrate before use.
 func New(db *sql.DB, d *Dialect) *Store {
-	return &Store{db: db, q: db, d: d, stmts: &stmtCache{m: map[string]*sql.Stmt{}}}
+	return &Store{db: db, q: db, d: d, stmts: &stmtCache{m: map[string]*sql.Stmt{}}, jtis: newJTICommitter()}
 }
 
 // Migrate applies the dialect's embedded migrations that are not applied yet. Migration
@@ -75,8 +77,10 @@ func (s *Store) Migrate(ctx context.Context, opts ...goose.ProviderOption) error
 // DB exposes the underlying pool to the backend that opened it.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close closes the database.
+// Close closes the database, after the jti uses already queued are recorded and answered
+// (later ones fail with ErrClosed).
 func (s *Store) Close() error {
+	s.jtis.close()
 	s.stmts.close()
 	return s.db.Close()
 }
@@ -110,7 +114,7 @@ func (s *Store) runTx(ctx context.Context, fn func(storage.Store) error) error {
 	if state.actor != nil {
 		state.wantKind = state.actor.TargetKind
 	}
-	inner := &Store{db: s.db, q: tx, tx: tx, d: s.d, inTx: true, txs: state, stmts: s.stmts}
+	inner := &Store{db: s.db, q: tx, tx: tx, d: s.d, inTx: true, txs: state, stmts: s.stmts, jtis: s.jtis}
 	if s.d.LockChanges != "" {
 		// Take the change log's lock before anything else, so that writers queue in one order
 		// and never deadlock on it while holding other rows.

@@ -35,6 +35,8 @@ func Run(t *testing.T, f Factory, opts Options) {
 		{"Credentials", testCredentials},
 		{"CredentialRotation", testCredentialRotation},
 		{"CredentialKeys", testCredentialKeys},
+		{"AssertionIDsConcurrent", testAssertionIDsConcurrent},
+		{"AssertionIDsAfterClose", testAssertionIDsAfterClose},
 		{"CredentialLimits", testCredentialLimits},
 		{"CredentialFilter", testCredentialFilter},
 		{"SigningKeys", testSigningKeys},

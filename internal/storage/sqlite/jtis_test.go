@@ -1,0 +1,73 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyhold/keyhold/internal/storage"
+)
+
+// TestAssertionIDsDurableAcrossClose: every jti use answered nil while the store was closing
+// is in the database when it is opened again (nothing is acknowledged before its commit), and
+// Close leaves no committer goroutine behind.
+func TestAssertionIDsDurableAcrossClose(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	exp := now.Add(time.Hour)
+	const n = 200
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), exp, now)
+		}()
+	}
+	time.Sleep(time.Millisecond) // some uses queued, some not yet: both must be answered
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	// Close waited for the committer to close its stopped channel; it returns right after.
+	for deadline := time.Now().Add(10 * time.Second); !committerGone(); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatal("the jti committer goroutine is still running after Close")
+		}
+	}
+	s, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	acked := 0
+	for i, err := range errs {
+		again := s.UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), exp, now)
+		switch {
+		case err == nil:
+			acked++
+			if !errors.Is(again, storage.ErrConflict) {
+				t.Fatalf("jti-%d was acknowledged before Close but is not stored: %v", i, again)
+			}
+		case errors.Is(err, storage.ErrConflict):
+			t.Fatalf("jti-%d, used once, conflicted", i)
+		}
+	}
+	t.Logf("%d of %d uses acknowledged before Close", acked, n)
+}
+
+func committerGone() bool {
+	buf := make([]byte, 1<<20)
+	return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "jtiCommitter).run")
+}
