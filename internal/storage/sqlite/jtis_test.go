@@ -71,3 +71,43 @@ func committerGone() bool {
 	buf := make([]byte, 1<<20)
 	return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "jtiCommitter).run")
 }
+
+// TestAssertionIDsFailedBatch: when the batch's transaction fails, every use in it gets the
+// error (not nil, not a replay) and none is recorded.
+func TestAssertionIDsFailedBatch(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.DB().ExecContext(ctx, `CREATE TRIGGER refuse_jtis BEFORE INSERT ON client_assertion_jtis
+		BEGIN SELECT RAISE(ABORT, 'refused for the test'); END`); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	const n = 50
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), now.Add(time.Minute), now)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || errors.Is(err, storage.ErrConflict) {
+			t.Fatalf("jti-%d in a failed batch: %v, want the failure", i, err)
+		}
+	}
+	if _, err := s.DB().ExecContext(ctx, `DROP TRIGGER refuse_jtis`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := s.UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), now.Add(time.Minute), now); err != nil {
+			t.Fatalf("jti-%d after its failed batch: %v, want nil (nothing was recorded)", i, err)
+		}
+	}
+}
