@@ -53,6 +53,7 @@ type checkCmd struct {
 	Action   string `arg:"" help:"The permission (todo.todo.update) or its short name on the resource's type (update)."`
 	Resource string `arg:"" help:"A GRN, or <resource type>:<id> (todo/todo:42)."`
 	Explain  bool   `help:"Also say why: the assignment, role and scope that allow it, or the reason it is denied."`
+	Scope    string `help:"Decide as for a token with this OAuth scope (permission names and <provider>.<type>.* wildcards, space-separated), sent as the subject's properties.scope: allowed only if the roles allow it and the scope permits it (reason outside_token_scope)."`
 }
 
 // Run asks keyhold's AuthZEN evaluation and exits exitDenied when the answer is no.
@@ -69,6 +70,9 @@ func (c *checkCmd) Run(g *globals) error {
 	resource, err := parseResource(c.Resource)
 	if err != nil {
 		return &codedError{code: exitUsage, err: err}
+	}
+	if c.Scope != "" {
+		subject.Properties = map[string]any{"scope": c.Scope}
 	}
 	d, err := s.api.sdk.Evaluate(ctx, client.Evaluation{Subject: subject, Action: &client.Action{Name: c.Action}, Resource: resource},
 		&client.AuthZENOptions{Explain: c.Explain})

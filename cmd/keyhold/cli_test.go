@@ -182,6 +182,10 @@ func TestCLISession(t *testing.T) {
 	e.expect(r, exitOK, "stdout", "assignmentId: "+asg.ID)
 	e.expect(r, exitOK, "stdout", "roleId: "+role.ID)
 	e.expect(e.run("", "check", "user:"+ada, "glp.identity.edit", wsGRN, "--explain"), exitDenied, "stdout", "^denied\n  code: no_matching_assignment\n")
+	// --scope: the roles allow it, the scope does not, and the explanation says so.
+	e.expect(e.run("", "check", "ada@example.com", "glp.identity.view", wsGRN, "--explain", "--scope", "glp.workspace.view"),
+		exitDenied, "stdout", "^denied\n  code: outside_token_scope\n")
+	e.expect(e.run("", "check", "ada@example.com", "glp.identity.view", wsGRN, "--scope", "glp.identity.*"), exitOK, "stdout", "^allowed\n")
 	var decision struct{ Decision bool }
 	e.jsonOf(&decision, "check", "ada@example.com", "glp.workspace.view", wsGRN)
 	if !decision.Decision {

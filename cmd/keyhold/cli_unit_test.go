@@ -221,7 +221,7 @@ func TestCompletionScripts(t *testing.T) {
 		"keyhold user-groups members ":     "--help add list remove",
 		"keyhold login --secret-":          "--secret-file --secret-stdin",
 		// "users" is an argument of check here, not the users command.
-		"keyhold check --context prod users ":   "--config --context --explain --help --output",
+		"keyhold check --context prod users ":   "--config --context --explain --help --output --scope",
 		"keyhold completion ":                   "--help bash fish zsh",
 		"keyhold users list -o ":                "json table",
 		"keyhold serve --signing-alg E":         "ES256 EdDSA",
