@@ -269,3 +269,49 @@ func TestTokenExchangeScope(t *testing.T) {
 		oaWantError(t, resp, raw, http.StatusBadRequest, "invalid_scope")
 	}
 }
+
+// A token narrowed by its credential's scope cannot shed the scope through its owner's
+// credentials: creating one, resetting or rotating one, retiring its previous secret, or
+// editing the token settings of one (its own included) hands over or changes what the owner acts with, so it
+// needs a scope covering everything the owner holds. Reads stay allowed, and an unscoped
+// token, or a scope that covers the owner's holdings, may still do all of it.
+func TestScopedTokenCannotShedItsScope(t *testing.T) {
+	e := apptest.Start(t, app.Config{TokenTTL: 10 * time.Minute})
+	admin := e.AdminToken(t)
+	op := e.UserWithRole(t, e.Admin.WorkspaceID, rbac.RoleWorkspaceOperator) // views and edits every area
+	other := createCred(t, e, e.TokenFor(t, op), map[string]string{"credentialName": "op's second"})
+	putScopes(t, e, admin, op.ClientID, []string{"glp.workspace.*"})
+	tok, _, _ := scopeTokenOK(t, e, op, "")
+	for _, c := range []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodPost, credsPath, map[string]string{"credentialName": "unscoped twin"}},
+		{http.MethodPost, credsPath + "/" + other.ID + "/reset", nil},
+		{http.MethodPost, credsPath + "/" + op.ClientID + "/rotate", map[string]any{"overlapSeconds": 3600}},
+		{http.MethodPut, tsPath(op.ClientID), map[string]any{"scopes": []string{}}},
+		{http.MethodPut, tsPath(other.ID), map[string]any{"tokenLifetime": 300}},
+		{http.MethodDelete, credsPath + "/" + op.ClientID + "/secrets/previous", nil},
+	} {
+		resp, raw := e.Do(t, c.method, c.path, tok, c.body)
+		wantIAMError(t, resp.StatusCode, raw, http.StatusForbidden, "")
+		if !strings.Contains(string(raw), "needs the permission glp.") || strings.Contains(string(raw), "permission glp.workspace.") {
+			t.Errorf("%s %s: the refusal does not name what the scope leaves out: %s", c.method, c.path, raw)
+		}
+	}
+	if got := getTokenSettings(t, e, admin, op.ClientID); !slices.Equal(got.Scopes, []string{"glp.workspace.*"}) {
+		t.Fatalf("the credential's scopes changed to %v", got.Scopes)
+	}
+	if st := oaAPIStatus(t, e, tok); st != http.StatusOK {
+		t.Fatalf("the scoped token reads: %d", st)
+	}
+	if resp, raw := e.Do(t, http.MethodGet, tsPath(op.ClientID), tok, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the scoped token reads its own token settings: %d %s", resp.StatusCode, raw)
+	}
+	// A scope covering every permission the operator holds may: it hands over nothing more.
+	putScopes(t, e, admin, op.ClientID, nil)
+	wide, _, _ := scopeTokenOK(t, e, op, "glp.workspace.* glp.authorization.* glp.identity.* glp.msp-tenant.* glp.service-catalog.* glp.audit-log.*")
+	if resp, raw := e.Do(t, http.MethodPost, credsPath+"/"+other.ID+"/reset", wide, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("reset with a scope covering the owner: %d %s", resp.StatusCode, raw)
+	}
+}

@@ -61,12 +61,12 @@ func (s *Service) storeKeys(ctx context.Context, c *principal.Caller, id, jwks, 
 	})
 }
 
-// updateVisible applies write to a credential the caller may manage (see visible) at the
+// updateVisible applies write to a credential the caller may change (see managed) at the
 // service's time, maps its errors to the API's (what names the failed step) and brings this
 // node's views up to date.
 func (s *Service) updateVisible(ctx context.Context, c *principal.Caller, id, what string,
 	write func(id string, at time.Time) (*storage.Credential, error)) (*storage.Credential, error) {
-	cred, err := s.visible(ctx, c, id)
+	cred, err := s.managed(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}

@@ -89,10 +89,37 @@ func (s *Service) visible(ctx context.Context, c *principal.Caller, rawID string
 	return cred, nil
 }
 
+// managed is visible for a change: a caller whose token is narrowed by an OAuth scope
+// (Caller.Scope) changes a credential of its own owner only when its scope covers every
+// permission the owner and the credential hold. Creating, resetting or rotating such a
+// credential hands over a secret that acts with all of them, and editing its settings can lift
+// the scope it was limited to: without this, a narrowed token would get its owner's full rights
+// back (the escalation rule: nobody hands over more than it holds).
+func (s *Service) managed(ctx context.Context, c *principal.Caller, rawID string) (*storage.Credential, error) {
+	cred, err := s.visible(ctx, c, rawID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.scopedSelf(ctx, c, cred.OwnerID, cred.ID); err != nil {
+		return nil, err
+	}
+	return cred, nil
+}
+
+// scopedSelf refuses a scoped caller acting on a credential of its own owner (clientID "" for
+// one about to be created) unless it holds what that credential would act with; other owners'
+// credentials are checked by visible and otherOwner, unscoped callers need nothing more.
+func (s *Service) scopedSelf(ctx context.Context, c *principal.Caller, ownerID, clientID string) error {
+	if c.Scope == nil || ownerID != c.OwnerID {
+		return nil
+	}
+	return s.Escalation.MayActFor(ctx, c, ownerID, clientID)
+}
+
 // Reset replaces a credential's secret. From the moment it returns, the old secret and every
 // token minted under the old generation are refused.
 func (s *Service) Reset(ctx context.Context, c *principal.Caller, id string) (*Created, error) {
-	cred, err := s.visible(ctx, c, id)
+	cred, err := s.managed(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +139,7 @@ func (s *Service) Reset(ctx context.Context, c *principal.Caller, id string) (*C
 
 // Delete removes a credential; its tokens are refused from the moment it returns.
 func (s *Service) Delete(ctx context.Context, c *principal.Caller, id string) error {
-	cred, err := s.visible(ctx, c, id)
+	cred, err := s.managed(ctx, c, id)
 	if err != nil {
 		return err
 	}

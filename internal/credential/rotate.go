@@ -50,7 +50,7 @@ func (s *Service) Rotate(ctx context.Context, c *principal.Caller, id string, ov
 		return nil, apperr.Invalid(apperr.SourceField, "overlapSeconds",
 			"must be between 60 and 2592000 (one minute to 30 days)")
 	}
-	cred, err := s.visible(ctx, c, id)
+	cred, err := s.managed(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Service) Rotate(ctx context.Context, c *principal.Caller, id string, ov
 // RetirePrevious ends a rotation's overlap window now: the replaced secret stops working.
 // Tokens it already obtained stay valid until they expire (Reset ends those too).
 func (s *Service) RetirePrevious(ctx context.Context, c *principal.Caller, id string) error {
-	cred, err := s.visible(ctx, c, id)
+	cred, err := s.managed(ctx, c, id)
 	if err != nil {
 		return err
 	}

@@ -139,6 +139,9 @@ func (s *Service) validateCreate(ctx context.Context, c *principal.Caller, in Cr
 	if cred.OwnerID == "" {
 		return nil, apperr.New(apperr.Forbidden, "this token has no owning user; credentials are personal")
 	}
+	if err := s.scopedSelf(ctx, c, cred.OwnerID, ""); err != nil {
+		return nil, err
+	}
 	if in.AssociatedTenantURI != "" {
 		if cred.TenantID, err = s.tenant(ctx, c, in.AssociatedTenantURI); err != nil {
 			return nil, err
