@@ -38,6 +38,11 @@ type Config struct {
 	// registered (SetCredentialKeys).
 	PrivateKey crypto.Signer
 	KeyID      string
+	// Scopes, when set, asks for tokens narrowed to these OAuth scope items (keyhold's
+	// extension: permission names and <provider>.<resource-type>.* wildcards): the client then
+	// acts with what its assignments grant and the scope permits. Unset, tokens carry the
+	// credential's allowed scopes, or none. An item outside them is an *Error (invalid_scope).
+	Scopes []string
 	// TokenSource, when set, supplies the bearer tokens instead of client credentials (for
 	// example tokens obtained by ExchangeToken). ClientID and ClientSecret are then only used
 	// for introspection and revocation.
@@ -82,7 +87,7 @@ func New(cfg Config) (*Client, error) {
 			return nil, errors.New("keyhold client: WorkspaceID, ClientID and either ClientSecret or PrivateKey are required without a TokenSource")
 		}
 		c.cc = &clientcredentials.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret,
-			TokenURL: c.IssuerURL() + "/token", AuthStyle: oauth2.AuthStyleInHeader}
+			TokenURL: c.IssuerURL() + "/token", AuthStyle: oauth2.AuthStyleInHeader, Scopes: cfg.Scopes}
 		if cfg.PrivateKey != nil {
 			if c.assert, err = newAsserter(cfg.PrivateKey, cfg.KeyID, cfg.ClientID); err != nil {
 				return nil, err
@@ -142,7 +147,7 @@ func (c *Client) Token(ctx context.Context) (*oauth2.Token, error) {
 			return nil, err
 		}
 		conf = &clientcredentials.Config{ClientID: c.cc.ClientID, TokenURL: c.cc.TokenURL,
-			AuthStyle: oauth2.AuthStyleInParams, EndpointParams: params}
+			AuthStyle: oauth2.AuthStyleInParams, EndpointParams: params, Scopes: c.cc.Scopes}
 	}
 	t, err := conf.Token(context.WithValue(ctx, oauth2.HTTPClient, c.hc))
 	if err != nil {
