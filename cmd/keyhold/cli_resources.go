@@ -104,6 +104,10 @@ type credentialsCmd struct {
 		Set    credentialKeysSetCmd    `cmd:"" help:"Register (replace) the credential's private_key_jwt keys: a JWK set file or a JWKS URL."`
 		Delete credentialKeysDeleteCmd `cmd:"" help:"Remove the credential's keys (only its secret authenticates then)."`
 	} `cmd:"" help:"A credential's private_key_jwt keys (keyhold's extension)."`
+	TokenSettings struct {
+		Get credentialTokenSettingsGetCmd `cmd:"" help:"Show the credential's token lifetime, audiences and allowed OAuth scopes."`
+		Set credentialTokenSettingsSetCmd `cmd:"" help:"Replace the credential's token settings: what a flag does not give is cleared."`
+	} `cmd:"" name:"token-settings" help:"A credential's token settings: lifetime, RFC 8707 audiences, allowed OAuth scopes (keyhold's extension)."`
 }
 
 type credentialsListCmd struct {
@@ -258,6 +262,39 @@ func (c *credentialKeysSetCmd) Run(g *globals) error {
 	}
 	return sdkOne(g, &c.apiFlags, keysCols, func(ctx context.Context, k *client.Client) (*client.CredentialKeys, error) {
 		return k.SetCredentialKeys(ctx, c.ID, keys)
+	})
+}
+
+var tokenSettingsCols = cols("LIFETIME=tokenLifetime", "AUDIENCES=audiences", "SCOPES=scopes")
+
+type credentialTokenSettingsGetCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
+func (c *credentialTokenSettingsGetCmd) Run(g *globals) error {
+	return sdkOne(g, &c.apiFlags, tokenSettingsCols, func(ctx context.Context, k *client.Client) (*client.TokenSettings, error) {
+		return k.GetTokenSettings(ctx, c.ID)
+	})
+}
+
+// credentialTokenSettingsSetCmd replaces all three settings, as the API's PUT does: a
+// setting left out is cleared, so that what is set is exactly what the command line says.
+type credentialTokenSettingsSetCmd struct {
+	apiFlags
+	ID       string        `arg:"" help:"The credential's id (its client id)."`
+	Lifetime time.Duration `help:"Lifetime of its tokens, in whole seconds (0: the server's --token-ttl, which also caps it)."`
+	Audience []string      `help:"An absolute URI its token requests may name in resource (RFC 8707); repeat for several." placeholder:"URI"`
+	Scope    []string      `help:"An OAuth scope item its tokens may carry (a permission name or <provider>.<resource-type>.*); repeat for several. None: tokens not restricted by scope." placeholder:"ITEM"`
+}
+
+func (c *credentialTokenSettingsSetCmd) Run(g *globals) error {
+	if c.Lifetime < 0 || c.Lifetime%time.Second != 0 {
+		return &codedError{code: exitUsage, err: fmt.Errorf("--lifetime %s: must be whole seconds, at least 0", c.Lifetime)}
+	}
+	in := client.TokenSettings{TokenLifetime: int64(c.Lifetime / time.Second), Audiences: c.Audience, Scopes: c.Scope}
+	return sdkOne(g, &c.apiFlags, tokenSettingsCols, func(ctx context.Context, k *client.Client) (*client.TokenSettings, error) {
+		return k.SetTokenSettings(ctx, c.ID, in)
 	})
 }
 

@@ -364,6 +364,22 @@ func TestCLIFamilies(t *testing.T) {
 	e.expect(e.run("", "credentials", "secrets", cred.ID), exitOK, "stdout", "^SLOT +CREATED +EXPIRES\ncurrent ")
 	e.expect(e.run("", "users", "list", "--context", "old"), exitRefused, "stderr", "invalid_client.*run keyhold login again")
 
+	// Token settings: set replaces all three, get shows them, a scope narrows the next token.
+	e.expect(e.run("", "credentials", "token-settings", "get", cred.ID), exitOK, "stdout", "LIFETIME: +0")
+	e.expect(e.run("", "credentials", "token-settings", "set", cred.ID, "--lifetime", "5m", "--scope", "glp.workspace.view",
+		"--audience", "https://reports.example.com/api"), exitOK, "stdout", "(?s)LIFETIME: +300.*reports.example.com.*glp.workspace.view")
+	var ts struct {
+		TokenLifetime int64
+		Scopes        []string
+	}
+	e.jsonOf(&ts, "credentials", "token-settings", "get", cred.ID)
+	if ts.TokenLifetime != 300 || len(ts.Scopes) != 1 || ts.Scopes[0] != "glp.workspace.view" {
+		t.Fatalf("credentials token-settings get: %+v", ts)
+	}
+	e.expect(e.run("", "credentials", "token-settings", "set", cred.ID, "--scope", "not a scope"), exitRefused, "stderr", "scopes")
+	e.expect(e.run("", "credentials", "token-settings", "set", cred.ID, "--lifetime", "1500ms"), exitUsage, "stderr", "whole seconds")
+	e.expect(e.run("", "credentials", "token-settings", "set", cred.ID), exitOK, "stdout", "LIFETIME: +0")
+
 	// private_key_jwt keys from a JWK set file.
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
