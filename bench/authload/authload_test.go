@@ -20,6 +20,8 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/keyhold/keyhold/bench/internal/repo"
 )
 
 // TestAgainstKeyhold runs each mode for a second against a keyhold node started here (built
@@ -199,7 +201,7 @@ func keyholdBinary(t *testing.T) string {
 	if bin := os.Getenv("KEYHOLD_BIN"); bin != "" {
 		return bin
 	}
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,22 +283,4 @@ func startKeyhold(t *testing.T, bin string, args ...string) bootstrapLine {
 	}
 	t.Fatalf("keyhold not ready: %s", stderr.String())
 	return boot
-}
-
-// repoRoot is the nearest directory above the working directory whose go.mod is keyhold's.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			strings.HasPrefix(string(b), "module github.com/keyhold/keyhold\n") {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", errors.New("keyhold's repository is not above the working directory")
-		}
-		dir = filepath.Dir(dir)
-	}
 }

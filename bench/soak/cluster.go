@@ -25,6 +25,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to count the change log
 	_ "modernc.org/sqlite"             // the "sqlite" driver, likewise
 
+	"github.com/keyhold/keyhold/bench/internal/repo"
 	"github.com/keyhold/keyhold/internal/iamload"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage/postgres"
@@ -112,8 +113,8 @@ func (c *cluster) binary(ctx context.Context) (string, error) {
 	root := c.cfg.RepoRoot
 	if root == "" {
 		var err error
-		if root, err = repoRoot(); err != nil {
-			return "", err
+		if root, err = repo.Root(); err != nil {
+			return "", fmt.Errorf("%w: give -repo or -keyhold", err)
 		}
 	}
 	bin := filepath.Join(c.tmp, "keyhold")
@@ -123,24 +124,6 @@ func (c *cluster) binary(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/keyhold in %s: %v\n%s", root, err, out)
 	}
 	return bin, nil
-}
-
-// repoRoot is the nearest directory above the working directory whose go.mod is keyhold's.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil &&
-			strings.HasPrefix(string(b), "module github.com/keyhold/keyhold\n") {
-			return dir, nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", errors.New("keyhold's repository is not above the working directory: give -repo or -keyhold")
-		}
-		dir = filepath.Dir(dir)
-	}
 }
 
 func (c *cluster) createDatabase(ctx context.Context) (string, error) {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keyhold/keyhold/internal/periodic"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -62,19 +63,7 @@ func (rc *Recorder) Written() int64 { return rc.written.Load() }
 // Run appends queued records until ctx ends, then appends what is left (with a short
 // deadline of its own).
 func (rc *Recorder) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			rc.Flush(fctx)
-			cancel()
-			return
-		case <-t.C:
-			rc.Flush(ctx)
-		}
-	}
+	periodic.Flush(ctx, interval, rc.Flush)
 }
 
 // Flush appends every queued record now.

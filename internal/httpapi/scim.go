@@ -252,6 +252,15 @@ func scimSchemas(m map[string]json.RawMessage, want string, known ...string) err
 	return nil
 }
 
+// decodeSCIMPatch reads a PATCH request's body (decodeSCIM) as a PatchOp message.
+func decodeSCIMPatch(w http.ResponseWriter, r *http.Request) ([]identity.PatchOp, error) {
+	m, err := decodeSCIM(w, r)
+	if err != nil {
+		return nil, err
+	}
+	return scimPatchOps(m)
+}
+
 // scimPatchOps decodes a PatchOp message (RFC 7644 §3.5.2).
 func scimPatchOps(m map[string]json.RawMessage) ([]identity.PatchOp, error) {
 	if err := scimSchemas(m, identity.SchemaPatchOp); err != nil {

@@ -122,12 +122,7 @@ func (a *API) scimGetGroup(w http.ResponseWriter, r *http.Request, c *principal.
 }
 
 func (a *API) scimPatchGroup(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	m, err := decodeSCIM(w, r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	ops, err := scimPatchOps(m)
+	ops, err := decodeSCIMPatch(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -165,12 +165,7 @@ func (a *API) scimGetUser(w http.ResponseWriter, r *http.Request, c *principal.C
 }
 
 func (a *API) scimPatchUser(w http.ResponseWriter, r *http.Request, c *principal.Caller) {
-	m, err := decodeSCIM(w, r)
-	if err != nil {
-		a.writeError(w, r, err)
-		return
-	}
-	ops, err := scimPatchOps(m)
+	ops, err := decodeSCIMPatch(w, r)
 	if err != nil {
 		a.writeError(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keyhold/keyhold/internal/periodic"
 	"github.com/keyhold/keyhold/internal/storage"
 )
 
@@ -75,19 +76,7 @@ func (r *LoginRecorder) Written() int64 { return r.written.Load() }
 
 // Run flushes every interval until ctx ends, then once more (with a short deadline).
 func (r *LoginRecorder) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			r.Flush(fctx)
-			cancel()
-			return
-		case <-t.C:
-			r.Flush(ctx)
-		}
-	}
+	periodic.Flush(ctx, interval, r.Flush)
 }
 
 // Flush writes every pending login now. A batch the store refuses is kept for the next
