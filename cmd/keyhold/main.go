@@ -18,6 +18,7 @@ import (
 
 	"github.com/keyhold/keyhold/internal/app"
 	"github.com/keyhold/keyhold/internal/catalog"
+	"github.com/keyhold/keyhold/internal/hugepages"
 	"github.com/keyhold/keyhold/internal/rbac"
 	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/storage/sqlite"
@@ -82,8 +83,13 @@ type serveCmd struct {
 	MaxConnsPerAddr  int           `help:"Connections one source address (IPv6: one /64) may hold; trusted proxies have no share. 0: an eighth of --max-connections, at least 32." default:"0" env:"KEYHOLD_MAX_CONNECTIONS_PER_ADDRESS" name:"max-connections-per-address"`
 	MaxInFlight      int           `help:"Requests served at once (operations endpoints excepted); more are answered 503 with Retry-After. 0: 64 per CPU (GOMAXPROCS)." default:"0" env:"KEYHOLD_MAX_IN_FLIGHT"`
 	ShedDelay        time.Duration `help:"Queueing delay (the 99th percentile of the Go scheduler's waits for a CPU, two 50 ms samples in a row) above which a busy node refuses a growing share of requests with 503 and Retry-After, so that the admitted ones keep their latency (1ms to 1s; 0s: never)." default:"10ms" env:"KEYHOLD_SHED_DELAY"`
+	HugePages        string        `help:"auto: on Linux, move the Go heap (where the in-memory views live) to transparent huge pages (2 MiB) when the kernel allows it on request (THP always or madvise), which keeps random reads of a large data set from paying for page-table walks (see docs/operations.md); off: leave memory on the kernel's default pages." default:"auto" env:"KEYHOLD_HUGE_PAGES" enum:"auto,off" name:"huge-pages"`
 	ServiceCatalog   string        `help:"Service catalogue to serve and check provisions against: a JSON (.json) or YAML (.yaml, .yml) file of regions and service managers (see docs/configuration.md). Default: the built-in catalogue." env:"KEYHOLD_SERVICE_CATALOG" type:"path"`
 }
+
+// hugePagesInterval is how often serve moves newly mapped heap to huge pages: a pass reads
+// /proc/self/maps and collapses only what is new, so it is cheap when nothing changed.
+const hugePagesInterval = 10 * time.Second
 
 // config is the node configuration the flags give.
 func (c *serveCmd) config() app.Config {
@@ -127,6 +133,14 @@ func (c *serveCmd) Run(g *globals) error {
 	defer stop()
 	cfg := c.config()
 	cfg.Log, cfg.AccessLog, cfg.Stdout = log, logw, g.stdout
+	if c.HugePages == "auto" {
+		// The heap is the process's, not the node's: the serve command keeps it, and tests
+		// that start several nodes in one process leave it alone. A pass right after the
+		// views are built moves them at once rather than at the next tick.
+		k := hugepages.NewKeeper()
+		cfg.ViewsLoaded = k.Nudge
+		go k.Keep(ctx, hugePagesInterval, log)
+	}
 	n, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err

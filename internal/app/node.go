@@ -70,6 +70,9 @@ type Config struct {
 	// DPoPNonce is DPoPNonceRequired (default: DPoP proofs must carry a server nonce, RFC 9449
 	// §8, §9) or DPoPNonceOff (--dpop-nonce).
 	DPoPNonce string
+	// ViewsLoaded, when set, is called once the in-memory views are built (after Load), from
+	// the goroutine that built them; it must not block.
+	ViewsLoaded func()
 	// TrustedProxies are the load balancers whose X-Forwarded-For names the client (addresses
 	// or CIDR prefixes); failure budgets and access logs then key on the client.
 	TrustedProxies []string

@@ -419,6 +419,9 @@ func (n *Node) Load(ctx context.Context) error {
 	n.loaded.Store(true)
 	n.cfg.Log.Info("loaded the in-memory views", "assignments", n.engine.LoadProgress(),
 		"duration_ms", time.Since(time.Unix(0, n.loadStart.Load())).Milliseconds())
+	if n.cfg.ViewsLoaded != nil {
+		n.cfg.ViewsLoaded()
+	}
 	return nil
 }
 
