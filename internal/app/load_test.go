@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -41,10 +42,12 @@ func TestNodeListensWhileViewsLoad(t *testing.T) {
 	logs := &lockedBuffer{}
 	var out bytes.Buffer
 	entered, release := make(chan struct{}), make(chan struct{})
+	var viewsLoaded atomic.Int32
 	cfg := Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Stdout: &out,
 		Log:          slog.New(slog.NewJSONHandler(logs, nil)),
 		loadHook:     func(ctx context.Context) { close(entered); <-release },
-		loadLogEvery: 10 * time.Millisecond}
+		loadLogEvery: 10 * time.Millisecond,
+		ViewsLoaded:  func() { viewsLoaded.Add(1) }}
 	n, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +61,9 @@ func TestNodeListensWhileViewsLoad(t *testing.T) {
 		t.Fatalf("bootstrap line %q: %v", out.String(), err)
 	}
 	<-entered
+	if got := viewsLoaded.Load(); got != 0 {
+		t.Errorf("Config.ViewsLoaded called %d times while the views load", got)
+	}
 	base := "http://" + n.Addr()
 
 	if code, body, _ := call(t, "GET", base+"/healthz", nil); code != 200 {
@@ -96,6 +102,9 @@ func TestNodeListensWhileViewsLoad(t *testing.T) {
 		t.Errorf("the token endpoint once loaded: %d %s", code, body)
 	}
 	waitUntil(t, "the loaded line", func() bool { return strings.Contains(logs.String(), `"msg":"loaded the in-memory views"`) })
+	if got := viewsLoaded.Load(); got != 1 {
+		t.Errorf("Config.ViewsLoaded called %d times once the views loaded, want 1", got)
+	}
 	if !strings.Contains(logs.String(), `"msg":"keyhold is serving"`) {
 		t.Errorf("no serving line:\n%s", logs.String())
 	}

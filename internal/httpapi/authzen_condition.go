@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/keyhold/keyhold/internal/principal"
@@ -22,33 +23,86 @@ type conditionFacts struct {
 	user string
 }
 
-// ConditionVars implements rbac.VarSource.
+// ConditionVars implements rbac.VarSource: each variable is decoded from the request the
+// first time a condition reads it.
 func (f *conditionFacts) ConditionVars() *rbac.Vars {
-	subject, resource, action, context := f.q.conditionInput()
-	v := &rbac.Vars{Subject: entityVars(subject, "type", "id"), Resource: entityVars(resource, "type", "id"),
-		Action: entityVars(action, "name"), Context: context}
-	if f.user != "" && f.a.Users != nil {
-		if p, ok := f.a.Users.Get(f.user); ok {
-			v.Subject["attributes"] = p.Properties()
-		}
-	}
-	return v
+	return &rbac.Vars{Load: f.variable}
 }
 
-// conditionInput decodes the request's subject, resource, action and context objects as
-// sent (nil when absent). This is the one place that knows how evalQuery holds them.
-func (q *evalQuery) conditionInput() (subject, resource, action, context map[string]any) {
-	return jsonObject(q.subject.raw), jsonObject(q.resource.raw), jsonObject(q.actionEnt.raw), jsonObject(q.context)
+// variable builds the condition variable name from the request (and, for the subject, the
+// user's stored attributes).
+func (f *conditionFacts) variable(name string) map[string]any {
+	switch name {
+	case rbac.VarSubject:
+		v := entityVars(jsonObject(f.q.subject.raw), "type", "id")
+		if f.user != "" && f.a.Users != nil {
+			if p, ok := f.a.Users.Get(f.user); ok {
+				v["attributes"] = p.Properties()
+			}
+		}
+		return v
+	case rbac.VarResource:
+		return entityVars(jsonObject(f.q.resource.raw), "type", "id")
+	case rbac.VarAction:
+		return entityVars(jsonObject(f.q.actionEnt.raw), "name")
+	case rbac.VarContext:
+		return jsonObject(f.q.context)
+	}
+	return nil
 }
 
 // jsonObject decodes the object raw, as sent (a member given twice: the last, as
-// encoding/json reads it); nil or not an object: an empty map.
+// encoding/json reads it); nil or not an object: an empty map. raw is part of a checked
+// body (readOpenBody): valid UTF-8, valid JSON, no lone surrogate escapes.
 func jsonObject(raw json.RawMessage) map[string]any {
-	out := map[string]any{}
 	if len(raw) > 0 && raw[0] == '{' {
-		_ = json.Unmarshal(raw, &out) // raw is valid JSON: the body was checked whole
+		return jsonAny(raw).(map[string]any)
 	}
-	return out
+	return map[string]any{}
+}
+
+// jsonAny decodes raw, one JSON value of a checked body, as encoding/json decodes into an
+// interface value (FuzzJSONAny holds it to that): objects as map[string]any, arrays as []any,
+// numbers as float64 (nil when out of float64's range), strings, booleans and nil. It walks
+// the bytes in place; only strings with escapes go through encoding/json.
+func jsonAny(raw []byte) any {
+	switch raw[0] {
+	case '{':
+		m := map[string]any{}
+		it := members(raw, fieldName{})
+		it.anyKeys = true // the last of a member given twice, as encoding/json keeps
+		for {
+			k, v, ok, err := it.next()
+			if !ok || err != nil {
+				return m
+			}
+			m[string(k)] = jsonAny(v)
+		}
+	case '[':
+		out := []any{}
+		for i := skipSpace(raw, 1); raw[i] != ']'; {
+			end := skipValue(raw, i)
+			out = append(out, jsonAny(raw[i:end]))
+			if i = skipSpace(raw, end); raw[i] == ',' {
+				i = skipSpace(raw, i+1)
+			}
+		}
+		return out
+	case '"':
+		s, _ := stringValue(raw, fieldName{})
+		return s
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // entityVars is an entity of the request (decoded) as conditions see it: its named members

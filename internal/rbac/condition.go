@@ -163,30 +163,38 @@ func (boundedInputs) EstimateCallCost(string, string, *cost.AstNode, []cost.AstN
 }
 
 // Vars are the variables of one decision's conditions. Each is a map of JSON values
-// (string, float64, bool, nil, []any, map[string]any); a nil map is empty.
+// (string, float64, bool, nil, []any, map[string]any); a nil map is empty. A Vars belongs to
+// one decision, read by one goroutine.
 type Vars struct {
 	Subject, Resource, Action, Context map[string]any
+	// Load, when set, supplies a variable that is still nil the first time a condition reads
+	// it, and the answer is kept: a request's variables are then built only when a condition
+	// reads them (most read two of the four).
+	Load func(name string) map[string]any
 }
 
 // ResolveName implements interpreter.Activation.
 func (v *Vars) ResolveName(name string) (any, bool) {
-	var m map[string]any
+	var m *map[string]any
 	switch name {
 	case VarSubject:
-		m = v.Subject
+		m = &v.Subject
 	case VarResource:
-		m = v.Resource
+		m = &v.Resource
 	case VarAction:
-		m = v.Action
+		m = &v.Action
 	case VarContext:
-		m = v.Context
+		m = &v.Context
 	default:
 		return nil, false
 	}
-	if m == nil {
-		m = map[string]any{}
+	if *m == nil && v.Load != nil {
+		*m = v.Load(name)
 	}
-	return m, true
+	if *m == nil {
+		*m = map[string]any{}
+	}
+	return *m, true
 }
 
 // Parent implements interpreter.Activation.
