@@ -68,10 +68,17 @@ func (system) mappings() ([]mapping, error) {
 	}
 	out := make([]mapping, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, mapping{start: m.StartAddr, end: m.EndAddr, anonymous: m.Pathname == "" && m.Inode == 0,
+		out = append(out, mapping{start: m.StartAddr, end: m.EndAddr, anonymous: anonymous(m.Pathname, m.Inode),
 			private: m.Perms.Private, writable: m.Perms.Write, readable: m.Perms.Read})
 	}
 	return out, nil
+}
+
+// anonymous reports whether a mapping with this path and inode has no file behind it: no path,
+// or a name given to anonymous memory ("[anon: Go: heap]" where the kernel shows the names the
+// Go runtime sets, CONFIG_ANON_VMA_NAME).
+func anonymous(path string, inode uint64) bool {
+	return inode == 0 && (path == "" || strings.HasPrefix(path, "[anon:"))
 }
 
 func (system) advise(s span) error {

@@ -41,6 +41,27 @@ func TestGODEBUGDisablethp(t *testing.T) {
 	}
 }
 
+func TestAnonymous(t *testing.T) {
+	for _, c := range []struct {
+		path  string
+		inode uint64
+		want  bool
+	}{
+		{"", 0, true},
+		{"[anon: Go: heap]", 0, true},
+		{"[anon:scudo:primary]", 0, true},
+		{"[stack]", 0, false},
+		{"[heap]", 0, false},
+		{"/usr/lib/x86_64-linux-gnu/libc.so.6", 1234, false},
+		{"/memfd:x (deleted)", 77, false},
+		{"", 5, false},
+	} {
+		if got := anonymous(c.path, c.inode); got != c.want {
+			t.Errorf("anonymous(%q, %d) = %v, want %v", c.path, c.inode, got, c.want)
+		}
+	}
+}
+
 func TestAnonHuge(t *testing.T) {
 	in := "Rss:              974992 kB\nAnonymous:        900000 kB\nAnonHugePages:    935936 kB\nShmemPmdMapped:        0 kB\n"
 	if got := anonHuge([]byte(in)); got != 935936<<10 {
