@@ -38,6 +38,8 @@ func TestServeRefusesOutOfRangeValues(t *testing.T) {
 		{nil, []string{"KEYHOLD_TOKEN_CACHE_SIZE=-1"}, "--token-cache-size -1: must be between 1 and 100000000"},
 		{[]string{"--shed-delay", "500us"}, nil, "--shed-delay 500µs: must be between 1ms and 1s (0s: never shed by delay)"},
 		{nil, []string{"KEYHOLD_SHED_DELAY=2s"}, "--shed-delay 2s: must be between 1ms and 1s"},
+		{[]string{"--huge-pages", "sometimes"}, nil, `--huge-pages must be one of "auto","off" but got "sometimes"`},
+		{nil, []string{"KEYHOLD_HUGE_PAGES=on"}, `--huge-pages must be one of "auto","off" but got "on"`},
 		{[]string{"--service-catalog", badCatalog}, nil, `--service-catalog: service catalogue ` + badCatalog + `: serviceManagers[0].id: "nope" is not a UUID`},
 		{nil, []string{"KEYHOLD_SERVICE_CATALOG=" + badCatalog + ".txt"}, "--service-catalog: service catalogue " + badCatalog + ".txt: the file name must end in .json, .yaml or .yml"},
 	} {

@@ -1,6 +1,7 @@
 package hugepages
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -49,21 +50,13 @@ func eligible(ms []mapping) []span {
 			out = append(out, s)
 		}
 	}
-	slices.SortFunc(out, func(a, b span) int { return cmpAddr(a.start, b.start) })
+	slices.SortFunc(out, byStart)
 	return out
 }
 
 func alignUp(p uintptr) uintptr { return (p + hugePage - 1) &^ (hugePage - 1) }
 
-func cmpAddr(a, b uintptr) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+func byStart(a, b span) int { return cmp.Compare(a.start, b.start) }
 
 // covered is the set of ranges already collapsed: sorted, disjoint, not adjacent.
 type covered []span
@@ -107,7 +100,7 @@ func (c covered) add(s span) covered {
 		}
 	}
 	out = append(out, s)
-	slices.SortFunc(out, func(a, b span) int { return cmpAddr(a.start, b.start) })
+	slices.SortFunc(out, byStart)
 	return out
 }
 

@@ -1,9 +1,12 @@
 package hugepages
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 const mib = 1 << 20
@@ -145,5 +148,43 @@ func TestPassReportsAnAdviseFailure(t *testing.T) {
 	}
 	if len(f.collapsed) != 0 {
 		t.Errorf("collapsed after a failed advice: %x", f.collapsed)
+	}
+}
+
+// passOS is a fakeOS that reports each pass on a channel.
+type passOS struct {
+	fakeOS
+	passes chan struct{}
+}
+
+func (p *passOS) mappings() ([]mapping, error) {
+	p.passes <- struct{}{}
+	return p.ms, nil
+}
+
+// Keep passes at once, again on Nudge (not waiting for the interval), and stops with ctx.
+func TestKeepPassesAtOnceAndWhenNudged(t *testing.T) {
+	f := &passOS{fakeOS: fakeOS{thp: "madvise", ms: []mapping{heap(0, 64*mib)}}, passes: make(chan struct{}, 16)}
+	k := &Keeper{os: f, nudge: make(chan struct{}, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { k.Keep(ctx, time.Hour, slog.New(slog.DiscardHandler)); close(done) }()
+	select {
+	case <-f.passes: // the first pass, at once
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pass when Keep starts")
+	}
+	k.Nudge()
+	k.Nudge() // a second nudge while one is pending is dropped, never blocks
+	select {
+	case <-f.passes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no pass after Nudge")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Keep did not stop with its context")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/storage"
@@ -24,6 +26,24 @@ type Shape struct {
 
 // Default is the benchmark data set: 10,000 workspaces of 100 assignments each (1,000,000).
 var Default = Shape{Workspaces: 10_000, Subjects: 50, Users: 35, WorkspacesPerTx: 500}
+
+// WorkspacesEnv names the environment variable with which the in-process benchmarks over the
+// data set ask for another number of workspaces than Default's.
+const WorkspacesEnv = "KEYHOLD_BENCH_WORKSPACES"
+
+// ShapeFromEnv is Default with the number of workspaces WorkspacesEnv gives, when it is set;
+// a value that is not a whole number above 0 is an error naming it.
+func ShapeFromEnv() (Shape, error) {
+	s := Default
+	if v := os.Getenv(WorkspacesEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("%s=%q: want a whole number above 0", WorkspacesEnv, v)
+		}
+		s.Workspaces = n
+	}
+	return s, nil
+}
 
 // Kinds of generated ids (the second group of ID's hex digits).
 const (

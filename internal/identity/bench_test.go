@@ -2,15 +2,11 @@ package identity_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
-	"strconv"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/keyhold/keyhold/internal/heapstat"
 	"github.com/keyhold/keyhold/internal/iamload"
 	"github.com/keyhold/keyhold/internal/identity"
 	"github.com/keyhold/keyhold/internal/rbac"
@@ -58,14 +54,8 @@ func loadDirectory(b *testing.B) (r struct {
 	d     *identity.Directory
 	shape iamload.Shape
 }) {
-	shape := iamload.Default
-	if v := os.Getenv("KEYHOLD_BENCH_WORKSPACES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("KEYHOLD_BENCH_WORKSPACES=%q", v)
-		}
-		shape.Workspaces = n
-	}
+	shape, err := iamload.ShapeFromEnv()
+	must(b, err)
 	ctx := context.Background()
 	st, err := sqlite.OpenFile(ctx, filepath.Join(b.TempDir(), "k.db"))
 	must(b, err)
@@ -73,34 +63,14 @@ func loadDirectory(b *testing.B) (r struct {
 	must(b, rbac.EnsureBuiltins(ctx, st, t0))
 	stats, err := iamload.Load(ctx, st, sqlite.Dialect(), shape, t0)
 	must(b, err)
-	heap0, objects0 := liveHeap()
+	heap0, objects0 := heapstat.Live()
 	d := identity.NewDirectory()
 	must(b, d.Load(ctx, st))
-	heap1, objects1 := liveHeap()
+	heap1, objects1 := heapstat.Live()
 	b.Logf("%d users: directory heap %.0f MiB (%.0f bytes per user) in %d objects; a full GC with it live takes %v",
-		stats.Users, float64(heap1-heap0)/(1<<20), float64(heap1-heap0)/float64(stats.Users), objects1-objects0, gcTime())
+		stats.Users, float64(heap1-heap0)/(1<<20), float64(heap1-heap0)/float64(stats.Users), objects1-objects0, heapstat.GCTime())
 	r.d, r.shape = d, shape
 	return r
-}
-
-// liveHeap returns the bytes and objects live on the heap after a full collection.
-func liveHeap() (int64, int64) {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc), int64(m.HeapObjects)
-}
-
-// gcTime is the median duration of five forced collections.
-func gcTime() time.Duration {
-	var d [5]time.Duration
-	for i := range d {
-		start := time.Now()
-		runtime.GC()
-		d[i] = time.Since(start)
-	}
-	slices.Sort(d[:])
-	return d[2].Round(10 * time.Microsecond)
 }
 
 // BenchmarkProfileProperties measures what a decision that reaches a condition now pays to

@@ -4,16 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/keyhold/keyhold/internal/changefeed"
 	"github.com/keyhold/keyhold/internal/grn"
+	"github.com/keyhold/keyhold/internal/heapstat"
 	"github.com/keyhold/keyhold/internal/iamload"
 	"github.com/keyhold/keyhold/internal/principal"
 	"github.com/keyhold/keyhold/internal/rbac"
@@ -23,14 +21,8 @@ import (
 // benchShape is iamload.Default (10,000 workspaces, 1,000,000 assignments) unless
 // KEYHOLD_BENCH_WORKSPACES asks for fewer or more workspaces.
 func benchShape(b *testing.B) iamload.Shape {
-	s := iamload.Default
-	if v := os.Getenv("KEYHOLD_BENCH_WORKSPACES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			b.Fatalf("KEYHOLD_BENCH_WORKSPACES=%q", v)
-		}
-		s.Workspaces = n
-	}
+	s, err := iamload.ShapeFromEnv()
+	must(b, err)
 	return s
 }
 
@@ -44,37 +36,16 @@ func loadedEngine(b testing.TB, shape iamload.Shape) *rbac.Engine {
 	must(b, rbac.EnsureBuiltins(ctx, st, t0))
 	stats, err := iamload.Load(ctx, st, sqlite.Dialect(), shape, t0)
 	must(b, err)
-	heap0, objects0 := liveHeap()
+	heap0, objects0 := heapstat.Live()
 	start := time.Now()
 	eng := rbac.NewEngine()
 	must(b, changefeed.New(st, slog.New(slog.DiscardHandler), eng).Load(ctx))
 	loadTime := time.Since(start)
-	heap1, objects1 := liveHeap()
+	heap1, objects1 := heapstat.Live()
 	b.Logf("%d workspaces, %d assignments: bulk insert %v, engine load %v; engine heap %.0f MiB (%.0f bytes per assignment) in %d objects; a full GC with it live takes %v",
 		stats.Workspaces, stats.Assignments, stats.Elapsed.Round(time.Millisecond), loadTime.Round(time.Millisecond),
-		float64(heap1-heap0)/(1<<20), float64(heap1-heap0)/float64(stats.Assignments), objects1-objects0, gcTime())
+		float64(heap1-heap0)/(1<<20), float64(heap1-heap0)/float64(stats.Assignments), objects1-objects0, heapstat.GCTime())
 	return eng
-}
-
-// liveHeap returns the bytes and objects live on the heap after a full collection.
-func liveHeap() (int64, int64) {
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapAlloc), int64(m.HeapObjects)
-}
-
-// gcTime is the median duration of five forced collections: the marking work the live heap
-// costs every cycle, which a busy node pays in CPU and in tail latency.
-func gcTime() time.Duration {
-	var d [5]time.Duration
-	for i := range d {
-		start := time.Now()
-		runtime.GC()
-		d[i] = time.Since(start)
-	}
-	slices.Sort(d[:])
-	return d[2].Round(10 * time.Microsecond)
 }
 
 // benchInput is one decision request, parsed up front (parsing is not part of Decide).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/keyhold/keyhold/internal/storage"
+	"github.com/keyhold/keyhold/internal/storage/sqlstore"
 )
 
 // TestAssertionIDsDurableAcrossClose: every jti use answered nil while the store was closing
@@ -26,20 +27,12 @@ func TestAssertionIDsDurableAcrossClose(t *testing.T) {
 	now := time.Now().UTC()
 	exp := now.Add(time.Hour)
 	const n = 200
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), exp, now)
-		}()
-	}
+	wait := useConcurrently(ctx, s, n, exp, now)
 	time.Sleep(time.Millisecond) // some uses queued, some not yet: both must be answered
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	wg.Wait()
+	errs := wait()
 	// Close waited for the committer to close its stopped channel; it returns right after.
 	for deadline := time.Now().Add(10 * time.Second); !committerGone(); runtime.Gosched() {
 		if time.Now().After(deadline) {
@@ -67,6 +60,17 @@ func TestAssertionIDsDurableAcrossClose(t *testing.T) {
 	t.Logf("%d of %d uses acknowledged before Close", acked, n)
 }
 
+// useConcurrently starts the uses of jti-0 ... jti-(n-1) at once; wait returns their answers,
+// in that order, once all have one.
+func useConcurrently(ctx context.Context, s *sqlstore.Store, n int, exp, now time.Time) (wait func() []error) {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = s.UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), exp, now) })
+	}
+	return func() []error { wg.Wait(); return errs }
+}
+
 func committerGone() bool {
 	buf := make([]byte, 1<<20)
 	return !strings.Contains(string(buf[:runtime.Stack(buf, true)]), "jtiCommitter).run")
@@ -87,17 +91,7 @@ func TestAssertionIDsFailedBatch(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	const n = 50
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = s.UseAssertionID(ctx, "client", fmt.Sprintf("jti-%d", i), now.Add(time.Minute), now)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
+	for i, err := range useConcurrently(ctx, s, n, now.Add(time.Minute), now)() {
 		if err == nil || errors.Is(err, storage.ErrConflict) {
 			t.Fatalf("jti-%d in a failed batch: %v, want the failure", i, err)
 		}
