@@ -162,6 +162,9 @@ func filterList(t *testing.T, ctx context.Context, label, filter string) {
 	sel := `input[aria-label="Filter ` + label + `"]`
 	step(t, ctx, "filter "+label, chromedp.WaitVisible(chromedp.CSS(sel)))
 	eval[bool](t, ctx, `(() => { const el = document.querySelector(`+jsString(sel)+`); el.value = `+jsString(filter)+`; el.form.requestSubmit(); return true })()`)
+	// The submit marks the list busy at once; the rows are the filtered ones once it is not.
+	// Waiting on rows alone could catch the unfiltered answer's, which the filtered one replaces.
+	step(t, ctx, "filtered "+label, chromedp.WaitReady(chromedp.CSS(`section[aria-label="`+label+`"] > div[aria-live]:not([aria-busy])`)))
 }
 
 var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
