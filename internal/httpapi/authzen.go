@@ -308,11 +308,7 @@ func (a *API) decide(c *principal.Caller, q *evalQuery, res *resolved) (azDecisi
 		if q.explain && len(d.Unmet) > 0 {
 			out.Context["reason"] = map[string]any{"code": string(reason), "conditions": unmetConditions(d.Unmet)}
 		}
-		for _, u := range d.Unmet {
-			if u.Missing && !slices.Contains(out.conditionalOn, u.Condition) {
-				out.conditionalOn = append(out.conditionalOn, u.Condition)
-			}
-		}
+		out.conditionalOn = rbac.MissingConditions(d.Unmet)
 		return out, nil
 	}
 	out := azDecision{Decision: true}
@@ -402,9 +398,10 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 			return
 		}
 	}
+	short := q.grnMember == "" && !strings.Contains(q.resType, "/") // asked in the PEP's vocabulary
 	var grants []rbac.Grant
 	if deny == "" {
-		grants = a.Authz.Permissions(where, principals, res.resource)
+		grants = a.Authz.PermissionsWith(where, principals, res.resource, a.actionFacts(&q, &res, principals, short))
 		grants = slices.DeleteFunc(grants, func(g rbac.Grant) bool { return !q.permits(g.Permission) })
 	}
 	byName := make(map[string]*rbac.Grant, len(grants))
@@ -413,7 +410,6 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 		names[i], byName[grants[i].Permission] = grants[i].Permission, &grants[i]
 	}
 	found, next := pageOf(page, names, func(string) bool { return true })
-	short := q.grnMember == "" && !strings.Contains(q.resType, "/") // asked in the PEP's vocabulary
 	results := make([]any, 0, len(found))
 	for _, name := range found {
 		results = append(results, actionResult(byName[name], actionAnswer(name, res.provider, res.typ, short), q.explain))
@@ -421,16 +417,36 @@ func (a *API) searchAction(w http.ResponseWriter, r *http.Request, c *principal.
 	writeJSON(w, http.StatusOK, azSearchResponse{Page: azPageResponse{NextToken: next, Count: len(results)}, Results: results})
 }
 
+// actionFacts gives the conditions of an action search what they read for each permission
+// tried: the request's subject, resource and context as sent (the subject's stored
+// attributes too), and as action {name} the permission's name as the search answers it.
+func (a *API) actionFacts(q *evalQuery, res *resolved, principals []string, short bool) func(string) *rbac.Facts {
+	user := attributesUser(principals)
+	return func(permission string) *rbac.Facts {
+		each := *q
+		each.actionEnt = namedEntity(actionAnswer(permission, res.provider, res.typ, short))
+		return &rbac.Facts{Source: &conditionFacts{a: a, q: &each, user: user}}
+	}
+}
+
 // actionResult is one permission of an action search: its name as answered, and properties
-// when it is deprecated or explained (with the permission's full name).
+// when it is deprecated, conditional (held only under conditions the request carries too
+// little to evaluate, which the PEP must evaluate before acting on it) or explained (with the
+// permission's full name).
 func actionResult(g *rbac.Grant, name string, explain bool) map[string]any {
 	item := map[string]any{"name": name}
 	props := map[string]any{}
 	if g.Deprecated {
 		props["releaseStage"] = rbac.StageDeprecated
 	}
+	if len(g.Conditional) > 0 {
+		props["conditional"], props["conditions"] = true, g.Conditional
+	}
 	if explain {
 		props["reason"] = explanation(&g.Decision)
+		if !g.Allowed {
+			props["reason"] = map[string]any{"code": string(rbac.DenyConditionNotMet), "conditions": unmetConditions(g.Unmet)}
+		}
 		if name != g.Permission {
 			props["permission"] = g.Permission
 		}

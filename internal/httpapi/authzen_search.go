@@ -172,7 +172,7 @@ func (a *API) searchResource(w http.ResponseWriter, r *http.Request, c *principa
 	allowed := func(text string) bool {
 		d, ok := decide(text)
 		if ok && !d.Allowed {
-			if on := missingConditions(d.Unmet); len(on) > 0 {
+			if on := rbac.MissingConditions(d.Unmet); len(on) > 0 {
 				conditional[text] = on
 				return true
 			}
@@ -209,17 +209,6 @@ func searchResult(typ, id string, conditions []string) any {
 		return azTypedID{Type: typ, ID: id}
 	}
 	return map[string]any{"type": typ, "id": id, "properties": map[string]any{"conditional": true, "conditions": conditions}}
-}
-
-// missingConditions lists, once each, the conditions that failed for want of a property.
-func missingConditions(unmet []rbac.ConditionResult) []string {
-	var out []string
-	for _, u := range unmet {
-		if u.Missing && !slices.Contains(out, u.Condition) {
-			out = append(out, u.Condition)
-		}
-	}
-	return out
 }
 
 // pdpWorkspace is the GRN of the workspace a PDP answers for: its own, or for the root PDP

@@ -200,6 +200,15 @@ func (a *API) decidePrincipal(c *principal.Caller, base *evalQuery, pr, action s
 	return a.decide(c, &q, &res)
 }
 
+// namedEntity is the action {"name": name}, as a request would send it.
+func namedEntity(name string) azEntity {
+	raw, _ := json.Marshal(struct {
+		Name string `json:"name"`
+	}{name}) // a string always marshals
+	e, _ := decodeEntity(raw, fieldName{})
+	return e
+}
+
 // typedEntity is the entity {"type": typ, "id": id}, as a request would send it.
 func typedEntity(typ, id string) azEntity {
 	raw, _ := json.Marshal(azTypedID{Type: typ, ID: id}) // two strings always marshal

@@ -95,3 +95,53 @@ func TestConditionalAssignmentDoesNotReachTenants(t *testing.T) {
 		t.Fatal("an unconditional MSP assignment does not reach the tenant")
 	}
 }
+
+// TestPermissionsWithConditions: the effective permissions list what a condition allows with
+// the facts given, leave out what it denies, report as conditional what it could not evaluate
+// for want of a property, and without facts list nothing a condition guards.
+func TestPermissionsWithConditions(t *testing.T) {
+	e, ws, role, todo := condEngine(t)
+	e.perms["todo.todo.read"] = &permInfo{types: []string{"todo/todo"}}
+	reader := ids.New()
+	e.putRole(&storage.Role{ID: reader, Permissions: []string{"todo.todo.read"}})
+	wsText := "grn:glp/workspaces/" + ids.Hex(ws)
+	const owner = `resource.properties.ownerID == subject.attributes.email`
+	e.putAssignment(&storage.Assignment{ID: ids.New(), WorkspaceID: ws, Subject: "user:u", RoleID: role, Scopes: []string{wsText}, Condition: owner})
+	e.putAssignment(&storage.Assignment{ID: ids.New(), WorkspaceID: ws, Subject: "user:u", RoleID: reader, Scopes: []string{wsText}})
+	w := Where{Workspace: ws}
+	asked := map[string]int{}
+	list := func(resource map[string]any) []Grant {
+		return e.PermissionsWith(w, []string{"user:u"}, todo, func(p string) *Facts {
+			asked[p]++
+			return &Facts{Source: fixedVars{&Vars{Resource: resource, Subject: map[string]any{"attributes": map[string]any{"email": "u@x"}}}}}
+		})
+	}
+	names := func(gs []Grant) (allowed, conditional []string) {
+		for _, g := range gs {
+			switch {
+			case g.Allowed && len(g.Conditional) == 0:
+				allowed = append(allowed, g.Permission)
+			case !g.Allowed && len(g.Conditional) == 1 && g.Conditional[0] == owner:
+				conditional = append(conditional, g.Permission)
+			default:
+				t.Fatalf("grant %+v", g)
+			}
+		}
+		return allowed, conditional
+	}
+	if a, c := names(list(map[string]any{"properties": map[string]any{"ownerID": "u@x"}})); len(a) != 2 || a[0] != "todo.todo.read" || a[1] != "todo.todo.update" || c != nil {
+		t.Fatalf("owner: allowed %v, conditional %v", a, c)
+	}
+	if asked["todo.todo.update"] != 1 {
+		t.Fatalf("facts asked for %v", asked)
+	}
+	if a, c := names(list(map[string]any{"properties": map[string]any{"ownerID": "v@x"}})); len(a) != 1 || a[0] != "todo.todo.read" || c != nil {
+		t.Fatalf("another owner: allowed %v, conditional %v", a, c)
+	}
+	if a, c := names(list(map[string]any{})); len(a) != 1 || len(c) != 1 || c[0] != "todo.todo.update" {
+		t.Fatalf("no owner: allowed %v, conditional %v", a, c)
+	}
+	if a, c := names(e.Permissions(w, []string{"user:u"}, todo)); len(a) != 1 || a[0] != "todo.todo.read" || c != nil {
+		t.Fatalf("without facts: allowed %v, conditional %v", a, c)
+	}
+}

@@ -63,6 +63,18 @@ type ConditionResult struct {
 	Missing bool
 }
 
+// MissingConditions lists, once each in order, the conditions of unmet that failed for want of
+// a property or attribute: those a request carrying it could meet.
+func MissingConditions(unmet []ConditionResult) []string {
+	var out []string
+	for _, u := range unmet {
+		if u.Missing && !slices.Contains(out, u.Condition) {
+			out = append(out, u.Condition)
+		}
+	}
+	return out
+}
+
 // Facts gives one decision what conditions read. The engine asks Source for the variables
 // at most once, and only when the decision reaches a conditional assignment whose role and
 // scope would grant it: decisions that meet no condition pay nothing for it. Without Facts

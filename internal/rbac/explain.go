@@ -48,12 +48,27 @@ func (e *Engine) ExplainWith(w Where, principals []string, permission string, re
 type Grant struct {
 	Permission string
 	Decision
+	// Conditional lists, for a permission that only conditional assignments could grant and
+	// whose conditions failed for want of a property or attribute (ConditionResult.Missing),
+	// those conditions, once each: Decision.Allowed is false, and a request that carries
+	// what they read may be allowed. Only PermissionsWith reports such grants.
+	Conditional []string
 }
 
 // Permissions lists, by name, every permission that principals (directly or through their
 // user groups) hold on resource through the assignments w names: the effective permissions.
-// Each comes with the decision Decide would give for it.
+// Each comes with the decision Decide would give for it. Conditional assignments grant
+// nothing here (there are no facts); PermissionsWith evaluates them.
 func (e *Engine) Permissions(w Where, principals []string, resource grn.GRN) []Grant {
+	return e.PermissionsWith(w, principals, resource, nil)
+}
+
+// PermissionsWith is Permissions with conditions evaluated: facts(permission) gives what the
+// conditions read when deciding that permission (nil facts, or facts returning nil: they
+// fail closed). A permission a condition allows is listed like any other; one whose only
+// candidates are conditional assignments that failed for want of a property is listed with
+// Allowed false and Conditional set.
+func (e *Engine) PermissionsWith(w Where, principals []string, resource grn.GRN, facts func(permission string) *Facts) []Grant {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	in := e.resolve(w, e.Groups)
@@ -81,8 +96,15 @@ func (e *Engine) Permissions(w Where, principals []string, resource grn.GRN) []G
 	}
 	var out []Grant
 	for _, name := range slices.Sorted(maps.Keys(candidates)) {
-		if d, _ := e.decideLocked(w, e.Groups, principals, name, resource, nil); d.Allowed {
+		var f *Facts
+		if facts != nil {
+			f = facts(name)
+		}
+		d, _ := e.decideLocked(w, e.Groups, principals, name, resource, f)
+		if d.Allowed {
 			out = append(out, Grant{Permission: name, Decision: d})
+		} else if missing := MissingConditions(d.Unmet); len(missing) > 0 {
+			out = append(out, Grant{Permission: name, Decision: d, Conditional: missing})
 		}
 	}
 	return out
