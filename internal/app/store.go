@@ -36,6 +36,9 @@ func openStore(ctx context.Context, database, dataDir string, create bool) (st *
 			return nil, false, fmt.Errorf("no keyhold store in %s (--data-dir, KEYHOLD_DATA_DIR): check the path; only `keyhold serve` creates a store",
 				absPath(dataDir))
 		}
+		if errors.Is(err, sqlstore.ErrNewerStore) {
+			return nil, false, fmt.Errorf("the store in %s: %w", absPath(dataDir), err)
+		}
 		return st, created, err
 	}
 	if !strings.HasPrefix(database, "postgres://") && !strings.HasPrefix(database, "postgresql://") {
@@ -45,6 +48,9 @@ func openStore(ctx context.Context, database, dataDir string, create bool) (st *
 	if errors.Is(err, sqlstore.ErrNoStore) {
 		return nil, false, fmt.Errorf("the database %s holds no keyhold store (--database, KEYHOLD_DATABASE): check the URL; only `keyhold serve` creates a store",
 			redactURL(database))
+	}
+	if errors.Is(err, sqlstore.ErrNewerStore) {
+		return nil, false, fmt.Errorf("the database %s: %w", redactURL(database), err)
 	}
 	return st, created, err
 }

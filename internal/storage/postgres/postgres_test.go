@@ -9,8 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"github.com/keyhold/keyhold/internal/storage"
 	"github.com/keyhold/keyhold/internal/storage/postgres/pgtest"
+	"github.com/keyhold/keyhold/internal/storage/sqlstore"
 	"github.com/keyhold/keyhold/internal/storage/storagetest"
 )
 
@@ -86,4 +90,20 @@ func TestAssertionIDsAcrossNodes(t *testing.T) {
 			t.Fatalf("jti-%d was accepted %d times across two nodes, want once", i, w)
 		}
 	}
+}
+
+// TestRefusesNewerSchema: a database a newer keyhold migrated is refused (storagetest).
+func TestRefusesNewerSchema(t *testing.T) {
+	url := pgtest.Database(t)
+	storagetest.RefusesNewerSchema(t, func() (*sqlstore.Store, error) { return Open(context.Background(), url) },
+		func(query string) error {
+			cfg, err := pgx.ParseConfig(url)
+			if err != nil {
+				return err
+			}
+			db := stdlib.OpenDB(*cfg)
+			defer db.Close()
+			_, err = db.Exec(query)
+			return err
+		})
 }

@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/keyhold/keyhold/internal/storage"
+	"github.com/keyhold/keyhold/internal/storage/sqlstore"
 	"github.com/keyhold/keyhold/internal/storage/storagetest"
 )
 
@@ -53,4 +55,19 @@ func TestOddDataDirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
 		t.Fatalf("the database is not where it was asked to be: %v", err)
 	}
+}
+
+// TestRefusesNewerSchema: a store a newer keyhold migrated is refused (storagetest).
+func TestRefusesNewerSchema(t *testing.T) {
+	dir := t.TempDir()
+	storagetest.RefusesNewerSchema(t, func() (*sqlstore.Store, error) { return Open(context.Background(), dir) },
+		func(query string) error {
+			db, err := sql.Open("sqlite", dsn(filepath.Join(dir, FileName)))
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			_, err = db.Exec(query)
+			return err
+		})
 }

@@ -59,9 +59,16 @@ func New(db *sql.DB, d *Dialect) *Store {
 	return &Store{db: db, q: db, d: d, stmts: &stmtCache{m: map[string]*sql.Stmt{}}, jtis: newJTICommitter()}
 }
 
+// ErrNewerStore is returned by Migrate (and so by the backends' open functions) for a store
+// that a newer keyhold has migrated: this binary would ignore what the newer schema records
+// (a credential's scopes or required client certificate, say) and so grant more than the
+// store says. Run that version or a newer one; going back is not supported.
+var ErrNewerStore = errors.New("the store was migrated by a newer keyhold")
+
 // Migrate applies the dialect's embedded migrations that are not applied yet. Migration
 // numbers are reserved per change in progress, so one may land after a higher one a store
-// has already applied: such a missing lower one is applied too, rather than refused.
+// has already applied: such a missing lower one is applied too, rather than refused. A store
+// that has applied a migration beyond this binary's last is refused (ErrNewerStore).
 func (s *Store) Migrate(ctx context.Context, opts ...goose.ProviderOption) error {
 	opts = append([]goose.ProviderOption{goose.WithAllowOutofOrder(true)}, opts...)
 	p, err := goose.NewProvider(goose.Dialect(s.d.Goose), s.db, s.d.Migrations, opts...)
@@ -71,7 +78,24 @@ func (s *Store) Migrate(ctx context.Context, opts ...goose.ProviderOption) error
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
+	applied, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if known := lastSource(p); applied > known {
+		return fmt.Errorf("%w (schema version %d; this binary knows versions up to %d): run that version or a newer one",
+			ErrNewerStore, applied, known)
+	}
 	return nil
+}
+
+// lastSource is the highest migration version p knows (0 with none).
+func lastSource(p *goose.Provider) int64 {
+	src := p.ListSources()
+	if len(src) == 0 {
+		return 0
+	}
+	return src[len(src)-1].Version
 }
 
 // DB exposes the underlying pool to the backend that opened it.
