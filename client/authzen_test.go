@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/keyhold/keyhold/client"
@@ -68,4 +70,45 @@ func TestAuthZEN(t *testing.T) {
 	_, err = client.Collect(w.admin.SearchAll(ctx, client.SearchActions, client.Search{Subject: user,
 		Resource: &client.Resource{Type: "svc/servers", ID: server1}, PageSize: 5000}, nil))
 	wantField(t, err, "page.limit")
+}
+
+// TestConditionalAssignments: an assignment created with a condition grants only where the
+// condition holds over the decision's properties; changing its scopes keeps the condition; a
+// condition that does not compile is a 400 that names it.
+func TestConditionalAssignments(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	registerService(t, w.admin)
+	ws := w.e.Admin.WorkspaceID
+	r := must[*client.Role](t)(w.admin.CreateRole(ctx, client.RoleInput{Name: "svc-read", Permissions: []string{"svc.servers.read"}}))
+	uid := must[string](t)(w.admin.AddUser(ctx, "owner@example.test"))
+	const owner = `resource.properties.owner == subject.attributes.email`
+	a := must[*client.Assignment](t)(w.admin.CreateAssignment(ctx, client.AssignmentInput{Subject: client.UserSubject(uid),
+		Role: r.GRN, Scope: []string{wsGRN(ws)}, Condition: owner}))
+	if a.Condition != owner {
+		t.Fatalf("created %+v", a)
+	}
+	decide := func(ownerEmail string) bool {
+		d := must[*client.Decision](t)(w.admin.Evaluate(ctx, client.Evaluation{Subject: &client.Subject{Type: "user", ID: uid},
+			Action: &client.Action{Name: "read"}, Resource: &client.Resource{Type: "svc/servers", ID: "1",
+				Properties: map[string]any{"owner": ownerEmail}}}, nil))
+		return d.Decision
+	}
+	if !decide("owner@example.test") || decide("someone@example.test") {
+		t.Fatal("the condition did not decide")
+	}
+	server1 := wsGRN(ws) + "/regions/default/providers/svc/servers/1"
+	a = must[*client.Assignment](t)(w.admin.UpdateAssignmentScope(ctx, a, []string{server1}))
+	if a.Condition != owner || len(a.Scope) != 1 || a.Scope[0] != server1 {
+		t.Fatalf("updated %+v", a)
+	}
+	if got := must[*client.Assignment](t)(w.admin.GetAssignment(ctx, a.ID)); got.Condition != owner {
+		t.Fatalf("read back %+v", got)
+	}
+	_, err := w.admin.CreateAssignment(ctx, client.AssignmentInput{Subject: client.UserSubject(uid), Role: r.GRN,
+		Scope: []string{wsGRN(ws)}, Condition: "resource.properties.owner =="})
+	var ce *client.Error
+	if !errors.As(err, &ce) || ce.StatusCode != http.StatusBadRequest || !strings.Contains(ce.Error(), "condition") {
+		t.Fatalf("a bad condition: %v", err)
+	}
 }

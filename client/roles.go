@@ -94,16 +94,19 @@ type Metadata struct {
 type Assignment struct {
 	ID string `json:"id"`
 	// Subject is "user:<id>", "user-group:<id>" or "api-client:<clientId>".
-	Subject           string    `json:"subject"`
-	Type              string    `json:"type"`
-	PrincipalMetadata Metadata  `json:"principalMetadata"`
-	Role              string    `json:"role"` // the role's GRN
-	RoleMetadata      Metadata  `json:"roleMetadata"`
-	Scope             []string  `json:"scope"`  // GRNs
-	Source            string    `json:"source"` // LOCAL, or EXTERNAL for an MSP's grant seen from a tenant
-	Generation        int64     `json:"generation"`
-	CreatedAt         time.Time `json:"createdAt"`
-	UpdatedAt         time.Time `json:"updatedAt"`
+	Subject           string   `json:"subject"`
+	Type              string   `json:"type"`
+	PrincipalMetadata Metadata `json:"principalMetadata"`
+	Role              string   `json:"role"` // the role's GRN
+	RoleMetadata      Metadata `json:"roleMetadata"`
+	Scope             []string `json:"scope"`  // GRNs
+	Source            string   `json:"source"` // LOCAL, or EXTERNAL for an MSP's grant seen from a tenant
+	// Condition is the CEL expression the assignment grants under in AuthZEN decisions (a
+	// keyhold extension; "" when unconditional). See docs/api.md, "Conditions".
+	Condition  string    `json:"condition,omitempty"`
+	Generation int64     `json:"generation"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
 }
 
 // AssignmentInput creates a role assignment.
@@ -111,6 +114,9 @@ type AssignmentInput struct {
 	Subject string   `json:"subject"`
 	Role    string   `json:"role"`
 	Scope   []string `json:"scope"`
+	// Condition, when set, makes the assignment grant only in AuthZEN decisions where this
+	// CEL expression holds (a keyhold extension; 400 naming the position of an error).
+	Condition string `json:"condition,omitempty"`
 }
 
 // Subject strings of role assignments.
@@ -136,10 +142,13 @@ func (c *Client) CreateAssignment(ctx context.Context, in AssignmentInput) (*Ass
 	return call[Assignment](c, ctx, http.MethodPost, AuthzPath+"/role-assignments", in)
 }
 
-// UpdateAssignmentScope replaces the scopes of an assignment (its subject and role do not
-// change).
+// UpdateAssignmentScope replaces the scopes of an assignment (its subject, role and
+// condition do not change).
 func (c *Client) UpdateAssignmentScope(ctx context.Context, a *Assignment, scope []string) (*Assignment, error) {
 	body := map[string]any{"id": a.ID, "subject": a.Subject, "role": a.Role, "scope": nonNil(scope)}
+	if a.Condition != "" {
+		body["condition"] = a.Condition // a PUT that left it out would widen the assignment: refused
+	}
 	return call[Assignment](c, ctx, http.MethodPut, AuthzPath+"/role-assignments/"+escape(a.ID), body)
 }
 

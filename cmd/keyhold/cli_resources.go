@@ -26,7 +26,7 @@ var (
 	userGroupCols   = cols("ID=id", "NAME=name", "PRINCIPAL=principal", "DESCRIPTION=description")
 	memberCols      = cols("ID=id", "USERNAME=username", "ADDED=addedAt")
 	roleCols        = cols("ID=id", "NAME=name", "KIND=kind", "SLUG=slug", "PERMISSIONS=permissions")
-	assignmentCols  = cols("ID=id", "SUBJECT=subject", "ROLE=role", "SCOPE=scope", "SOURCE=source")
+	assignmentCols  = cols("ID=id", "SUBJECT=subject", "ROLE=role", "SCOPE=scope", "SOURCE=source", "CONDITION=condition")
 	scopeGroupCols  = cols("ID=id", "NAME=name", "GRN=grn", "DESCRIPTION=description")
 	scopeCols       = cols("ID=id", "GRN=grn", "DESCRIPTION=description")
 	providerCols    = cols("ID=id", "NAME=name", "DESCRIPTION=description")
@@ -533,6 +533,8 @@ type assignmentsCreateCmd struct {
 	Subject string   `arg:"" help:"Who gets the role: user:<id or email>, user-group:<id> or api-client:<client id>."`
 	Role    string   `arg:"" help:"The role: its GRN, id, slug (glp.workspace-observer) or custom role name."`
 	Scope   []string `help:"A scope GRN (repeat, or comma-separated); default: the whole workspace." placeholder:"GRN"`
+	// One expression, never split at commas (CEL has them).
+	Condition string `help:"A CEL condition the role is granted under in AuthZEN decisions, e.g. 'resource.properties.ownerID == subject.attributes.email' (docs/api.md, Conditions)." placeholder:"EXPR"`
 }
 
 func (c *assignmentsCreateCmd) Run(g *globals) error {
@@ -553,7 +555,7 @@ func (c *assignmentsCreateCmd) Run(g *globals) error {
 	if len(scope) == 0 {
 		scope = []string{s.api.workspaceGRN()}
 	}
-	a, err := s.api.sdk.CreateAssignment(ctx, client.AssignmentInput{Subject: subject, Role: role, Scope: scope})
+	a, err := s.api.sdk.CreateAssignment(ctx, client.AssignmentInput{Subject: subject, Role: role, Scope: scope, Condition: c.Condition})
 	if err != nil {
 		return apiFailure(err)
 	}

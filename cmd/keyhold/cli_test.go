@@ -199,6 +199,18 @@ func TestCLISession(t *testing.T) {
 	if out := e.ok("can-i"); !strings.Contains(out, "glp.identity.delete") {
 		t.Fatalf("can-i (me):\n%s", out)
 	}
+	// --condition: kept whole (CEL has commas), shown in the listing; a bad one is keyhold's 400.
+	const cond = `context.ticket in ['T-1', 'T-2']`
+	var condAsg struct{ ID, Condition string }
+	e.jsonOf(&condAsg, "assignments", "create", "user:ada@example.com", "auditor", "--condition", cond)
+	if condAsg.Condition != cond {
+		t.Fatalf("assignments create --condition: %+v", condAsg)
+	}
+	if out := e.ok("assignments", "list", "--subject", "user:"+ada); !strings.Contains(out, "CONDITION") || !strings.Contains(out, cond) {
+		t.Fatalf("assignments list lacks the condition:\n%s", out)
+	}
+	e.expect(e.run("", "assignments", "create", "user:ada@example.com", "auditor", "--condition", "context.x =="), exitRefused, "stderr", "400 .*condition")
+	e.expect(e.run("", "assignments", "delete", condAsg.ID), exitOK, "stdout", "deleted")
 
 	// reset: a new secret; delete: gone (a second delete is a 404, exit 4).
 	var reset struct{ ClientSecret string }

@@ -56,7 +56,7 @@ func TestDocsCLISessionRuns(t *testing.T) {
 		"USERNAME:  ada@example.com",
 		"CLIENT SECRET:",
 		"KIND:         CUSTOM",
-		"SOURCE:   LOCAL",
+		"SOURCE:     LOCAL",
 		"allowed\n  principal: user:",
 		"denied\n  code: no_matching_assignment\ncheck exited 3\n",
 		"PERMISSION\nglp.identity.view\nglp.workspace.view\n",
