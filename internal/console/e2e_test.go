@@ -400,6 +400,30 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 	})
 
+	run("conditional assignment", func(t *testing.T) {
+		hash(t, ctx, "#/assignments/new")
+		fill := func(cond string) {
+			step(t, ctx, "fill", chromedp.WaitVisible(chromedp.CSS(`#assignment-form textarea[name=condition]`)),
+				chromedp.SetValue(chromedp.CSS(`#assignment-form input[name=subjectId]`), userID),
+				chromedp.SetValue(chromedp.CSS(`#assignment-form select[name=role]`), roleGRN),
+				chromedp.SetValue(chromedp.CSS(`#assignment-form input[name=scope]`), todoGRN),
+				chromedp.SetValue(chromedp.CSS(`#assignment-form textarea[name=condition]`), cond))
+		}
+		// A condition that does not compile: keyhold's 400, shown with the field.
+		fill("context.ticket ==")
+		step(t, ctx, "refused", submit(`#assignment-form`), chromedp.WaitVisible(chromedp.CSS(`.error .debug`)))
+		if got := text(t, ctx, ".error"); !strings.Contains(got, "400") || !strings.Contains(got, "condition") {
+			t.Errorf("a bad condition: %q", got)
+		}
+		fill("context.ticket == 'T-1'")
+		step(t, ctx, "assign", submit(`#assignment-form`), chromedp.WaitVisible(chromedp.CSS(`#assignment-saved`)))
+		hash(t, ctx, "#/assignments")
+		filterList(t, ctx, "Role assignments", "subject in ('user:"+userID+"')")
+		if got := text(t, ctx, `section[aria-label="Role assignments"] table`); !strings.Contains(got, "context.ticket == 'T-1'") {
+			t.Errorf("the list lacks the condition: %q", got)
+		}
+	})
+
 	run("scope group with a scope", func(t *testing.T) {
 		hash(t, ctx, "#/scope-groups")
 		step(t, ctx, "create", chromedp.WaitVisible(chromedp.CSS(`input[name=scopeGroupName]`)),

@@ -1,4 +1,5 @@
-// assignments.js: role assignments (list with filter, create on GRN scopes, delete).
+// assignments.js: role assignments (list with filter, create on GRN scopes with an optional
+// condition, delete).
 import * as api from './api.js';
 import { h, field, run, confirmAction, fmtTime } from './dom.js';
 import { listView } from './list.js';
@@ -16,6 +17,7 @@ export function render() {
       { label: 'Role', value: (a) => h('a', { href: `#/roles/${a.roleMetadata && a.roleMetadata.id}` }, h('code', {}, a.role)) },
       { label: 'Scope', value: (a) => h('div', {}, (a.scope || []).map((s) => h('div', { class: 'mono' }, s))) },
       { label: 'Source', value: (a) => a.source },
+      { label: 'Condition', value: (a) => (a.condition ? h('code', { class: 'condition' }, a.condition) : '') },
       { label: 'Created', value: (a) => fmtTime(a.createdAt) },
       { label: 'Actions', value: (a) => (a.source === 'LOCAL' && api.can('glp.authorization.delete')
         ? h('button', { type: 'button', class: 'danger', 'aria-label': `Delete assignment ${a.id}`, onclick: async () => {
@@ -65,16 +67,20 @@ export async function create() {
     chosen.replaceChildren(...scopes.map((g) => h('li', {}, h('code', {}, g), ' ',
       h('button', { type: 'button', 'aria-label': `Remove scope ${g}`, onclick: () => { scopes.splice(scopes.indexOf(g), 1); drawScopes(); } }, 'Remove'))));
   }
+  const condition = h('textarea', { name: 'condition', rows: 2, class: 'wide mono', spellcheck: 'false', autocomplete: 'off',
+    placeholder: 'resource.properties.ownerID == subject.attributes.email' });
   const form = h('form', { class: 'card', id: 'assignment-form', onsubmit: async (e) => {
     e.preventDefault();
     const all = [...scopes];
     const g = scope.input.value.trim();
     if (g && !all.includes(g)) all.push(g);
     const body = { subject: `${subject.type.value}:${subject.id.value.trim()}`, role: role.value, scope: all };
+    if (condition.value.trim()) body.condition = condition.value.trim();
     const r = await run(out, () => api.call('POST', `${iam}/role-assignments`, body));
     if (r) out.replaceChildren(h('div', { class: 'notice', role: 'status', id: 'assignment-saved' }, 'Assigned. Assignment id: ', h('code', {}, r.id)));
   } },
   subject.el, field('Role', role), scope.el, h('div', { class: 'row' }, addScope), chosen,
+  field('Condition (optional)', condition, 'A CEL expression: the role is granted in AuthZEN decisions only where it holds; it grants nothing on keyhold\'s own API. Errors name the position.'),
   h('p', { class: 'muted' }, 'You can assign a role only on scopes where you hold all its permissions; the API names what is missing.'),
   h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Assign'), h('a', { href: '#/assignments' }, 'All assignments')));
   return h('div', {}, h('h1', {}, 'Assign a role'), out, form);
