@@ -108,6 +108,11 @@ type credentialsCmd struct {
 		Get credentialTokenSettingsGetCmd `cmd:"" help:"Show the credential's token lifetime, audiences and allowed OAuth scopes."`
 		Set credentialTokenSettingsSetCmd `cmd:"" help:"Replace the credential's token settings: what a flag does not give is cleared."`
 	} `cmd:"" name:"token-settings" help:"A credential's token settings: lifetime, RFC 8707 audiences, allowed OAuth scopes (keyhold's extension)."`
+	TLS struct {
+		Get    credentialTLSGetCmd    `cmd:"" help:"Show the credential's mutual-TLS client authentication: subject DN or certificate thumbprints."`
+		Set    credentialTLSSetCmd    `cmd:"" help:"Register (replace) the credential's mutual-TLS client authentication: a subject DN, or self-signed certificates."`
+		Delete credentialTLSDeleteCmd `cmd:"" help:"Remove the credential's mutual-TLS client authentication."`
+	} `cmd:"" name:"tls" help:"A credential's mutual-TLS client authentication, RFC 8705 (keyhold's extension)."`
 }
 
 type credentialsListCmd struct {
@@ -295,6 +300,53 @@ func (c *credentialTokenSettingsSetCmd) Run(g *globals) error {
 	in := client.TokenSettings{TokenLifetime: int64(c.Lifetime / time.Second), Audiences: c.Audience, Scopes: c.Scope}
 	return sdkOne(g, &c.apiFlags, tokenSettingsCols, func(ctx context.Context, k *client.Client) (*client.TokenSettings, error) {
 		return k.SetTokenSettings(ctx, c.ID, in)
+	})
+}
+
+var tlsCols = cols("SUBJECT DN=subjectDn", "CERTIFICATE THUMBPRINTS=certificateThumbprints")
+
+type credentialTLSGetCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
+func (c *credentialTLSGetCmd) Run(g *globals) error {
+	return sdkOne(g, &c.apiFlags, tlsCols, func(ctx context.Context, k *client.Client) (*client.TLSClientAuth, error) {
+		return k.GetTLSClientAuth(ctx, c.ID)
+	})
+}
+
+// credentialTLSSetCmd registers either a subject DN (tls_client_auth, a certificate of
+// --tls-client-ca-file's CA) or self-signed certificates (self_signed_tls_client_auth).
+type credentialTLSSetCmd struct {
+	apiFlags
+	ID          string   `arg:"" help:"The credential's id (its client id)."`
+	SubjectDN   string   `name:"subject-dn" help:"The subject of the client's certificate, issued by a CA of the server's --tls-client-ca-file, e.g. 'CN=job,O=Acme'." xor:"tls" required:"" placeholder:"DN"`
+	Certificate []string `help:"A PEM file of a self-signed certificate the client presents; repeat for several (up to 5)." type:"existingfile" xor:"tls" required:"" placeholder:"FILE"`
+}
+
+func (c *credentialTLSSetCmd) Run(g *globals) error {
+	in := client.TLSClientAuth{SubjectDN: c.SubjectDN}
+	for _, f := range c.Certificate {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		in.SelfSignedCertificates = append(in.SelfSignedCertificates, string(raw))
+	}
+	return sdkOne(g, &c.apiFlags, tlsCols, func(ctx context.Context, k *client.Client) (*client.TLSClientAuth, error) {
+		return k.SetTLSClientAuth(ctx, c.ID, in)
+	})
+}
+
+type credentialTLSDeleteCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
+func (c *credentialTLSDeleteCmd) Run(g *globals) error {
+	return sdkDelete(g, &c.apiFlags, "removed the TLS client authentication of", c.ID, func(ctx context.Context, k *client.Client) error {
+		return k.DeleteTLSClientAuth(ctx, c.ID)
 	})
 }
 
@@ -502,6 +554,75 @@ type rolesDeleteCmd struct {
 
 func (c *rolesDeleteCmd) Run(g *globals) error {
 	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error { return k.DeleteRole(ctx, c.ID) })
+}
+
+// ---- workspace contact
+
+type contactCmd struct {
+	Get contactGetCmd `cmd:"" help:"Show a workspace's contact: your own, or an MSP tenant's."`
+	Set contactSetCmd `cmd:"" help:"Replace your workspace's contact: what a flag does not give is cleared."`
+}
+
+var contactCols = cols("EMAIL=email", "PHONE=phoneNumber", "STREET=address.streetAddress", "STREET 2=address.streetAddressComplement",
+	"CITY=address.city", "STATE OR REGION=address.stateOrRegion", "ZIP=address.zip", "COUNTRY=address.countryCode")
+
+type contactGetCmd struct {
+	apiFlags
+	Workspace string `arg:"" optional:"" help:"The workspace's id (default: the context's workspace)." placeholder:"WORKSPACE-ID"`
+}
+
+func (c *contactGetCmd) Run(g *globals) error {
+	return contactCall(g, &c.apiFlags, func(ctx context.Context, k *client.Client, own string) (*client.WorkspaceContact, error) {
+		ws := c.Workspace
+		if ws == "" {
+			ws = own
+		}
+		return k.GetWorkspaceContact(ctx, ws)
+	})
+}
+
+// contactSetCmd replaces the whole contact, as the API's PUT does, so that what is set is
+// exactly what the command line says.
+type contactSetCmd struct {
+	apiFlags
+	Email   string `help:"The contact email address." placeholder:"EMAIL"`
+	Phone   string `help:"The contact phone number." placeholder:"NUMBER"`
+	Street  string `help:"Street address." placeholder:"TEXT"`
+	Street2 string `name:"street2" help:"Street address, second line." placeholder:"TEXT"`
+	City    string `help:"City." placeholder:"TEXT"`
+	Region  string `help:"State or region." placeholder:"TEXT"`
+	Zip     string `help:"Postal code." placeholder:"TEXT"`
+	Country string `help:"Country code (ISO 3166-1 alpha-2, e.g. FR)." placeholder:"CODE"`
+}
+
+func (c *contactSetCmd) Run(g *globals) error {
+	in := client.WorkspaceContact{Email: c.Email, PhoneNumber: c.Phone}
+	addr := client.Address{StreetAddress: c.Street, StreetAddressComplement: c.Street2, City: c.City,
+		StateOrRegion: c.Region, Zip: c.Zip, CountryCode: c.Country}
+	if addr != (client.Address{}) {
+		in.Address = &addr
+	}
+	return contactCall(g, &c.apiFlags, func(ctx context.Context, k *client.Client, own string) (*client.WorkspaceContact, error) {
+		return k.SetWorkspaceContact(ctx, own, in)
+	})
+}
+
+// contactCall runs one contact call with the context's workspace id at hand.
+func contactCall(g *globals, f *apiFlags, call func(ctx context.Context, k *client.Client, own string) (*client.WorkspaceContact, error)) error {
+	ctx := context.Background()
+	s, err := f.open(ctx, g)
+	if err != nil {
+		return err
+	}
+	v, err := call(ctx, s.api.sdk, s.api.ctx.WorkspaceID)
+	if err != nil {
+		return apiFailure(err)
+	}
+	o, err := toObject(v)
+	if err != nil {
+		return err
+	}
+	return s.out.one(o, contactCols)
 }
 
 // ---- role assignments

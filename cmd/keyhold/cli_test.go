@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/keyhold/keyhold/internal/tlscert/tlscerttest"
 )
 
 // cliEnv runs the real binary as a CLI user whose configuration file is in a directory of
@@ -410,6 +412,39 @@ func TestCLIFamilies(t *testing.T) {
 	e.expect(e.run("", "credentials", "keys", "delete", cred.ID), exitOK, "stdout", "^deleted the keys of "+cred.ID)
 	e.expect(e.run("", "credentials", "keys", "set", cred.ID), exitUsage, "stderr", "jwks-file|jwks-uri")
 
+	// Mutual TLS: a subject DN, then a self-signed certificate (shown by its thumbprint).
+	e.expect(e.run("", "credentials", "tls", "set", cred.ID, "--subject-dn", "CN=ci-job,O=Acme"), exitOK, "stdout", "SUBJECT DN: +CN=ci-job,O=Acme")
+	e.expect(e.run("", "credentials", "tls", "get", cred.ID), exitOK, "stdout", "SUBJECT DN: +CN=ci-job,O=Acme")
+	certFile := filepath.Join(e.dir, "ci-job.pem")
+	// (keyhold keeps a registered certificate's thumbprint; who signed it does not matter.)
+	certPEM, _ := tlscerttest.NewCA(t).Issue(t, "ci-job", time.Now().Add(-time.Minute), time.Now().Add(time.Hour))
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var mtls struct {
+		SubjectDN              string
+		CertificateThumbprints []string
+	}
+	e.jsonOf(&mtls, "credentials", "tls", "set", cred.ID, "--certificate", certFile)
+	if mtls.SubjectDN != "" || len(mtls.CertificateThumbprints) != 1 {
+		t.Fatalf("credentials tls set --certificate: %+v", mtls)
+	}
+	e.expect(e.run("", "credentials", "tls", "set", cred.ID), exitUsage, "stderr", "subject-dn|certificate")
+	e.expect(e.run("", "credentials", "tls", "set", cred.ID, "--certificate", jwksFile), exitRefused, "stderr", "400 ")
+	e.expect(e.run("", "credentials", "tls", "delete", cred.ID), exitOK, "stdout", "^removed the TLS client authentication of "+cred.ID)
+
+	// The workspace's contact: set replaces it whole, get reads it back.
+	e.expect(e.run("", "contact", "set", "--email", "ops@example.com", "--city", "Paris", "--country", "FR"), exitOK, "stdout", "(?s)EMAIL: +ops@example.com.*CITY: +Paris")
+	var contact struct {
+		Email   string
+		Address struct{ City, CountryCode string }
+	}
+	e.jsonOf(&contact, "contact", "get")
+	if contact.Email != "ops@example.com" || contact.Address.City != "Paris" || contact.Address.CountryCode != "FR" {
+		t.Fatalf("contact get: %+v", contact)
+	}
+	e.expect(e.run("", "contact", "set", "--email", "not an email"), exitRefused, "stderr", "400 .*email")
+
 	// A standard workspace has no tenants.
 	e.expect(e.run("", "tenants", "list"), exitRefused, "stderr", "403 Forbidden")
 
@@ -425,6 +460,7 @@ func TestCLIFamilies(t *testing.T) {
 	e.jsonOf(&tenant, "tenants", "create", "acme-eu", "--email", "ops@acme-eu.example")
 	e.expect(e.run("", "tenants", "list"), exitOK, "stdout", tenant.ID+"  acme-eu  MSP_TENANT")
 	e.expect(e.run("", "tenants", "get", tenant.ID), exitOK, "stdout", "NAME: +acme-eu")
+	e.expect(e.run("", "contact", "get", tenant.ID), exitOK, "stdout", "EMAIL: +ops@acme-eu.example")
 	var tg struct{ ID, Name string }
 	e.jsonOf(&tg, "tenant-groups", "create", "europe", "--description", "EU tenants")
 	var member struct{ ID string }

@@ -216,7 +216,7 @@ func TestCompletionScripts(t *testing.T) {
 	// What bash offers after a few command lines.
 	for line, want := range map[string]string{
 		"keyhold cred":                     "credentials",
-		"keyhold credentials ":             "--help create delete keys list reset retire rotate secrets token-settings",
+		"keyhold credentials ":             "--help create delete keys list reset retire rotate secrets tls token-settings",
 		"keyhold credentials create x --o": "--output --owner",
 		"keyhold user-groups members ":     "--help add list remove",
 		"keyhold login --secret-":          "--secret-file --secret-stdin",

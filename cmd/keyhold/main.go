@@ -358,6 +358,7 @@ type cli struct {
 	Permissions   permissionsCmd   `cmd:"" group:"client" help:"A provider's permissions."`
 	Tenants       tenantsCmd       `cmd:"" group:"client" help:"MSP tenants."`
 	TenantGroups  tenantGroupsCmd  `cmd:"" group:"client" help:"MSP tenant groups and their tenants."`
+	Contact       contactCmd       `cmd:"" group:"client" help:"A workspace's contact details."`
 	Check         checkCmd         `cmd:"" group:"client" help:"Ask keyhold whether a subject may do an action on a resource (exit 0 allowed, 3 denied)."`
 	CanI          canICmd          `cmd:"" name:"can-i" group:"client" help:"List the permissions you (or a subject) hold on a resource."`
 	Completion    completionCmd    `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
