@@ -424,6 +424,42 @@ func TestConsoleEndToEnd(t *testing.T) {
 		}
 	})
 
+	run("edit an assignment's scopes", func(t *testing.T) {
+		// The conditional assignment: its scope goes from the todo list to the whole workspace.
+		type asg struct {
+			ID, Condition string
+			Scope         []string
+		}
+		var list struct{ Items []asg }
+		_, body := e.Do(t, "GET", "/authorization/v2alpha2/role-assignments?filter="+url.QueryEscape("subject in ('user:"+userID+"')"), e.AdminToken(t), nil)
+		if err := json.Unmarshal(body, &list); err != nil {
+			t.Fatal(err)
+		}
+		var id string
+		for _, a := range list.Items {
+			if a.Condition != "" {
+				id = a.ID
+			}
+		}
+		step(t, ctx, "open", chromedp.WaitVisible(chromedp.CSS(`a[aria-label="Edit scopes of assignment `+id+`"]`)),
+			chromedp.Click(chromedp.CSS(`a[aria-label="Edit scopes of assignment `+id+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove scope `+todoGRN+`"]`)))
+		if got := text(t, ctx, "#assignment-edit-form dl"); !strings.Contains(got, "context.ticket == 'T-1'") {
+			t.Errorf("the form lacks the condition: %q", got)
+		}
+		a11y(t, ctx, "assignment-edit")
+		wsGRN := "grn:glp/workspaces/" + strings.ReplaceAll(ws, "-", "")
+		step(t, ctx, "rescope", chromedp.Click(chromedp.CSS(`button[aria-label="Remove scope `+todoGRN+`"]`)),
+			choose(`select[aria-label="Scope: kind"]`, "workspace"), chromedp.Click(chromedp.CSS(`#add-scope`)),
+			chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Remove scope `+wsGRN+`"]`)),
+			submit(`#assignment-edit-form`), chromedp.WaitVisible(chromedp.CSS(`#assignment-updated`)))
+		var got asg
+		_, body = e.Do(t, "GET", "/authorization/v2alpha2/role-assignments/"+id, e.AdminToken(t), nil)
+		if err := json.Unmarshal(body, &got); err != nil || got.Condition != "context.ticket == 'T-1'" || len(got.Scope) != 1 || got.Scope[0] != wsGRN {
+			t.Fatalf("after the edit: %s", body)
+		}
+	})
+
 	run("scope group with a scope", func(t *testing.T) {
 		hash(t, ctx, "#/scope-groups")
 		step(t, ctx, "create", chromedp.WaitVisible(chromedp.CSS(`input[name=scopeGroupName]`)),
@@ -543,7 +579,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 			hash(t, ctx, screen)
 			step(t, ctx, screen, chromedp.WaitVisible(chromedp.CSS(`section table tbody tr`)))
 			a11y(t, ctx, screen)
-			if n := eval[int](t, ctx, `document.querySelectorAll('main form:not([role=search]), #new-user, #new-role, #new-assignment, main button.danger, main button[aria-label^="Reset"]').length`); n != 0 {
+			if n := eval[int](t, ctx, `document.querySelectorAll('main form:not([role=search]), #new-user, #new-role, #new-assignment, main button.danger, main button[aria-label^="Reset"], main a[aria-label^="Edit scopes"]').length`); n != 0 {
 				t.Errorf("%s: the observer is offered %d write controls", screen, n)
 			}
 		}

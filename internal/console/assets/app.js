@@ -28,6 +28,7 @@ const routes = [
   ['roles/:id', roles.edit],
   ['assignments', assignments.render, 'Role assignments', 'glp.authorization.view'],
   ['assignments/new', assignments.create],
+  ['assignments/:id', assignments.edit],
   ['checker', checker.render, 'Access checker', 'glp.authorization.view'],
   ['scope-groups', scopegroups.render, 'Scope groups', 'glp.authorization.view'],
   ['scope-groups/:id', scopegroups.detail],

@@ -1,5 +1,5 @@
 // assignments.js: role assignments (list with filter, create on GRN scopes with an optional
-// condition, delete).
+// condition, change of scopes, delete).
 import * as api from './api.js';
 import { h, field, run, confirmAction, fmtTime } from './dom.js';
 import { listView } from './list.js';
@@ -19,7 +19,10 @@ export function render() {
       { label: 'Source', value: (a) => a.source },
       { label: 'Condition', value: (a) => (a.condition ? h('code', { class: 'condition' }, a.condition) : '') },
       { label: 'Created', value: (a) => fmtTime(a.createdAt) },
-      { label: 'Actions', value: (a) => (a.source === 'LOCAL' && api.can('glp.authorization.delete')
+      { label: 'Actions', value: (a) => h('div', { class: 'row' },
+        a.source === 'LOCAL' && api.can('glp.authorization.edit')
+          ? h('a', { href: `#/assignments/${encodeURIComponent(a.id)}`, 'aria-label': `Edit scopes of assignment ${a.id}` }, 'Edit scopes') : '',
+        a.source === 'LOCAL' && api.can('glp.authorization.delete')
         ? h('button', { type: 'button', class: 'danger', 'aria-label': `Delete assignment ${a.id}`, onclick: async () => {
           if (!await confirmAction(`Remove the role ${a.role} from ${a.subject}?`)) return;
           if (await run(out, async () => { await api.call('DELETE', `${iam}/role-assignments/${a.id}`); return true; })) list.refresh();
@@ -84,4 +87,44 @@ export async function create() {
   h('p', { class: 'muted' }, 'You can assign a role only on scopes where you hold all its permissions; the API names what is missing.'),
   h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Assign'), h('a', { href: '#/assignments' }, 'All assignments')));
   return h('div', {}, h('h1', {}, 'Assign a role'), out, form);
+}
+
+/**
+ * edit changes an assignment's scopes (PUT, made conditional on the generation read, so that
+ * a change made meanwhile is a 412 rather than overwritten). Its subject, role and condition
+ * are shown and sent unchanged: keyhold refuses a PUT that would drop the condition.
+ */
+export async function edit({ id }) {
+  const out = h('div');
+  const a = await run(out, () => api.call('GET', `${iam}/role-assignments/${encodeURIComponent(id)}`));
+  if (!a) return h('div', {}, h('h1', {}, 'Edit an assignment'), out);
+  const scopes = [...(a.scope || [])];
+  const chosen = h('ul', { 'aria-label': 'Scopes', id: 'assignment-scopes' });
+  function draw() {
+    chosen.replaceChildren(...scopes.map((g) => h('li', {}, h('code', {}, g), ' ',
+      h('button', { type: 'button', 'aria-label': `Remove scope ${g}`, onclick: () => { scopes.splice(scopes.indexOf(g), 1); draw(); } }, 'Remove'))));
+  }
+  draw();
+  const scope = picker('Scope', 'scope');
+  scope.input.required = false;
+  const add = h('button', { type: 'button', id: 'add-scope', onclick: () => {
+    const g = scope.input.value.trim();
+    if (g && !scopes.includes(g)) { scopes.push(g); draw(); }
+  } }, 'Add the scope');
+  const form = h('form', { class: 'card', id: 'assignment-edit-form', onsubmit: async (e) => {
+    e.preventDefault();
+    const body = { id: a.id, subject: a.subject, role: a.role, scope: scopes };
+    if (a.condition) body.condition = a.condition;
+    const r = await run(out, () => api.call('PUT', `${iam}/role-assignments/${encodeURIComponent(a.id)}`, body, { 'If-Match': `"${a.generation}"` }));
+    if (r) {
+      a.generation = r.generation;
+      out.replaceChildren(h('div', { class: 'notice', role: 'status', id: 'assignment-updated' }, `Saved: ${r.scope.length} scope${r.scope.length === 1 ? '' : 's'}.`));
+    }
+  } },
+  h('dl', {}, h('dt', {}, 'Subject'), h('dd', {}, h('code', {}, a.subject)), h('dt', {}, 'Role'), h('dd', {}, h('code', {}, a.role)),
+    a.condition ? [h('dt', {}, 'Condition'), h('dd', {}, h('code', {}, a.condition))] : null),
+  chosen, scope.el, h('div', { class: 'row' }, add),
+  h('p', { class: 'muted' }, 'Every scope needs all the role\'s permissions on it, held by you; the API names what is missing.'),
+  h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Save'), h('a', { href: '#/assignments' }, 'All assignments')));
+  return h('div', {}, h('h1', {}, 'Edit an assignment'), out, form);
 }
