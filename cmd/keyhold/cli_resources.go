@@ -91,6 +91,12 @@ func quoteOData(s string) string { return "'" + strings.ReplaceAll(s, "'", "''")
 
 // ---- credentials
 
+// credentialCmd is what a command about one credential takes: the API flags and its id.
+type credentialCmd struct {
+	apiFlags
+	ID string `arg:"" help:"The credential's id (its client id)."`
+}
+
 type credentialsCmd struct {
 	List    credentialsListCmd    `cmd:"" help:"List your API client credentials (or another owner's), without secrets."`
 	Create  credentialsCreateCmd  `cmd:"" help:"Create a credential; prints its client secret once."`
@@ -157,10 +163,7 @@ func (c *credentialsCreateCmd) Run(g *globals) error {
 	return nil
 }
 
-type credentialsResetCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialsResetCmd struct{ credentialCmd }
 
 func (c *credentialsResetCmd) Run(g *globals) error {
 	if err := sdkOne(g, &c.apiFlags, newSecretCols, func(ctx context.Context, k *client.Client) (*client.Credential, error) {
@@ -172,10 +175,7 @@ func (c *credentialsResetCmd) Run(g *globals) error {
 	return nil
 }
 
-type credentialsDeleteCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialsDeleteCmd struct{ credentialCmd }
 
 func (c *credentialsDeleteCmd) Run(g *globals) error {
 	return sdkDelete(g, &c.apiFlags, deletedWord, c.ID, func(ctx context.Context, k *client.Client) error {
@@ -184,8 +184,7 @@ func (c *credentialsDeleteCmd) Run(g *globals) error {
 }
 
 type credentialsRotateCmd struct {
-	apiFlags
-	ID      string        `arg:"" help:"The credential's id (its client id)."`
+	credentialCmd
 	Overlap time.Duration `help:"How long the old secret keeps working (1m to 720h; default: keyhold's, one day)."`
 }
 
@@ -199,10 +198,7 @@ func (c *credentialsRotateCmd) Run(g *globals) error {
 	return nil
 }
 
-type credentialsSecretsCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialsSecretsCmd struct{ credentialCmd }
 
 func (c *credentialsSecretsCmd) Run(g *globals) error {
 	return sdkList(g, &c.apiFlags, cols("SLOT=slot", "CREATED=createdAt", "EXPIRES=expiresAt"), func(ctx context.Context, k *client.Client) iter.Seq2[client.CredentialSecret, error] {
@@ -221,10 +217,7 @@ func (c *credentialsSecretsCmd) Run(g *globals) error {
 	})
 }
 
-type credentialsRetireCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialsRetireCmd struct{ credentialCmd }
 
 func (c *credentialsRetireCmd) Run(g *globals) error {
 	return sdkDelete(g, &c.apiFlags, "retired the previous secret of", c.ID, func(ctx context.Context, k *client.Client) error {
@@ -235,10 +228,7 @@ func (c *credentialsRetireCmd) Run(g *globals) error {
 // keysCols shows a credential's keys.
 var keysCols = cols("JWKS=jwks", "JWKS URI=jwksUri")
 
-type credentialKeysGetCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialKeysGetCmd struct{ credentialCmd }
 
 func (c *credentialKeysGetCmd) Run(g *globals) error {
 	return sdkOne(g, &c.apiFlags, keysCols, func(ctx context.Context, k *client.Client) (*client.CredentialKeys, error) {
@@ -247,8 +237,7 @@ func (c *credentialKeysGetCmd) Run(g *globals) error {
 }
 
 type credentialKeysSetCmd struct {
-	apiFlags
-	ID       string `arg:"" help:"The credential's id (its client id)."`
+	credentialCmd
 	JWKSFile string `name:"jwks-file" help:"A file holding the JWK set ({\"keys\": [...]}, public keys only)." type:"existingfile" xor:"keys" required:"" placeholder:"FILE"`
 	JWKSURI  string `name:"jwks-uri" help:"An https URL keyhold fetches the JWK set from." xor:"keys" required:"" placeholder:"URL"`
 }
@@ -272,10 +261,7 @@ func (c *credentialKeysSetCmd) Run(g *globals) error {
 
 var tokenSettingsCols = cols("LIFETIME=tokenLifetime", "AUDIENCES=audiences", "SCOPES=scopes")
 
-type credentialTokenSettingsGetCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialTokenSettingsGetCmd struct{ credentialCmd }
 
 func (c *credentialTokenSettingsGetCmd) Run(g *globals) error {
 	return sdkOne(g, &c.apiFlags, tokenSettingsCols, func(ctx context.Context, k *client.Client) (*client.TokenSettings, error) {
@@ -286,8 +272,7 @@ func (c *credentialTokenSettingsGetCmd) Run(g *globals) error {
 // credentialTokenSettingsSetCmd replaces all three settings, as the API's PUT does: a
 // setting left out is cleared, so that what is set is exactly what the command line says.
 type credentialTokenSettingsSetCmd struct {
-	apiFlags
-	ID       string        `arg:"" help:"The credential's id (its client id)."`
+	credentialCmd
 	Lifetime time.Duration `help:"Lifetime of its tokens, in whole seconds (0: the server's --token-ttl, which also caps it)."`
 	Audience []string      `help:"An absolute URI its token requests may name in resource (RFC 8707); repeat for several." placeholder:"URI"`
 	Scope    []string      `help:"An OAuth scope item its tokens may carry (a permission name or <provider>.<resource-type>.*); repeat for several. None: tokens not restricted by scope." placeholder:"ITEM"`
@@ -305,10 +290,7 @@ func (c *credentialTokenSettingsSetCmd) Run(g *globals) error {
 
 var tlsCols = cols("SUBJECT DN=subjectDn", "CERTIFICATE THUMBPRINTS=certificateThumbprints")
 
-type credentialTLSGetCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialTLSGetCmd struct{ credentialCmd }
 
 func (c *credentialTLSGetCmd) Run(g *globals) error {
 	return sdkOne(g, &c.apiFlags, tlsCols, func(ctx context.Context, k *client.Client) (*client.TLSClientAuth, error) {
@@ -319,8 +301,7 @@ func (c *credentialTLSGetCmd) Run(g *globals) error {
 // credentialTLSSetCmd registers either a subject DN (tls_client_auth, a certificate of
 // --tls-client-ca-file's CA) or self-signed certificates (self_signed_tls_client_auth).
 type credentialTLSSetCmd struct {
-	apiFlags
-	ID          string   `arg:"" help:"The credential's id (its client id)."`
+	credentialCmd
 	SubjectDN   string   `name:"subject-dn" help:"The subject of the client's certificate, issued by a CA of the server's --tls-client-ca-file, e.g. 'CN=job,O=Acme'." xor:"tls" required:"" placeholder:"DN"`
 	Certificate []string `help:"A PEM file of a self-signed certificate the client presents; repeat for several (up to 5)." type:"existingfile" xor:"tls" required:"" placeholder:"FILE"`
 }
@@ -339,10 +320,7 @@ func (c *credentialTLSSetCmd) Run(g *globals) error {
 	})
 }
 
-type credentialTLSDeleteCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialTLSDeleteCmd struct{ credentialCmd }
 
 func (c *credentialTLSDeleteCmd) Run(g *globals) error {
 	return sdkDelete(g, &c.apiFlags, "removed the TLS client authentication of", c.ID, func(ctx context.Context, k *client.Client) error {
@@ -350,10 +328,7 @@ func (c *credentialTLSDeleteCmd) Run(g *globals) error {
 	})
 }
 
-type credentialKeysDeleteCmd struct {
-	apiFlags
-	ID string `arg:"" help:"The credential's id (its client id)."`
-}
+type credentialKeysDeleteCmd struct{ credentialCmd }
 
 func (c *credentialKeysDeleteCmd) Run(g *globals) error {
 	return sdkDelete(g, &c.apiFlags, "deleted the keys of", c.ID, func(ctx context.Context, k *client.Client) error {
