@@ -495,6 +495,47 @@ func TestConsoleEndToEnd(t *testing.T) {
 		shot(t, ctx, "audit")
 	})
 
+	run("provisions", func(t *testing.T) {
+		hash(t, ctx, "#/provisions")
+		provisions := func() (ids []string) {
+			var out struct{ Items []struct{ ID string } }
+			_, body := e.Do(t, "GET", "/service-catalog/v1/service-manager-provisions", e.AdminToken(t), nil)
+			if err := json.Unmarshal(body, &out); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range out.Items {
+				ids = append(ids, p.ID)
+			}
+			return ids
+		}
+		provision := func(what string, index int) {
+			eval[bool](t, ctx, `(() => { document.getElementById('provision-saved')?.remove(); const el = document.querySelector('#provision-form select[name=provision]'); el.selectedIndex = `+fmt.Sprint(index)+`; return true })()`)
+			step(t, ctx, what, submit(`#provision-form`), chromedp.WaitVisible(chromedp.CSS(`#provision-saved`)))
+		}
+		step(t, ctx, "the catalogue's choices", chromedp.WaitReady(chromedp.CSS(`#provision-form select[name=provision] option`)))
+		provision("first", 0)
+		provision("second", 1)
+		if got := provisions(); len(got) != 2 {
+			t.Fatalf("provisions after two: %v", got)
+		}
+		// The same manager in the same region again: keyhold's 409, shown.
+		eval[bool](t, ctx, `(() => { document.querySelector('#provision-form select[name=provision]').selectedIndex = 0; return true })()`)
+		step(t, ctx, "again", submit(`#provision-form`), chromedp.WaitVisible(chromedp.CSS(`.error .debug`)))
+		if got := text(t, ctx, ".error"); !strings.Contains(got, "409") {
+			t.Errorf("a second provision of the same: %q", got)
+		}
+		a11y(t, ctx, "provisions")
+		shot(t, ctx, "provisions")
+		first := provisions()[0]
+		step(t, ctx, "delete", chromedp.WaitVisible(chromedp.CSS(`button[aria-label="Delete provision `+first+`"]`)),
+			chromedp.Click(chromedp.CSS(`button[aria-label="Delete provision `+first+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#confirm-ok`)), chromedp.Click(chromedp.CSS(`#confirm-ok`)),
+			chromedp.WaitNotPresent(chromedp.CSS(`button[aria-label="Delete provision `+first+`"]`)))
+		if got := provisions(); len(got) != 1 || got[0] == first {
+			t.Fatalf("provisions after the delete: %v", got)
+		}
+	})
+
 	run("narrow window, dark mode", func(t *testing.T) {
 		hash(t, ctx, "#/credentials")
 		step(t, ctx, "narrow and dark", chromedp.Func(func(c context.Context, tg *chromedp.Target) error {
@@ -575,7 +616,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		if n := eval[int](t, ctx, `document.querySelectorAll('#new-credential, button[aria-label^="Reset"], button[aria-label^="Delete"]').length`); n != 0 {
 			t.Errorf("the observer is offered %d write controls", n)
 		}
-		for _, screen := range []string{"#/users", "#/groups", "#/roles", "#/assignments", "#/scope-groups", "#/providers/todo"} {
+		for _, screen := range []string{"#/users", "#/groups", "#/roles", "#/assignments", "#/scope-groups", "#/providers/todo", "#/provisions"} {
 			hash(t, ctx, screen)
 			step(t, ctx, screen, chromedp.WaitVisible(chromedp.CSS(`section table tbody tr`)))
 			a11y(t, ctx, screen)

@@ -7,6 +7,7 @@ import * as workspace from './workspace.js';
 import * as identity from './identity.js';
 import * as roles from './roles.js';
 import * as assignments from './assignments.js';
+import * as provisions from './provisions.js';
 import * as checker from './checker.js';
 import * as scopegroups from './scopegroups.js';
 import * as providers from './providers.js';
@@ -34,6 +35,7 @@ const routes = [
   ['scope-groups/:id', scopegroups.detail],
   ['providers', providers.render, 'Resource providers', 'glp.authorization.view'],
   ['providers/:id', providers.detail],
+  ['provisions', provisions.render, 'Provisions', 'glp.service-catalog.view'],
   ['audit', audit.render, 'Audit log', 'glp.audit-log.view'],
 ];
 
