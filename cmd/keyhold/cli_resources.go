@@ -54,12 +54,17 @@ func sdkList[T any](g *globals, f *apiFlags, columns []column, list func(context
 
 // sdkOne is the body of a command that reads or writes one thing through the SDK.
 func sdkOne[T any](g *globals, f *apiFlags, columns []column, one func(context.Context, *client.Client) (T, error)) error {
+	return sessionOne(g, f, columns, func(ctx context.Context, s *session) (T, error) { return one(ctx, s.api.sdk) })
+}
+
+// sessionOne is sdkOne for a call that also needs the session (its context's workspace, say).
+func sessionOne[T any](g *globals, f *apiFlags, columns []column, one func(context.Context, *session) (T, error)) error {
 	ctx := context.Background()
 	s, err := f.open(ctx, g)
 	if err != nil {
 		return err
 	}
-	v, err := one(ctx, s.api.sdk)
+	v, err := one(ctx, s)
 	if err != nil {
 		return apiFailure(err)
 	}
@@ -547,12 +552,12 @@ type contactGetCmd struct {
 }
 
 func (c *contactGetCmd) Run(g *globals) error {
-	return contactCall(g, &c.apiFlags, func(ctx context.Context, k *client.Client, own string) (*client.WorkspaceContact, error) {
+	return sessionOne(g, &c.apiFlags, contactCols, func(ctx context.Context, s *session) (*client.WorkspaceContact, error) {
 		ws := c.Workspace
 		if ws == "" {
-			ws = own
+			ws = s.api.ctx.WorkspaceID
 		}
-		return k.GetWorkspaceContact(ctx, ws)
+		return s.api.sdk.GetWorkspaceContact(ctx, ws)
 	})
 }
 
@@ -577,27 +582,9 @@ func (c *contactSetCmd) Run(g *globals) error {
 	if addr != (client.Address{}) {
 		in.Address = &addr
 	}
-	return contactCall(g, &c.apiFlags, func(ctx context.Context, k *client.Client, own string) (*client.WorkspaceContact, error) {
-		return k.SetWorkspaceContact(ctx, own, in)
+	return sessionOne(g, &c.apiFlags, contactCols, func(ctx context.Context, s *session) (*client.WorkspaceContact, error) {
+		return s.api.sdk.SetWorkspaceContact(ctx, s.api.ctx.WorkspaceID, in)
 	})
-}
-
-// contactCall runs one contact call with the context's workspace id at hand.
-func contactCall(g *globals, f *apiFlags, call func(ctx context.Context, k *client.Client, own string) (*client.WorkspaceContact, error)) error {
-	ctx := context.Background()
-	s, err := f.open(ctx, g)
-	if err != nil {
-		return err
-	}
-	v, err := call(ctx, s.api.sdk, s.api.ctx.WorkspaceID)
-	if err != nil {
-		return apiFailure(err)
-	}
-	o, err := toObject(v)
-	if err != nil {
-		return err
-	}
-	return s.out.one(o, contactCols)
 }
 
 // ---- role assignments

@@ -443,8 +443,9 @@ func actionResult(g *rbac.Grant, name string, explain bool) map[string]any {
 		props["conditional"], props["conditions"] = true, g.Conditional
 	}
 	if explain {
-		props["reason"] = explanation(&g.Decision)
-		if !g.Allowed {
+		if g.Allowed {
+			props["reason"] = explanation(&g.Decision)
+		} else {
 			props["reason"] = map[string]any{"code": string(rbac.DenyConditionNotMet), "conditions": unmetConditions(g.Unmet)}
 		}
 		if name != g.Permission {

@@ -202,16 +202,17 @@ func (a *API) decidePrincipal(c *principal.Caller, base *evalQuery, pr, action s
 
 // namedEntity is the action {"name": name}, as a request would send it.
 func namedEntity(name string) azEntity {
-	raw, _ := json.Marshal(struct {
+	return entityOf(struct {
 		Name string `json:"name"`
-	}{name}) // a string always marshals
-	e, _ := decodeEntity(raw, fieldName{})
-	return e
+	}{name})
 }
 
 // typedEntity is the entity {"type": typ, "id": id}, as a request would send it.
-func typedEntity(typ, id string) azEntity {
-	raw, _ := json.Marshal(azTypedID{Type: typ, ID: id}) // two strings always marshal
+func typedEntity(typ, id string) azEntity { return entityOf(azTypedID{Type: typ, ID: id}) }
+
+// entityOf is v, a struct of strings, decoded as the entity a request would send.
+func entityOf(v any) azEntity {
+	raw, _ := json.Marshal(v) // strings always marshal
 	e, _ := decodeEntity(raw, fieldName{})
 	return e
 }

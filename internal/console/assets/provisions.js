@@ -12,6 +12,7 @@ export async function render() {
   const catalogue = await run(out, () => api.call('GET', '/service-catalog/v1/per-region-service-managers'));
   const regions = (catalogue && catalogue.items) || [];
   const names = new Map(regions.flatMap((r) => (r.serviceManagers || []).map((m) => [m.id, m.name])));
+  const managerId = (p) => p.serviceManager && p.serviceManager.id;
   // One choice per manager and region it is available in, as the catalogue lists them.
   const choice = h('select', { name: 'provision', required: true },
     regions.flatMap((r) => (r.serviceManagers || []).map((m) =>
@@ -30,14 +31,14 @@ export async function render() {
     label: 'Provisions', filterPlaceholder: "region eq 'us-west'",
     filterHint: 'Filter on id, serviceManagerId, region, provisionStatus and createdAt, joined by and.',
     columns: [
-      { label: 'Service manager', value: (p) => names.get(p.serviceManager && p.serviceManager.id) || h('code', {}, p.serviceManager && p.serviceManager.id) },
+      { label: 'Service manager', value: (p) => names.get(managerId(p)) || h('code', {}, managerId(p)) },
       { label: 'Region', value: (p) => p.region },
       { label: 'Status', value: (p) => p.provisionStatus },
       { label: 'Id', value: (p) => h('code', {}, p.id) },
       { label: 'Created', value: (p) => fmtTime(p.createdAt) },
       { label: 'Actions', value: (p) => (api.can('glp.service-catalog.delete')
         ? h('button', { type: 'button', class: 'danger', 'aria-label': `Delete provision ${p.id}`, onclick: async () => {
-          if (!await confirmAction(`Delete the provision of ${names.get(p.serviceManager && p.serviceManager.id) || 'this service manager'} in ${p.region}? Tokens that name it stop working.`)) return;
+          if (!await confirmAction(`Delete the provision of ${names.get(managerId(p)) || 'this service manager'} in ${p.region}? Tokens that name it stop working.`)) return;
           if (await run(out, async () => { await api.call('DELETE', `${base}/${encodeURIComponent(p.id)}`); return true; })) list.refresh();
         } }, 'Delete') : '') },
     ],
